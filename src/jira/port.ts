@@ -1,0 +1,35 @@
+// The narrow interface the service uses to talk to Jira. The jira.js adapter implements it; the
+// planner never sees it.
+import type { Bookkeeping, Ticket } from '../planner/ticket.js';
+import type { AdfDocument } from './adf.js';
+
+/** How to read a ticket for one workflow: which Jira fields feed which inputs. */
+export interface TicketShape {
+  /** input name → Jira field id, e.g. { host: 'customfield_10042' } */
+  inputFields: Record<string, string>;
+}
+
+export interface SearchPage {
+  tickets: Ticket[];
+  nextPageToken: string | undefined;
+}
+
+export type TransitionOutcome = 'transitioned' | 'refused';
+
+export interface JiraPort {
+  /** One page of the enhanced search (/rest/api/3/search/jql), with properties=runbot. */
+  searchPage(jql: string, shape: TicketShape, nextPageToken?: string): Promise<SearchPage>;
+  /** A consistent read of one ticket, with its comments; undefined when it no longer exists. */
+  getTicket(key: string, shape: TicketShape): Promise<Ticket | undefined>;
+  /**
+   * Moves the ticket to the status named `to`, with an optional comment and bookkeeping in the same
+   * call. 'refused' when no transition to that status is available now (a human moved the ticket).
+   */
+  transitionTo(
+    key: string,
+    to: string,
+    options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
+  ): Promise<TransitionOutcome>;
+  addComment(key: string, body: AdfDocument): Promise<void>;
+  setBookkeeping(key: string, value: Bookkeeping): Promise<void>;
+}

@@ -1,0 +1,51 @@
+// The planner's view of a Jira ticket: only what a decision needs, already parsed at the Jira edge.
+import { z } from 'zod';
+
+/** The bot's bookkeeping, kept in Jira as the issue entity property `runbot` (Jira is the only state). */
+export const BookkeepingSchema = z.object({
+  /** The status this record is about; a different current status means a new visit began. */
+  status: z.string(),
+  /** Visit counter for this ticket; grows each time the ticket enters a status. */
+  visit: z.number().int().nonnegative(),
+  /** When the visit began or was first seen by the bot (ISO 8601, UTC). */
+  enteredAt: z.string(),
+  /** A step of this visit was started (wait steps: the start of the long operation). */
+  startedAt: z.string().optional(),
+  /** The step of this visit the bot began executing, written before it runs (at-most-once guard). */
+  running: z.string().optional(),
+  /** Instructions for a manual step of this visit were posted. */
+  instructed: z.boolean().optional(),
+});
+export type Bookkeeping = z.infer<typeof BookkeepingSchema>;
+
+export const BOOKKEEPING_PROPERTY = 'runbot';
+
+export interface TicketLink {
+  /** The link type's phrase seen from this ticket, e.g. "is blocked by". */
+  relation: string;
+  key: string;
+  status: string;
+  /** Jira's status category key of the linked ticket: "new" | "indeterminate" | "done". */
+  statusCategory: string;
+}
+
+export interface TicketComment {
+  id: string;
+  /** Plain text of the comment (ADF text nodes joined), for markers. */
+  text: string;
+}
+
+export interface Ticket {
+  key: string;
+  status: string;
+  project: string;
+  issueType: string;
+  labels: string[];
+  /** Raw values of the workflow's input fields, by input name (e.g. host). */
+  inputs: Record<string, string | undefined>;
+  links: TicketLink[];
+  /** Undefined when the bot has never written one, or it could not be parsed. */
+  bookkeeping: Bookkeeping | undefined;
+  /** Present only on a full read (get issue), not on search results. */
+  comments?: TicketComment[];
+}
