@@ -7,7 +7,10 @@ const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 
 /** A duration in seconds, written as a number of seconds or as "90s", "10m", "12h". */
 export const Duration = z
-  .union([z.number().int().positive(), z.string().regex(DURATION, 'expected a duration like "90s", "10m" or "2h"')])
+  .union([
+    z.number().int().positive(),
+    z.string().regex(DURATION, 'expected a duration like "90s", "10m" or "2h"'),
+  ])
   .transform((value) => {
     if (typeof value === 'number') return value;
     const [, amount, unit] = DURATION.exec(value) ?? [];
@@ -80,7 +83,10 @@ export const RunbookSchema = z.strictObject({
     z.string().regex(/^[a-z][a-z0-9_]*$/),
     z.strictObject({ pattern: Pattern, description: z.string().optional() }),
   ),
-  steps: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), StepSchema),
+  steps: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    StepSchema,
+  ),
 });
 
 const StatusBinding = z.strictObject({

@@ -1,0 +1,60 @@
+// Environment → typed configuration, in one place. An invalid value stops start-up with the
+// variable's name and what was expected.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository (or image) root: the default home of runbooks/ and workflows/. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+export const ConfigSchema = z.object({
+  JIRA_URL: z.url({ message: 'expected the Jira site URL, e.g. https://example.atlassian.net' }),
+  JIRA_EMAIL: z.string().min(1, 'expected the email of the Jira account the bot uses'),
+  JIRA_API_TOKEN: z.string().min(1, 'expected an Atlassian API token'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://host:port')
+    .default('redis://127.0.0.1:6379'),
+  RUNBOT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  RUNBOT_DEFINITIONS: z.string().default(PROJECT_ROOT),
+  RUNBOT_INVENTORY: z.string().optional(),
+  RUNBOT_DRY_RUN: flag,
+  RUNBOT_POLL_INTERVAL: seconds(30),
+  RUNBOT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  RUNBOT_SSH_KEY: z.string().default('/etc/runbot/id_ed25519'),
+  RUNBOT_KNOWN_HOSTS: z.string().default('/etc/runbot/known_hosts'),
+  RUNBOT_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('runbot'),
+  RUNBOT_TIME_SCALE: z.coerce.number().positive().default(1),
+  RUNBOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      const shown =
+        name === 'JIRA_API_TOKEN' || env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+      return `${name}: ${issue.message}${shown}`;
+    }),
+  );
+}

@@ -1,0 +1,3 @@
+// HTTP edge: health, readiness, metrics, webhook hint.
+export * from './metrics.js';
+export * from './server.js';

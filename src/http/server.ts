@@ -1,0 +1,49 @@
+// One small HTTP server: /healthz (alive), /readyz (Redis and Jira reachable, definitions loaded),
+// /metrics (Prometheus), and POST /webhook/jira, a hint that asks for an early poll (never state).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface HttpDeps {
+  registry: Registry;
+  /** Returns the names of what is not ready; empty when ready. */
+  readiness: () => Promise<string[]>;
+  onWebhook?: () => void;
+  beforeMetrics?: () => Promise<void>;
+}
+
+export async function startHttpServer(
+  port: number,
+  deps: HttpDeps,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      response.writeHead(status, { 'content-type': type });
+      response.end(body);
+    };
+    const url = request.url?.split('?')[0];
+    void (async () => {
+      if (request.method === 'GET' && url === '/healthz') return send(200, 'ok\n');
+      if (request.method === 'GET' && url === '/readyz') {
+        const missing = await deps.readiness().catch((error: unknown) => [String(error)]);
+        return missing.length === 0 ? send(200, 'ready\n') : send(503, `not ready: ${missing.join(', ')}\n`);
+      }
+      if (request.method === 'GET' && url === '/metrics') {
+        await deps.beforeMetrics?.();
+        return send(200, await deps.registry.metrics(), deps.registry.contentType);
+      }
+      if (request.method === 'POST' && url === '/webhook/jira') {
+        request.resume();
+        deps.onWebhook?.();
+        return send(202, 'accepted\n');
+      }
+      return send(404, 'not found\n');
+    })().catch((error: unknown) => send(500, `${String(error)}\n`));
+  });
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

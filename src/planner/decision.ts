@@ -1,0 +1,72 @@
+// What the planner decides for one ticket: data, never a callback. The worker turns it into calls.
+import type { SshTarget } from '../executors/types.js';
+import type { Bookkeeping } from './ticket.js';
+
+/** One visit of a ticket to a status: the unit that is done once (job ids and comment markers). */
+export interface StepVisit {
+  key: string;
+  workflow: string;
+  status: string;
+  /** The bookkeeping of this visit as it stands (a new visit when the status changed). */
+  bookkeeping: Bookkeeping;
+  /** True when the bot has not yet recorded this visit in Jira. */
+  isNew: boolean;
+}
+
+export interface StepRef {
+  name: string;
+  runbook: string;
+  runbookVersion: string;
+  /** Status the ticket moves to when the step succeeds. */
+  next: string;
+}
+
+export type Decision =
+  | {
+      kind: 'runStep';
+      visit: StepVisit;
+      step: StepRef;
+      target: SshTarget;
+      commands: string[];
+      timeoutSeconds: number;
+      expect: { exit: number; output?: string };
+      /** When this check passes the step is already done: it is not run again. */
+      doneWhen?: { command: string; output?: string };
+    }
+  | {
+      kind: 'checkStep';
+      visit: StepVisit;
+      step: StepRef;
+      target: SshTarget;
+      command: string;
+      timeoutSeconds: number;
+      doneWhen: string;
+      failWhen?: string;
+      /** Which interval of the wait this check belongs to; one check per round. */
+      round: number;
+      startedAt: string;
+      deadline: string;
+    }
+  | {
+      kind: 'postInstructions';
+      visit: StepVisit;
+      step: StepRef;
+      /** The host the person runs the commands on. */
+      where: string;
+      title: string;
+      blocks: { text: string; commands: string[] }[];
+    }
+  | { kind: 'transition'; visit: StepVisit; to: string; reason: string }
+  | {
+      kind: 'escalate';
+      visit: StepVisit;
+      /** Human status the ticket goes to. */
+      to: string;
+      title: string;
+      reason: string;
+      /** What a person should do next. */
+      nextStep: string;
+    }
+  | { kind: 'nothing'; reason: string };
+
+export type DecisionKind = Decision['kind'];

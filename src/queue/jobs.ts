@@ -1,0 +1,52 @@
+// Job ids derived from the ticket and its step visit, so any number of poll cycles or pollers
+// enqueue a step once. BullMQ ignores an add whose jobId already exists (and throws on ':' in ids).
+import { z } from 'zod';
+import type { Decision } from '../planner/index.js';
+
+export const ACTIONABLE_KINDS = [
+  'runStep',
+  'checkStep',
+  'postInstructions',
+  'transition',
+  'escalate',
+] as const;
+export type ActionableDecision = Extract<Decision, { kind: (typeof ACTIONABLE_KINDS)[number] }>;
+
+/** A job only names the ticket visit and the decision made; the worker re-reads and re-plans. */
+export const StepJobSchema = z.object({
+  key: z.string(),
+  workflow: z.string(),
+  status: z.string(),
+  visit: z.number().int(),
+  kind: z.enum(ACTIONABLE_KINDS),
+  round: z.number().int().optional(),
+});
+export type StepJob = z.infer<typeof StepJobSchema>;
+
+export function isActionable(decision: Decision): decision is ActionableDecision {
+  return (ACTIONABLE_KINDS as readonly string[]).includes(decision.kind);
+}
+
+export function jobFor(decision: ActionableDecision): StepJob {
+  const { visit } = decision;
+  return {
+    key: visit.key,
+    workflow: visit.workflow,
+    status: visit.status,
+    visit: visit.bookkeeping.visit,
+    kind: decision.kind,
+    ...(decision.kind === 'checkStep' ? { round: decision.round } : {}),
+  };
+}
+
+export function jobId(job: StepJob): string {
+  const parts = [job.key, `v${job.visit}`, job.kind, ...(job.round === undefined ? [] : [`r${job.round}`])];
+  return parts.join('.').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Does a fresh decision still call for this job? Anything else means the world moved on. */
+export function stillWanted(job: StepJob, decision: Decision): decision is ActionableDecision {
+  if (!isActionable(decision)) return false;
+  const fresh = jobFor(decision);
+  return fresh.status === job.status && fresh.visit === job.visit && fresh.kind === job.kind;
+}

@@ -1,0 +1,25 @@
+// Writes definition files into a temporary directory laid out like the repository.
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A copy of the shipped definitions with some files replaced; returns the root. */
+export async function definitionsDir(replace: Record<string, string> = {}): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'runbot-defs-'));
+  const files: Record<string, string> = {};
+  for (const file of [
+    'runbooks/rma-restore.yaml',
+    'workflows/rma-restore.yaml',
+    'workflows/inventory.yaml',
+  ]) {
+    files[file] = await readFile(path.join(REPO_ROOT, file), 'utf8');
+  }
+  Object.assign(files, replace);
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await writeFile(path.join(root, file), text);
+  }
+  return root;
+}
