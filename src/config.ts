@@ -16,7 +16,7 @@ const seconds = (fallback: number) => z.coerce.number().positive().default(fallb
 
 export const ConfigSchema = z.object({
   JIRA_URL: z.url({ message: 'expected the Jira site URL, e.g. https://example.atlassian.net' }),
-  JIRA_EMAIL: z.string().min(1, 'expected the email of the Jira account the bot uses'),
+  JIRA_EMAIL: z.email({ message: 'expected the email address of the Jira account the bot uses' }),
   JIRA_API_TOKEN: z.string().min(1, 'expected an Atlassian API token'),
   REDIS_URL: z
     .string()

@@ -23,11 +23,17 @@ export const COMMENT_LIMIT = 32_767;
 const COMMENT_BUDGET = 30_000;
 
 export const text = (value: string): AdfText => ({ type: 'text', text: value });
-export const strong = (value: string): AdfText => ({ type: 'text', text: value, marks: [{ type: 'strong' }] });
+export const strong = (value: string): AdfText => ({
+  type: 'text',
+  text: value,
+  marks: [{ type: 'strong' }],
+});
 export const code = (value: string): AdfText => ({ type: 'text', text: value, marks: [{ type: 'code' }] });
 
 export function paragraph(...inline: (AdfInline | string)[]): AdfBlock {
-  const content = inline.map((part) => (typeof part === 'string' ? text(part) : part)).filter((t) => t.text !== '');
+  const content = inline
+    .map((part) => (typeof part === 'string' ? text(part) : part))
+    .filter((t) => t.text !== '');
   return { type: 'paragraph', content };
 }
 
@@ -40,7 +46,10 @@ export function codeBlock(value: string, language = 'shell'): AdfBlock {
   return { type: 'codeBlock', attrs: { language }, content: [text(value === '' ? '(empty)' : value)] };
 }
 
-export function panel(panelType: 'info' | 'note' | 'warning' | 'error' | 'success', content: AdfBlock[]): AdfBlock {
+export function panel(
+  panelType: 'info' | 'note' | 'warning' | 'error' | 'success',
+  content: AdfBlock[],
+): AdfBlock {
   return { type: 'panel', attrs: { panelType }, content };
 }
 

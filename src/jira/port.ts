@@ -22,12 +22,13 @@ export interface JiraPort {
   /** A consistent read of one ticket, with its comments; undefined when it no longer exists. */
   getTicket(key: string, shape: TicketShape): Promise<Ticket | undefined>;
   /**
-   * Moves the ticket to the status named `to`, with an optional comment and bookkeeping in the same
-   * call. 'refused' when no transition to that status is available now (a human moved the ticket).
+   * Moves the ticket from the status `from` to the status named `to`, with an optional comment and
+   * bookkeeping in the same call. 'refused' when the ticket is no longer in `from` or no transition
+   * to `to` is available now (a person moved the ticket: their move wins).
    */
   transitionTo(
     key: string,
-    to: string,
+    move: { from: string; to: string },
     options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
   ): Promise<TransitionOutcome>;
   addComment(key: string, body: AdfDocument): Promise<void>;

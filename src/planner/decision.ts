@@ -29,6 +29,8 @@ export type Decision =
       target: SshTarget;
       commands: string[];
       timeoutSeconds: number;
+      /** A run of this visit began before and its worker is gone; done_when decides whether to run again. */
+      resumed: boolean;
       expect: { exit: number; output?: string };
       /** When this check passes the step is already done: it is not run again. */
       doneWhen?: { command: string; output?: string };

@@ -24,6 +24,9 @@ export interface PlanInput {
   timeScale?: number;
 }
 
+/** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
+const RUN_GRACE_SECONDS = 120;
+
 export function planTicket(input: PlanInput): Decision {
   const { ticket, workflow } = input;
   if (ticket.labels.includes(workflow.pause_label)) {
@@ -161,20 +164,32 @@ function planStep(plan: StepPlan): Decision {
   const scale = plan.timeScale ?? 1;
   switch (step.kind) {
     case 'ssh': {
-      if (visit.bookkeeping.running === stepRef.name && !step.done_when) {
-        return escalate(
-          visit,
-          plan.workflow,
-          `Step ${stepRef.name} was interrupted`,
-          `The bot started ${stepRef.name} on ${target.host} in this visit but did not see it finish (a worker stopped), and the step has no done_when check to tell whether it completed. It is not run a second time on a guess.`,
-          `Check ${target.host}, finish the step by hand if needed, then move the ticket to ${stepRef.next} (or back to ${visit.status} to run it again).`,
-        );
+      const running =
+        visit.bookkeeping.running?.step === stepRef.name ? visit.bookkeeping.running : undefined;
+      if (running) {
+        // Begun in this visit: still running until every command could have timed out; after that
+        // the worker that ran it is gone. Only a done_when check may then tell whether to run again.
+        const commands = step.commands.length + (step.done_when ? 1 : 0);
+        const busyUntil = Date.parse(running.since) + (commands * step.timeout + RUN_GRACE_SECONDS) * 1000;
+        if (plan.now.getTime() < busyUntil) {
+          return { kind: 'nothing', reason: `${stepRef.name} running since ${running.since}` };
+        }
+        if (!step.done_when) {
+          return escalate(
+            visit,
+            plan.workflow,
+            `Step ${stepRef.name} was interrupted`,
+            `The bot started ${stepRef.name} on ${target.host} at ${running.since} but never saw it finish (its worker stopped), and the step has no done_when check to tell whether it completed. It is not run a second time on a guess.`,
+            `Check ${target.host}, finish the step by hand if needed, then move the ticket to ${stepRef.next} (or back to ${visit.status} to run it again).`,
+          );
+        }
       }
       return {
         kind: 'runStep',
         visit,
         step: stepRef,
         target,
+        resumed: running !== undefined,
         commands: step.commands.map((command) => renderCommand(command, variables)),
         timeoutSeconds: step.timeout,
         expect: {

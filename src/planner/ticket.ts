@@ -11,8 +11,8 @@ export const BookkeepingSchema = z.object({
   enteredAt: z.string(),
   /** A step of this visit was started (wait steps: the start of the long operation). */
   startedAt: z.string().optional(),
-  /** The step of this visit the bot began executing, written before it runs (at-most-once guard). */
-  running: z.string().optional(),
+  /** The step of this visit the bot began executing and when, written before it runs (at-most-once guard). */
+  running: z.object({ step: z.string(), since: z.string() }).optional(),
   /** Instructions for a manual step of this visit were posted. */
   instructed: z.boolean().optional(),
 });

@@ -20,6 +20,8 @@ export const StepJobSchema = z.object({
   visit: z.number().int(),
   kind: z.enum(ACTIONABLE_KINDS),
   round: z.number().int().optional(),
+  /** A step whose earlier run was interrupted is resumed under its own job id. */
+  resume: z.literal(true).optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;
 
@@ -36,11 +38,18 @@ export function jobFor(decision: ActionableDecision): StepJob {
     visit: visit.bookkeeping.visit,
     kind: decision.kind,
     ...(decision.kind === 'checkStep' ? { round: decision.round } : {}),
+    ...(decision.kind === 'runStep' && decision.resumed ? { resume: true as const } : {}),
   };
 }
 
 export function jobId(job: StepJob): string {
-  const parts = [job.key, `v${job.visit}`, job.kind, ...(job.round === undefined ? [] : [`r${job.round}`])];
+  const parts = [
+    job.key,
+    `v${job.visit}`,
+    job.kind,
+    ...(job.round === undefined ? [] : [`r${job.round}`]),
+    ...(job.resume ? ['resume'] : []),
+  ];
   return parts.join('.').replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
@@ -48,5 +57,6 @@ export function jobId(job: StepJob): string {
 export function stillWanted(job: StepJob, decision: Decision): decision is ActionableDecision {
   if (!isActionable(decision)) return false;
   const fresh = jobFor(decision);
-  return fresh.status === job.status && fresh.visit === job.visit && fresh.kind === job.kind;
+  // A check that waited into the next round is still the same check.
+  return jobId({ ...fresh, round: job.round }) === jobId(job);
 }

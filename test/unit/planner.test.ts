@@ -88,9 +88,18 @@ describe('planner: ssh steps', () => {
     });
   });
 
-  it('does not run a step again that was interrupted and has no done_when check', () => {
+  it('waits while a step it began may still be running', () => {
+    const running = { step: 'sync', since: '2026-11-23T11:00:00Z' };
     const decision = plan({
-      bookkeeping: { status: 'Sync', visit: 5, enteredAt: '2026-11-23T10:00:00Z', running: 'sync' },
+      bookkeeping: { status: 'Sync', visit: 5, enteredAt: '2026-11-23T10:00:00Z', running },
+    });
+    expect(decision).toEqual({ kind: 'nothing', reason: 'sync running since 2026-11-23T11:00:00Z' });
+  });
+
+  it('does not run a step again that was interrupted and has no done_when check', () => {
+    const running = { step: 'sync', since: '2026-11-23T09:00:00Z' };
+    const decision = plan({
+      bookkeeping: { status: 'Sync', visit: 5, enteredAt: '2026-11-23T09:00:00Z', running },
     });
     expect(decision).toMatchObject({ kind: 'escalate', title: 'Step sync was interrupted' });
   });
@@ -102,11 +111,12 @@ describe('planner: ssh steps', () => {
         status: 'Blacklist Removal',
         visit: 5,
         enteredAt: '2026-11-23T10:00:00Z',
-        running: 'blacklist-removal',
+        running: { step: 'blacklist-removal', since: '2026-11-23T10:00:00Z' },
       },
     });
     expect(decision).toMatchObject({
       kind: 'runStep',
+      resumed: true,
       doneWhen: { command: 'sudo -n /usr/sbin/blacklist show container-101-08.dev2.internal' },
     });
   });

@@ -1,0 +1,136 @@
+// Opens one verified SSH connection: key authentication only, and the server's host key checked
+// against known_hosts under the target's *name* (`host`), not the address we dial — like
+// OpenSSH's HostKeyAlias. Without a hostVerifier ssh2 accepts any key, so this is the only way in.
+import { readFile } from 'node:fs/promises';
+import { NodeSSH } from 'node-ssh';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
+import type { SshTarget } from '../types.js';
+import {
+  classifyConnectFailure,
+  HostKeyChangedError,
+  HostKeyRevokedError,
+  HostKeyUnknownError,
+  SshConnectError,
+  type HostKeyError,
+} from './errors.js';
+import {
+  checkHostKey,
+  keyTypeOfBlob,
+  knownHostsName,
+  parseKnownHosts,
+  pinnedKeys,
+  sha256Fingerprint,
+  type KnownHosts,
+} from './known-hosts.js';
+
+export interface ConnectOptions {
+  privateKey: string;
+  knownHostsFile: string;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+}
+
+// ssh2's default host key algorithm order (README "serverHostKey"); reordered below.
+const DEFAULT_HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+export async function openConnection(target: SshTarget, options: ConnectOptions): Promise<NodeSSH> {
+  const address = target.address ?? target.host;
+  const name = knownHostsName(target.host, target.port);
+  const knownHosts = await loadKnownHosts(options.knownHostsFile);
+  const verdict: { refusal?: HostKeyError } = {};
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({
+      host: address,
+      port: target.port,
+      username: target.user,
+      privateKey: options.privateKey,
+      authHandler: ['publickey'],
+      tryKeyboard: false,
+      readyTimeout: options.connectTimeoutMs,
+      keepaliveInterval: options.keepaliveIntervalMs,
+      keepaliveCountMax: 3,
+      algorithms: { serverHostKey: preferPinnedAlgorithms(knownHosts, name) },
+      hostVerifier: (key: Buffer): boolean => {
+        const refusal = refuseHostKey(knownHosts, name, key, target, options.knownHostsFile);
+        if (refusal === null) return true;
+        // ssh2 only reports "verification failed"; keep the reason so run() can reject with it.
+        verdict.refusal = refusal;
+        return false;
+      },
+    });
+  } catch (error) {
+    ssh.dispose();
+    if (verdict.refusal !== undefined) throw verdict.refusal;
+    throw new SshConnectError({
+      host: target.host,
+      port: target.port,
+      address,
+      user: target.user,
+      reason: classifyConnectFailure(error),
+      cause: error,
+    });
+  }
+  // Without TCP_NODELAY each exec round trip waits on Nagle's algorithm (~90 ms on loopback).
+  ssh.connection?.setNoDelay(true);
+  return ssh;
+}
+
+/** Read on every new connection, so a key pinned after an RMA is used without a restart. */
+async function loadKnownHosts(file: string): Promise<KnownHosts> {
+  try {
+    return parseKnownHosts(await readFile(file, 'utf8'));
+  } catch (error) {
+    // A missing file pins nothing: every host is then refused as unknown, with the file named.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], invalidLines: [] };
+    throw error;
+  }
+}
+
+function refuseHostKey(
+  knownHosts: KnownHosts,
+  name: string,
+  key: Buffer,
+  target: SshTarget,
+  knownHostsFile: string,
+): HostKeyError | null {
+  const check = checkHostKey(knownHosts, name, key);
+  const fields = {
+    host: target.host,
+    port: target.port,
+    fingerprint: sha256Fingerprint(key),
+    keyType: keyTypeOfBlob(key) ?? 'unknown',
+    knownHostsName: name,
+    knownHostsFile,
+  };
+  switch (check.status) {
+    case 'trusted':
+      return null;
+    case 'revoked':
+      return new HostKeyRevokedError(fields);
+    case 'unknown':
+      return new HostKeyUnknownError(fields);
+    case 'changed':
+      return new HostKeyChangedError({ ...fields, knownFingerprints: check.knownFingerprints });
+  }
+}
+
+/**
+ * Ask first for the key types pinned for this name, as OpenSSH does: a host with both an RSA and
+ * an ed25519 key, pinned by its RSA key, should show us the RSA key rather than fail as changed.
+ */
+export function preferPinnedAlgorithms(knownHosts: KnownHosts, name: string): ServerHostKeyAlgorithm[] {
+  const preferred = pinnedKeys(knownHosts, name).flatMap((entry) =>
+    entry.keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [entry.keyType],
+  );
+  const supported = DEFAULT_HOST_KEY_ALGORITHMS.filter((algorithm) => preferred.includes(algorithm));
+  return [...new Set([...supported, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+}

@@ -1,0 +1,172 @@
+// Typed SSH errors. Each carries the fields a runner needs to classify it (host-key problems and
+// authentication failures are not retried; an unreachable host is) and a message an operator can
+// act on; the same text goes to the log, the CLI and the ticket comment.
+
+/** Take the key from the console, not from the network: that is the point of verifying it. */
+function pinAdvice(fields: { knownHostsName: string; knownHostsFile: string }): string {
+  return (
+    `add a line "${fields.knownHostsName} " followed by the contents of the host's ` +
+    `/etc/ssh/ssh_host_ed25519_key.pub (as read on the console) to ${fields.knownHostsFile}`
+  );
+}
+
+/** The server's key is not pinned under this name: refuse, never trust on first use. */
+export class HostKeyUnknownError extends Error {
+  override readonly name = 'HostKeyUnknownError';
+  readonly host: string;
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly keyType: string;
+  readonly knownHostsName: string;
+  readonly knownHostsFile: string;
+
+  constructor(fields: {
+    host: string;
+    port: number;
+    fingerprint: string;
+    keyType: string;
+    knownHostsName: string;
+    knownHostsFile: string;
+  }) {
+    super(
+      `No host key is pinned for ${fields.knownHostsName} in ${fields.knownHostsFile}; the server offered ` +
+        `${fields.keyType} ${fields.fingerprint}. Verify it out of band (console or IPMI SOL: ` +
+        `\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`), then pin it: ${pinAdvice(fields)}.`,
+    );
+    this.host = fields.host;
+    this.port = fields.port;
+    this.fingerprint = fields.fingerprint;
+    this.keyType = fields.keyType;
+    this.knownHostsName = fields.knownHostsName;
+    this.knownHostsFile = fields.knownHostsFile;
+  }
+}
+
+/** A key is pinned under this name, but the server offered another one (often: an RMA'd board). */
+export class HostKeyChangedError extends Error {
+  override readonly name = 'HostKeyChangedError';
+  readonly host: string;
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly keyType: string;
+  readonly knownFingerprints: string[];
+  readonly knownHostsName: string;
+  readonly knownHostsFile: string;
+
+  constructor(fields: {
+    host: string;
+    port: number;
+    fingerprint: string;
+    keyType: string;
+    knownFingerprints: string[];
+    knownHostsName: string;
+    knownHostsFile: string;
+  }) {
+    super(
+      `Host key for ${fields.knownHostsName} has changed: the server offered ${fields.keyType} ` +
+        `${fields.fingerprint}, ${fields.knownHostsFile} pins ${fields.knownFingerprints.join(', ')}. ` +
+        `After an RMA this can be legitimate, but it is also what an impostor looks like: verify the new ` +
+        `key out of band (console or IPMI SOL: \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`) ` +
+        `and compare fingerprints. If they match, remove the old key with ` +
+        `\`ssh-keygen -R '${fields.knownHostsName}' -f ${fields.knownHostsFile}\`, then ${pinAdvice(fields)}.`,
+    );
+    this.host = fields.host;
+    this.port = fields.port;
+    this.fingerprint = fields.fingerprint;
+    this.keyType = fields.keyType;
+    this.knownFingerprints = fields.knownFingerprints;
+    this.knownHostsName = fields.knownHostsName;
+    this.knownHostsFile = fields.knownHostsFile;
+  }
+}
+
+/** The server offered a key marked `@revoked` in known_hosts. */
+export class HostKeyRevokedError extends Error {
+  override readonly name = 'HostKeyRevokedError';
+  readonly host: string;
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly keyType: string;
+  readonly knownHostsFile: string;
+
+  constructor(fields: {
+    host: string;
+    port: number;
+    fingerprint: string;
+    keyType: string;
+    knownHostsFile: string;
+  }) {
+    super(
+      `Host key ${fields.keyType} ${fields.fingerprint} offered by ${fields.host} port ${fields.port} is marked ` +
+        `@revoked in ${fields.knownHostsFile}; refusing to connect. Give the host a new key and pin it.`,
+    );
+    this.host = fields.host;
+    this.port = fields.port;
+    this.fingerprint = fields.fingerprint;
+    this.keyType = fields.keyType;
+    this.knownHostsFile = fields.knownHostsFile;
+  }
+}
+
+export type HostKeyError = HostKeyUnknownError | HostKeyChangedError | HostKeyRevokedError;
+
+/**
+ * Why a connection could not be made or used. `unreachable` and `timeout` are worth a retry;
+ * `auth` (key refused) and `protocol` need a person.
+ */
+export type SshConnectFailure = 'unreachable' | 'timeout' | 'auth' | 'protocol';
+
+const ADVICE: Record<SshConnectFailure, string> = {
+  unreachable: 'check that the host is up, the address and port are right, and sshd is running',
+  timeout: 'the host did not finish the SSH handshake in time; check the network path and sshd',
+  auth: "the server refused our key; check the user and that runbot's public key is in its authorized_keys",
+  protocol: 'the SSH session failed; see the cause',
+};
+
+export class SshConnectError extends Error {
+  override readonly name = 'SshConnectError';
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly user: string;
+  readonly reason: SshConnectFailure;
+
+  constructor(fields: {
+    host: string;
+    port: number;
+    address: string;
+    user: string;
+    reason: SshConnectFailure;
+    cause: unknown;
+  }) {
+    const causeText = fields.cause instanceof Error ? fields.cause.message : String(fields.cause);
+    const via = fields.address === fields.host ? '' : ` (address ${fields.address})`;
+    super(
+      `Cannot connect to ${fields.user}@${fields.host}${via} port ${fields.port}: ${causeText}; ` +
+        `${ADVICE[fields.reason]}.`,
+      { cause: fields.cause },
+    );
+    this.host = fields.host;
+    this.port = fields.port;
+    this.address = fields.address;
+    this.user = fields.user;
+    this.reason = fields.reason;
+  }
+}
+
+/** Sorts an ssh2/node-ssh/socket error into a failure kind. */
+export function classifyConnectFailure(error: unknown): SshConnectFailure {
+  const err = error as { level?: unknown; code?: unknown; message?: unknown };
+  const message = typeof err.message === 'string' ? err.message : '';
+  if (err.level === 'client-authentication') return 'auth';
+  if (err.level === 'client-timeout' || /timed out/i.test(message)) return 'timeout';
+  if (err.level === 'client-socket') return 'unreachable';
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (
+    ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(code)
+  ) {
+    return 'unreachable';
+  }
+  if (code === 'ETIMEDOUT') return 'timeout';
+  return 'protocol';
+}

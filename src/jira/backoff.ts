@@ -1,0 +1,133 @@
+// When and how long to wait before calling Jira again, and how many calls may be in flight.
+// jira.js classifies failures (its error predicates) but leaves 429 to us: "the right response to a
+// rate limit is to slow the whole client down" (node_modules/jira.js/dist/core/errors/apiError.js).
+// Its own transport retry is switched off in the adapter (`retry.maxAttempts: 1`) so nothing retries twice.
+import { isApiError, isNetworkError, isRateLimitError, isServerError } from 'jira.js';
+
+export type Sleep = (ms: number) => Promise<void>;
+/** A number in [0, 1), like Math.random; injected so tests can pin the jitter. */
+export type Random = () => number;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface BackoffPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Upper bound of the first jittered wait; doubles with each failed attempt. */
+  baseDelayMs: number;
+  /** No jittered wait is longer than this (Retry-After is honoured as given). */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+/** One failed Jira call, as far as retrying is concerned. */
+export type Failure =
+  | { kind: 'rateLimited'; status: 429; retryAfterMs: number | undefined }
+  | { kind: 'server'; status: number }
+  | { kind: 'network'; code: string | undefined; transient: boolean }
+  | { kind: 'client'; status: number };
+
+/** How one HTTP call ended, for call counting. */
+export type CallOutcome = 'ok' | '429' | '5xx' | '4xx' | 'network';
+
+/**
+ * Classifies an error thrown by jira.js. Undefined for anything that is not a Jira call's failure (a
+ * bug of ours, a thrown zod error): those are never retried and never counted.
+ */
+export function classifyFailure(error: unknown): Failure | undefined {
+  // jira.js parses Retry-After (delta-seconds or HTTP date) into retryAfterMs; the raw header is not kept.
+  if (isRateLimitError(error)) return { kind: 'rateLimited', status: 429, retryAfterMs: error.retryAfterMs };
+  if (isServerError(error)) return { kind: 'server', status: error.status };
+  if (isNetworkError(error)) return { kind: 'network', code: error.code, transient: error.transient };
+  if (isApiError(error)) return { kind: 'client', status: error.status };
+  return undefined;
+}
+
+export function outcomeOf(failure: Failure): Exclude<CallOutcome, 'ok'> {
+  switch (failure.kind) {
+    case 'rateLimited':
+      return '429';
+    case 'server':
+      return '5xx';
+    case 'network':
+      return 'network';
+    case 'client':
+      return '4xx';
+  }
+}
+
+/** 429, 5xx and transient transport failures (ECONNRESET, ETIMEDOUT…) are worth another try; 4xx never. */
+export function isRetryable(failure: Failure): boolean {
+  if (failure.kind === 'network') return failure.transient;
+  return failure.kind === 'rateLimited' || failure.kind === 'server';
+}
+
+/**
+ * The wait before the next attempt, after `failedAttempts` failures (1 for the first). Retry-After wins
+ * when Jira sent it; otherwise capped exponential backoff with full jitter
+ * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ */
+export function retryDelayMs(
+  failure: Failure,
+  failedAttempts: number,
+  policy: BackoffPolicy,
+  random: Random,
+): number {
+  if (failure.kind === 'rateLimited' && failure.retryAfterMs !== undefined)
+    return Math.ceil(failure.retryAfterMs);
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
+  return Math.floor(random() * ceiling);
+}
+
+export interface RetryHooks {
+  policy: BackoffPolicy;
+  sleep: Sleep;
+  random: Random;
+  /** Called before each wait, for logging. */
+  onRetry?: (failure: Failure, failedAttempts: number, delayMs: number) => void;
+}
+
+/** Runs `operation` until it succeeds, fails for good, or runs out of attempts; rethrows the last error. */
+export async function withBackoff<T>(operation: () => Promise<T>, hooks: RetryHooks): Promise<T> {
+  for (let failedAttempts = 1; ; failedAttempts += 1) {
+    try {
+      return await operation();
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (!failure || !isRetryable(failure) || failedAttempts >= hooks.policy.maxAttempts) throw error;
+      const delayMs = retryDelayMs(failure, failedAttempts, hooks.policy, hooks.random);
+      hooks.onRetry?.(failure, failedAttempts, delayMs);
+      await hooks.sleep(delayMs);
+    }
+  }
+}
+
+export interface Semaphore {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/** At most `limit` tasks run at once; the rest wait in arrival order. */
+export function createSemaphore(limit: number): Semaphore {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else active -= 1;
+  };
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (active < limit) active += 1;
+      // The releasing task hands its slot straight to the next waiter, so `active` stays the same.
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,197 @@
+// Lenient schemas for the slices of Jira's JSON the bot reads (IssueBean, transitions, error bodies),
+// and the mapping of an IssueBean to the planner's Ticket. Unknown keys pass through untouched;
+// shapes are those of Atlassian's spec (shared/jira/swagger-v3.v3.json) and of live Jira Cloud.
+import { z } from 'zod';
+import { BOOKKEEPING_PROPERTY, BookkeepingSchema } from '../planner/ticket.js';
+import type { Bookkeeping, Ticket, TicketComment, TicketLink } from '../planner/ticket.js';
+import { plainText } from './adf.js';
+import type { TicketShape } from './port.js';
+
+const NamedSchema = z.looseObject({ name: z.string() });
+
+const LinkedIssueSchema = z.looseObject({
+  key: z.string(),
+  fields: z
+    .looseObject({
+      status: z
+        .looseObject({
+          name: z.string(),
+          // The spec's examples omit it on linked issues; live Jira sends it.
+          statusCategory: z.looseObject({ key: z.string() }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+const IssueLinkSchema = z.looseObject({
+  type: z.looseObject({ inward: z.string(), outward: z.string() }),
+  inwardIssue: LinkedIssueSchema.optional(),
+  outwardIssue: LinkedIssueSchema.optional(),
+});
+
+const CommentSchema = z.looseObject({ id: z.string(), body: z.unknown() });
+
+export const IssueBeanSchema = z.looseObject({
+  key: z.string(),
+  fields: z.looseObject({
+    status: NamedSchema,
+    project: z.looseObject({ key: z.string() }),
+    issuetype: NamedSchema,
+    labels: z.array(z.string()).nullish(),
+    issuelinks: z.array(IssueLinkSchema).nullish(),
+    // Live Jira answers a page of comments ({comments, total, …}); the spec's example shows a bare array.
+    comment: z.union([z.looseObject({ comments: z.array(CommentSchema) }), z.array(CommentSchema)]).nullish(),
+  }),
+  properties: z.record(z.string(), z.unknown()).nullish(),
+});
+export type IssueBean = z.infer<typeof IssueBeanSchema>;
+
+/** GET issue with fields=status and expand=transitions: where the ticket is and where it can go. */
+export const TransitionsSchema = z.looseObject({
+  fields: z.looseObject({ status: z.looseObject({ name: z.string() }) }),
+  transitions: z.array(
+    z.looseObject({
+      id: z.string(),
+      isAvailable: z.boolean().optional(),
+      to: z.looseObject({ name: z.string() }),
+    }),
+  ),
+});
+
+/** Jira's ErrorCollection: `{errorMessages: [...], errors: {field: message}}`. */
+const ErrorCollectionSchema = z.looseObject({
+  errorMessages: z.array(z.string()).optional(),
+  errors: z.record(z.string(), z.string()).optional(),
+});
+
+/** Jira's own words from an error response body, field errors as `field: message`. */
+export function errorMessagesOf(body: unknown): string[] {
+  if (typeof body === 'string') return body.trim() === '' ? [] : [body.trim().slice(0, 500)];
+  const parsed = ErrorCollectionSchema.safeParse(body);
+  if (!parsed.success) return [];
+  const fieldErrors = Object.entries(parsed.data.errors ?? {}).map(
+    ([field, message]) => `${field}: ${message}`,
+  );
+  return [...(parsed.data.errorMessages ?? []), ...fieldErrors];
+}
+
+/** What mapping an IssueBean noticed but could not use; the adapter logs these with the ticket key. */
+export type MappingProblem =
+  | { kind: 'invalidBookkeeping'; issues: string }
+  | { kind: 'unreadableInput'; input: string; field: string; shape: string };
+
+export type MappedIssue =
+  { ok: true; ticket: Ticket; problems: MappingProblem[] } | { ok: false; reason: string };
+
+/** The fields a read asks for: what the planner needs plus the workflow's input fields. */
+export function fieldsFor(shape: TicketShape): string[] {
+  return [
+    ...new Set([
+      'status',
+      'labels',
+      'issuetype',
+      'project',
+      'issuelinks',
+      ...Object.values(shape.inputFields),
+    ]),
+  ];
+}
+
+export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
+  const parsed = IssueBeanSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
+  const issue = parsed.data;
+  const problems: MappingProblem[] = [];
+  const inputs: Record<string, string | undefined> = {};
+  for (const [input, field] of Object.entries(shape.inputFields)) {
+    const value = textOf(issue.fields[field]);
+    if (value === unreadable) {
+      problems.push({ kind: 'unreadableInput', input, field, shape: describe(issue.fields[field]) });
+      inputs[input] = undefined;
+    } else inputs[input] = value;
+  }
+  const ticket: Ticket = {
+    key: issue.key,
+    status: issue.fields.status.name,
+    project: issue.fields.project.key,
+    issueType: issue.fields.issuetype.name,
+    labels: issue.fields.labels ?? [],
+    inputs,
+    links: (issue.fields.issuelinks ?? []).flatMap(linkOf),
+    bookkeeping: bookkeepingOf(issue.properties?.[BOOKKEEPING_PROPERTY], problems),
+  };
+  if (issue.fields.comment) ticket.comments = commentsOf(issue.fields.comment);
+  return { ok: true, ticket, problems };
+}
+
+const unreadable = Symbol('unreadable');
+
+/**
+ * The text of a text-like field: a string; a number; an ADF document (paragraph field) as plain text;
+ * a select option's value; a list of strings or options joined by commas. Anything else (a user, a
+ * date range…) is not guessed at.
+ */
+function textOf(value: unknown): string | undefined | typeof unreadable {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) {
+    const parts = value.map(optionText);
+    return parts.every((part) => part !== undefined) ? parts.join(',') : unreadable;
+  }
+  if (isAdfDocument(value)) return plainText(value);
+  return optionText(value) ?? unreadable;
+}
+
+function optionText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && 'value' in value && typeof value.value === 'string') {
+    return value.value;
+  }
+  return undefined;
+}
+
+function isAdfDocument(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'doc';
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object' && value !== null)
+    return `object with keys ${Object.keys(value).slice(0, 5).join(', ')}`;
+  return typeof value;
+}
+
+function linkOf(link: z.infer<typeof IssueLinkSchema>): TicketLink[] {
+  const [relation, other] = link.inwardIssue
+    ? [link.type.inward, link.inwardIssue]
+    : link.outwardIssue
+      ? [link.type.outward, link.outwardIssue]
+      : [undefined, undefined];
+  if (relation === undefined || other === undefined) return [];
+  const status = other.fields?.status;
+  // An empty category never reads as "done", so a gate stays closed rather than guessing it open.
+  return [
+    {
+      relation,
+      key: other.key,
+      status: status?.name ?? '',
+      statusCategory: status?.statusCategory?.key ?? '',
+    },
+  ];
+}
+
+function bookkeepingOf(raw: unknown, problems: MappingProblem[]): Bookkeeping | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = BookkeepingSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  problems.push({ kind: 'invalidBookkeeping', issues: z.prettifyError(parsed.error) });
+  return undefined;
+}
+
+function commentsOf(comment: NonNullable<IssueBean['fields']['comment']>): TicketComment[] {
+  const list = Array.isArray(comment) ? comment : comment.comments;
+  // v3 bodies are ADF documents; a string body (v2, or the spec's example) is already plain text.
+  return list.map((c) => ({ id: c.id, text: typeof c.body === 'string' ? c.body : plainText(c.body) }));
+}

@@ -1,0 +1,109 @@
+// Everything the demo and the end-to-end tests run against, on this machine: the Jira sandbox, a
+// local redis-server, and the simulated fleet, with the key, known_hosts and inventory files the
+// bot needs to reach it. Tickets are seeded through Jira's REST API, the way Jira is used.
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ConfigSchema, PROJECT_ROOT, type Config } from '../config.js';
+import { loadDefinitions, type Workflow } from '../definitions/index.js';
+import { startFleet, type Fleet, type FleetProfile } from './fleet/index.js';
+import { JiraSandbox } from './jira/index.js';
+import { startRedis, type RedisInstance } from './redis.js';
+import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
+import { jiraSeeder } from './seed.js';
+
+export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbox-token' };
+const MANAGER = 'manager-0.dev2.internal';
+
+export interface DemoEnvironment {
+  config: Config;
+  sandbox: JiraSandbox;
+  fleet: Fleet;
+  redis: RedisInstance;
+  workflow: Workflow;
+  /** Restore tickets seeded so far, with their host and RMA ticket. */
+  tickets: { key: string; host: string; rma: string }[];
+  /** Creates a host in the fleet, an RMA ticket and a restore ticket blocked by it. */
+  seedTicket(host: string, options?: { rmaDone?: boolean }): Promise<{ key: string; rma: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startDemoEnvironment(
+  options: { profile?: Partial<FleetProfile>; env?: Record<string, string> } = {},
+): Promise<DemoEnvironment> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'runbot-demo-'));
+  const definitions = await loadDefinitions({ root: PROJECT_ROOT });
+  const workflow = definitions.workflows.get('rma-restore');
+  if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
+
+  const redis = await startRedis();
+  const sandbox = new JiraSandbox({
+    projects: [restoreProject(workflow), RMA_PROJECT],
+    customFields: [HOST_FIELD],
+    credentials: DEMO_CREDENTIALS,
+  });
+  const jiraUrl = await sandbox.start(0, '127.0.0.1');
+  const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
+
+  const files = {
+    key: path.join(dir, 'id_ed25519'),
+    knownHosts: path.join(dir, 'known_hosts'),
+    inventory: path.join(dir, 'inventory.yaml'),
+  };
+  await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
+  await chmod(files.key, 0o600);
+  const sites: Record<string, unknown> = {};
+  const knownHosts: string[] = [];
+
+  const config = ConfigSchema.parse({
+    JIRA_URL: jiraUrl,
+    JIRA_EMAIL: DEMO_CREDENTIALS.email,
+    JIRA_API_TOKEN: DEMO_CREDENTIALS.apiToken,
+    REDIS_URL: redis.url,
+    RUNBOT_HTTP_PORT: '0',
+    RUNBOT_INVENTORY: files.inventory,
+    RUNBOT_SSH_KEY: files.key,
+    RUNBOT_KNOWN_HOSTS: files.knownHosts,
+    RUNBOT_POLL_INTERVAL: '0.5',
+    // The memtest's 10 min check interval becomes 1 s, its 12 h timeout 72 s.
+    RUNBOT_TIME_SCALE: '600',
+    RUNBOT_CONCURRENCY: '16',
+    RUNBOT_LOG_LEVEL: 'warn',
+    ...options.env,
+  });
+
+  const seeder = jiraSeeder(jiraUrl, DEMO_CREDENTIALS);
+  const tickets: DemoEnvironment['tickets'] = [];
+  return {
+    config,
+    sandbox,
+    fleet,
+    redis,
+    workflow,
+    tickets,
+    async seedTicket(host, seedOptions = {}) {
+      // One inventory site per simulated host: the fleet tells hosts apart by port, and a site has one.
+      const port = await fleet.addHost(host, { role: 'any' });
+      sites[host.split('.')[0] ?? host] = {
+        hosts: `^${host.replaceAll('.', '\\.')}$`,
+        manager: MANAGER,
+        ssh: { user: 'runbot', port, address: '127.0.0.1' },
+      };
+      knownHosts.push(fleet.knownHostsLine(host), `[${MANAGER}]:${port} ${fleet.hostPublicKey}`);
+      await writeFile(files.inventory, stringify({ sites }));
+      await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
+
+      const { key, rma } = await seeder.restoreTicket(workflow, host);
+      if (seedOptions.rmaDone ?? true) sandbox.moveAsHuman(rma, 'Done');
+      tickets.push({ key, host, rma });
+      return { key, rma };
+    },
+    async stop() {
+      await fleet.stop();
+      await sandbox.stop();
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// Jira sandbox: the in-memory issue store. Every write goes through `mutate`, which works on a copy
+// and swaps it in only if the whole change succeeded (so a refused transition changes nothing),
+// bumps `updated`, and records the version for the lagging search index.
+import type { IssueRecord, LinkRecord, LinkType } from './types.js';
+
+// The link types a fresh Jira Cloud site has that the bot may use (GET /rest/api/3/issueLinkType).
+export const LINK_TYPES: LinkType[] = [
+  { id: '10000', name: 'Blocks', inward: 'is blocked by', outward: 'blocks' },
+  { id: '10003', name: 'Relates', inward: 'relates to', outward: 'relates to' },
+];
+
+export interface NewIssue {
+  projectKey: string;
+  issueType: string;
+  status: string;
+  summary: string;
+  description: unknown;
+  labels: string[];
+  custom: Record<string, unknown>;
+}
+
+interface Version {
+  at: number;
+  issue: IssueRecord;
+}
+
+export class IssueStore {
+  private readonly issues = new Map<string, IssueRecord>();
+  private readonly keyById = new Map<string, string>();
+  private readonly versions = new Map<string, Version[]>();
+  private readonly nextNumber = new Map<string, number>();
+  private readonly linkList: LinkRecord[] = [];
+  private nextIssueId = 10000;
+  private nextCommentId = 10000;
+  private nextLinkId = 10000;
+  private lastStamp = 0;
+
+  constructor(
+    private readonly clock: () => number,
+    private readonly searchLagMs: number,
+  ) {}
+
+  /** A strictly increasing millisecond clock, so "updated" always moves and orderings are stable. */
+  now(): number {
+    this.lastStamp = Math.max(this.clock(), this.lastStamp + 1);
+    return this.lastStamp;
+  }
+
+  create(input: NewIssue): IssueRecord {
+    const number = this.nextNumber.get(input.projectKey) ?? 1;
+    this.nextNumber.set(input.projectKey, number + 1);
+    const at = this.now();
+    const issue: IssueRecord = {
+      ...input,
+      id: String(this.nextIssueId++),
+      key: `${input.projectKey}-${number}`,
+      created: at,
+      updated: at,
+      comments: [],
+      properties: {},
+    };
+    this.issues.set(issue.key, issue);
+    this.keyById.set(issue.id, issue.key);
+    this.remember(issue, at);
+    return issue;
+  }
+
+  /** By key (case-insensitive, as Jira accepts) or numeric id. */
+  find(idOrKey: string): IssueRecord | undefined {
+    const key = this.keyById.get(idOrKey) ?? idOrKey.toUpperCase();
+    return this.issues.get(key);
+  }
+
+  all(): IssueRecord[] {
+    return [...this.issues.values()];
+  }
+
+  /** Applies `change` to a copy of the issue; the store keeps the copy only if `change` did not throw. */
+  mutate<T>(key: string, change: (draft: IssueRecord) => T): T {
+    const current = this.issues.get(key);
+    if (!current) throw new Error(`sandbox: no issue ${key}`);
+    const draft = structuredClone(current);
+    const result = change(draft);
+    draft.updated = this.now();
+    this.issues.set(key, draft);
+    this.remember(draft, draft.updated);
+    return result;
+  }
+
+  newCommentId(): string {
+    return String(this.nextCommentId++);
+  }
+
+  addLink(typeName: string, outwardKey: string, inwardKey: string): LinkRecord {
+    const existing = this.linkList.find(
+      (l) => l.typeName === typeName && l.outwardKey === outwardKey && l.inwardKey === inwardKey,
+    );
+    if (existing) return existing; // Jira answers a duplicate link as created, without a second link
+    const link: LinkRecord = { id: String(this.nextLinkId++), typeName, outwardKey, inwardKey };
+    this.linkList.push(link);
+    this.mutate(outwardKey, () => undefined);
+    this.mutate(inwardKey, () => undefined);
+    return link;
+  }
+
+  linksOf(key: string): LinkRecord[] {
+    return this.linkList.filter((l) => l.outwardKey === key || l.inwardKey === key);
+  }
+
+  /**
+   * What the search index holds now: each issue as it was `searchLagMs` ago (issues created later
+   * are not there yet). GET issue reads `find`, which is always current — as in Jira.
+   */
+  searchable(): IssueRecord[] {
+    if (this.searchLagMs <= 0) return this.all();
+    const cutoff = this.clock() - this.searchLagMs;
+    const visible: IssueRecord[] = [];
+    for (const versions of this.versions.values()) {
+      let index = -1;
+      versions.forEach((version, i) => {
+        if (version.at <= cutoff) index = i;
+      });
+      if (index > 0) versions.splice(0, index); // older versions can never be seen again
+      const seen = versions[index > 0 ? 0 : index];
+      if (seen) visible.push(seen.issue);
+    }
+    return visible;
+  }
+
+  private remember(issue: IssueRecord, at: number): void {
+    if (this.searchLagMs <= 0) return;
+    const list = this.versions.get(issue.key) ?? [];
+    list.push({ at, issue: structuredClone(issue) });
+    this.versions.set(issue.key, list);
+  }
+}

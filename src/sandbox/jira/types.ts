@@ -1,0 +1,97 @@
+// Jira sandbox: the public configuration types and the in-memory records the store keeps.
+// Records hold what Jira would persist; the Jira JSON shapes are produced from them in render.ts.
+
+export interface SandboxStatus {
+  name: string;
+  category: 'new' | 'indeterminate' | 'done';
+}
+
+export interface SandboxTransition {
+  id: string;
+  name: string;
+  to: string;
+  from: string[] | 'any';
+}
+
+export interface SandboxWorkflow {
+  statuses: SandboxStatus[];
+  transitions: SandboxTransition[];
+  initial: string;
+}
+
+export interface SandboxProject {
+  key: string;
+  name: string;
+  issueTypes: string[];
+  workflow: SandboxWorkflow;
+}
+
+export interface SandboxOptions {
+  projects: SandboxProject[];
+  /** Custom fields issues may carry, e.g. `{ id: 'customfield_10042', name: 'Service Hosts' }` (free values). */
+  customFields?: { id: string; name: string }[];
+  /** When set, every request needs HTTP basic auth with these; otherwise 401 like Jira. */
+  credentials?: { email: string; apiToken: string };
+  /** Largest page the enhanced search returns (default 100). */
+  searchPageMax?: number;
+  /** Search sees a write only this many milliseconds after it happened (default 0), like Jira's index. */
+  searchLagMs?: number;
+  /** Clock for timestamps and search lag (default Date.now). */
+  now?: () => number;
+}
+
+export interface IssueSnapshot {
+  key: string;
+  status: string;
+  labels: string[];
+  fields: Record<string, unknown>;
+  comments: { id: string; author: string; body: unknown; created: string }[];
+  properties: Record<string, unknown>;
+}
+
+/** Who made a request: the basic-auth email, or anonymous when the sandbox has no credentials. */
+export interface Actor {
+  email: string;
+}
+
+export interface CommentRecord {
+  id: string;
+  author: string;
+  updateAuthor: string;
+  body: unknown;
+  created: number;
+  updated: number;
+  visibility?: { type?: string; value?: string; identifier?: string } | undefined;
+  properties: Record<string, unknown>;
+}
+
+export interface IssueRecord {
+  id: string;
+  key: string;
+  projectKey: string;
+  issueType: string;
+  status: string;
+  summary: string;
+  description: unknown;
+  labels: string[];
+  custom: Record<string, unknown>;
+  created: number;
+  updated: number;
+  comments: CommentRecord[];
+  properties: Record<string, unknown>;
+}
+
+export interface LinkRecord {
+  id: string;
+  typeName: string;
+  /** The "from" issue: it `blocks` the inward one (spec: "the from (outward) issue"). */
+  outwardKey: string;
+  inwardKey: string;
+}
+
+export interface LinkType {
+  id: string;
+  name: string;
+  inward: string;
+  outward: string;
+}

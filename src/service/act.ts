@@ -1,0 +1,294 @@
+// The one thin runner that turns a Decision into calls: the only place that owns dry-run, the
+// at-most-once guard, error classification and the comments. One ticket's failure never stops others.
+import { HostKeyChangedError, HostKeyUnknownError, SshConnectError } from '../executors/ssh/index.js';
+import type { CommandResult, CommandRunner } from '../executors/types.js';
+import { codeBlock, paragraph } from '../jira/adf.js';
+import type { JiraPort } from '../jira/port.js';
+import type { Logger } from '../logger.js';
+import type { Bookkeeping, StepVisit, TicketComment } from '../planner/index.js';
+import type { ActionableDecision } from '../queue/index.js';
+import * as report from './report.js';
+
+export interface ActContext {
+  jira: JiraPort;
+  runner: CommandRunner;
+  now: () => Date;
+  dryRun: boolean;
+  logger: Logger;
+  /** Human status for failures (the workflow's `failure`). */
+  failureStatus: string;
+}
+
+/** Outcome names, also used as metric labels. */
+export type ActOutcome =
+  'transitioned' | 'failed' | 'escalated' | 'instructed' | 'pending' | 'refused' | 'dry-run' | 'duplicate';
+
+/** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
+export class RetryableStepError extends Error {
+  override name = 'RetryableStepError';
+}
+
+export interface ActOptions {
+  /** The queue will not retry this job again. */
+  lastAttempt: boolean;
+  /** The ticket's comments from the worker's fresh read, to find the bot's own earlier comments. */
+  comments: TicketComment[];
+}
+
+export async function act(
+  decision: ActionableDecision,
+  ctx: ActContext,
+  options: ActOptions,
+): Promise<ActOutcome> {
+  const { lastAttempt, comments } = options;
+  if (ctx.dryRun) return dryRun(decision, ctx, comments);
+  switch (decision.kind) {
+    case 'transition':
+      return moveTo(
+        ctx,
+        decision.visit,
+        decision.to,
+        report.gateOpened(decision.visit, decision.to, decision.reason, ctx.now()),
+      );
+    case 'escalate':
+      return escalate(ctx, decision.visit, decision.to, 'escalation', decision);
+    case 'postInstructions':
+      return postInstructions(decision, ctx, comments);
+    case 'runStep':
+      return runStep(decision, ctx, lastAttempt);
+    case 'checkStep':
+      return checkStep(decision, ctx);
+  }
+}
+
+/** The bookkeeping a transition writes for the status it enters: a new visit begins there. */
+function enter(visit: StepVisit, status: string, now: Date): Bookkeeping {
+  return { status, visit: visit.bookkeeping.visit + 1, enteredAt: now.toISOString() };
+}
+
+async function moveTo(
+  ctx: ActContext,
+  visit: StepVisit,
+  to: string,
+  comment: ReturnType<typeof report.gateOpened>,
+) {
+  const outcome = await ctx.jira.transitionTo(
+    visit.key,
+    { from: visit.status, to },
+    { comment, bookkeeping: enter(visit, to, ctx.now()) },
+  );
+  if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');
+  return outcome;
+}
+
+async function escalate(
+  ctx: ActContext,
+  visit: StepVisit,
+  to: string,
+  purpose: string,
+  content: Parameters<typeof report.escalation>[2],
+  step?: Parameters<typeof report.escalation>[4],
+): Promise<ActOutcome> {
+  const outcome = await moveTo(ctx, visit, to, report.escalation(visit, purpose, content, ctx.now(), step));
+  return outcome === 'transitioned' ? 'escalated' : outcome;
+}
+
+async function postInstructions(
+  decision: Extract<ActionableDecision, { kind: 'postInstructions' }>,
+  ctx: ActContext,
+  comments: TicketComment[],
+): Promise<ActOutcome> {
+  const { visit } = decision;
+  const alreadyPosted = hasComment(comments, report.commentRef(visit, decision.step.name));
+  if (!alreadyPosted) await ctx.jira.addComment(visit.key, report.instructions(decision, ctx.now()));
+  await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
+  return alreadyPosted ? 'duplicate' : 'instructed';
+}
+
+async function runStep(
+  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  ctx: ActContext,
+  lastAttempt: boolean,
+): Promise<ActOutcome> {
+  const { visit, step, target } = decision;
+  // Recorded before anything runs: if this worker dies mid-step, the next plan knows the step began.
+  await ctx.jira.setBookkeeping(visit.key, {
+    ...visit.bookkeeping,
+    running: { step: step.name, since: ctx.now().toISOString() },
+  });
+  const runs: report.CommandRun[] = [];
+  try {
+    if (decision.doneWhen) {
+      const check = await ctx.runner.run(target, decision.doneWhen.command, {
+        timeoutSeconds: decision.timeoutSeconds,
+      });
+      if (passes(check, 0, decision.doneWhen.output)) {
+        const note = 'Its done_when check passed, so the step was already done and was not run again.';
+        return await moveTo(
+          ctx,
+          visit,
+          step.next,
+          report.stepSucceeded(
+            decision,
+            [{ command: decision.doneWhen.command, result: check }],
+            ctx.now(),
+            note,
+          ),
+        );
+      }
+    }
+    for (const command of decision.commands) {
+      const result = await ctx.runner.run(target, command, { timeoutSeconds: decision.timeoutSeconds });
+      runs.push({ command, result });
+      if (!passes(result, decision.expect.exit, decision.expect.output)) {
+        return await fail(ctx, decision, runs, failureReason(result, decision.expect));
+      }
+    }
+  } catch (error) {
+    return sshTrouble(error, ctx, decision, runs, lastAttempt);
+  }
+  return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
+}
+
+async function checkStep(
+  decision: Extract<ActionableDecision, { kind: 'checkStep' }>,
+  ctx: ActContext,
+): Promise<ActOutcome> {
+  const { visit, step } = decision;
+  let result: CommandResult;
+  try {
+    result = await ctx.runner.run(decision.target, decision.command, {
+      timeoutSeconds: decision.timeoutSeconds,
+    });
+  } catch (error) {
+    if (error instanceof SshConnectError) {
+      // A wait step is checked again next round; an unreachable host is not yet a failure.
+      ctx.logger.warn({ err: error, host: decision.target.host }, 'check could not reach host');
+      return 'pending';
+    }
+    return sshTrouble(error, ctx, decision, [], true);
+  }
+  const runs = [{ command: decision.command, result }];
+  if (decision.failWhen && new RegExp(decision.failWhen, 'm').test(result.stdout)) {
+    return fail(ctx, decision, runs, `The check's output matched fail_when (${decision.failWhen}).`);
+  }
+  if (result.exitCode === 0 && new RegExp(decision.doneWhen, 'm').test(result.stdout)) {
+    return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
+  }
+  if (!visit.bookkeeping.startedAt) {
+    await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, startedAt: decision.startedAt });
+  }
+  ctx.logger.info({ round: decision.round, deadline: decision.deadline }, 'step still running');
+  return 'pending';
+}
+
+function passes(result: CommandResult, exit: number, output: string | undefined): boolean {
+  if (result.timedOut || result.exitCode !== exit) return false;
+  return output === undefined || new RegExp(output, 'm').test(result.stdout);
+}
+
+function failureReason(result: CommandResult, expect: { exit: number; output?: string }): string {
+  if (result.timedOut) return 'The command timed out and was stopped on the host.';
+  if (result.exitCode !== expect.exit)
+    return `The command exited with ${result.exitCode ?? 'no code'}, expected ${expect.exit}.`;
+  return `The command's output did not match ${expect.output ?? ''}.`;
+}
+
+async function fail(
+  ctx: ActContext,
+  decision: Extract<ActionableDecision, { kind: 'runStep' | 'checkStep' }>,
+  runs: report.CommandRun[],
+  reason: string,
+): Promise<ActOutcome> {
+  const comment = report.stepFailed(decision, runs, reason, ctx.failureStatus, ctx.now());
+  const outcome = await moveTo(ctx, decision.visit, ctx.failureStatus, comment);
+  return outcome === 'transitioned' ? 'failed' : outcome;
+}
+
+async function sshTrouble(
+  error: unknown,
+  ctx: ActContext,
+  decision: Extract<ActionableDecision, { kind: 'runStep' | 'checkStep' }>,
+  runs: report.CommandRun[],
+  lastAttempt: boolean,
+): Promise<ActOutcome> {
+  const { visit, step, target } = decision;
+  if (error instanceof HostKeyChangedError || error instanceof HostKeyUnknownError) {
+    ctx.logger.warn({ host: target.host, fingerprint: error.fingerprint }, 'host key not trusted');
+    const changed = error instanceof HostKeyChangedError;
+    return escalate(
+      ctx,
+      visit,
+      ctx.failureStatus,
+      `hostkey-${step.name}`,
+      {
+        title: changed ? `Host key of ${target.host} changed` : `Host key of ${target.host} is not known`,
+        reason: `${changed ? 'The host key offered by' : 'No host key is pinned for'} ${target.host} (${error.keyType} ${error.fingerprint}). After an RMA the key often changes (board or disk swapped, reimaged), but the bot never accepts a key it cannot verify. Nothing was run.`,
+        details: [
+          paragraph(
+            'Verify the key out of band, on the console or over IPMI SOL, and compare its fingerprint:',
+          ),
+          codeBlock('$ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub'),
+          paragraph('If it matches, pin the new key in the bot’s known_hosts file (replace the old line):'),
+          codeBlock(
+            `$ ssh-keygen -R ${target.host} -f /etc/runbot/known_hosts\n$ ssh-keyscan -p ${target.port} -t ed25519 ${target.address ?? target.host} | sed 's/^[^ ]*/${target.host}/' >> /etc/runbot/known_hosts`,
+          ),
+        ],
+        nextStep: `Once the key is pinned, move the ticket back to ${visit.status}.`,
+      },
+      step,
+    );
+  }
+  if (error instanceof SshConnectError) {
+    // Nothing ran: clear the at-most-once mark, then let the queue retry before asking a person.
+    await ctx.jira.setBookkeeping(visit.key, visit.bookkeeping);
+    if (!lastAttempt) throw new RetryableStepError(error.message);
+    return fail(ctx, decision, runs, `The bot could not reach ${target.host}: ${error.message}`);
+  }
+  throw error;
+}
+
+function hasComment(comments: TicketComment[], ref: string): boolean {
+  return comments.some((comment) => comment.text.includes(ref));
+}
+
+async function dryRun(
+  decision: ActionableDecision,
+  ctx: ActContext,
+  comments: TicketComment[],
+): Promise<ActOutcome> {
+  const lines = describe(decision);
+  ctx.logger.info({ plan: lines }, 'dry run: would act');
+  if (!hasComment(comments, report.commentRef(decision.visit, `dry-run-${decision.kind}`))) {
+    await ctx.jira.addComment(decision.visit.key, report.wouldRun(decision, lines, ctx.now()));
+  }
+  return 'dry-run';
+}
+
+/** One line per action, for dry runs and `runbot plan`. */
+export function describe(decision: ActionableDecision): string[] {
+  switch (decision.kind) {
+    case 'runStep':
+      return [
+        `run ${decision.step.name} on ${decision.target.user}@${decision.target.host}:${decision.target.port}`,
+        ...(decision.doneWhen ? [`  skip if: ${decision.doneWhen.command}`] : []),
+        ...decision.commands.map((command) => `  $ ${command}`),
+        `  then move to ${decision.step.next}`,
+      ];
+    case 'checkStep':
+      return [
+        `check ${decision.step.name} on ${decision.target.host} (round ${decision.round})`,
+        `  $ ${decision.command}`,
+        `  done when: ${decision.doneWhen}; then move to ${decision.step.next}`,
+      ];
+    case 'postInstructions':
+      return [
+        `post Action Required for ${decision.step.name} (run on ${decision.where})`,
+        ...decision.blocks.flatMap((block) => block.commands.map((command) => `  $ ${command}`)),
+      ];
+    case 'transition':
+      return [`move to ${decision.to}: ${decision.reason}`];
+    case 'escalate':
+      return [`move to ${decision.to}: ${decision.title} — ${decision.reason}`];
+  }
+}

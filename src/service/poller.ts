@@ -1,0 +1,91 @@
+// The poller: one search per workflow (paged), the pure planner for each ticket, and a job for
+// every decision that calls for action. Level-triggered: it keeps no memory between cycles.
+import type { Definitions } from '../definitions/index.js';
+import type { JiraPort } from '../jira/port.js';
+import type { Logger } from '../logger.js';
+import { planTicket, type Decision } from '../planner/index.js';
+import { isActionable, jobFor, type StepJob } from '../queue/index.js';
+import { workflowContexts, workflowJql } from './context.js';
+
+export interface PollerDeps {
+  jira: JiraPort;
+  definitions: Definitions;
+  enqueue: (job: StepJob) => Promise<void>;
+  now: () => Date;
+  timeScale: number;
+  logger: Logger;
+}
+
+export interface CycleReport {
+  tickets: number;
+  enqueued: number;
+  /** Tickets per status, across workflows. */
+  byStatus: Record<string, number>;
+  decisions: Record<Decision['kind'], number>;
+}
+
+export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
+  const cycle: CycleReport = {
+    tickets: 0,
+    enqueued: 0,
+    byStatus: {},
+    decisions: { runStep: 0, checkStep: 0, postInstructions: 0, transition: 0, escalate: 0, nothing: 0 },
+  };
+  for (const context of workflowContexts(deps.definitions).values()) {
+    const jql = workflowJql(context.workflow);
+    let token: string | undefined;
+    do {
+      const page = await deps.jira.searchPage(jql, context.shape, token);
+      for (const ticket of page.tickets) {
+        cycle.tickets += 1;
+        cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
+        const decision = planTicket({
+          ticket,
+          workflow: context.workflow,
+          runbook: context.runbook,
+          inventory: deps.definitions.inventory,
+          now: deps.now(),
+          timeScale: deps.timeScale,
+        });
+        cycle.decisions[decision.kind] += 1;
+        if (!isActionable(decision)) continue;
+        deps.logger.debug(
+          { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
+          'planned',
+        );
+        await deps.enqueue(jobFor(decision));
+        cycle.enqueued += 1;
+      }
+      token = page.nextPageToken;
+    } while (token);
+  }
+  return cycle;
+}
+
+/** Polls until the signal aborts; `wake()` asks for an early cycle (a webhook hint). */
+export function runPoller(
+  deps: PollerDeps & { intervalMs: number; signal: AbortSignal; onCycle?: (report: CycleReport) => void },
+) {
+  let wakeUp: (() => void) | undefined;
+  const done = (async () => {
+    while (!deps.signal.aborted) {
+      const started = Date.now();
+      try {
+        const report = await pollOnce(deps);
+        deps.onCycle?.(report);
+        deps.logger.debug({ ...report, ms: Date.now() - started }, 'poll cycle');
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'poll cycle failed');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deps.intervalMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        deps.signal.addEventListener('abort', wakeUp, { once: true });
+      });
+    }
+  })();
+  return { done, wake: () => wakeUp?.() };
+}

@@ -1,0 +1,140 @@
+// The comments the bot leaves on a ticket, in ADF. Each names the runbook version that produced it,
+// the visit, and a UTC time, and carries a reference line by which the bot finds its own comment
+// again (so a retried job edits nothing and posts nothing twice).
+import type { ActionableDecision } from '../queue/index.js';
+import type { CommandResult } from '../executors/types.js';
+import {
+  codeBlock,
+  doc,
+  heading,
+  panel,
+  paragraph,
+  strong,
+  code,
+  type AdfBlock,
+  type AdfDocument,
+} from '../jira/adf.js';
+import type { StepRef, StepVisit } from '../planner/index.js';
+
+const OUTPUT_TAIL = 3000;
+
+export interface CommandRun {
+  command: string;
+  result: CommandResult;
+}
+
+/** The marker of the bot's comment for one visit and purpose; found again in the comment's text. */
+export function commentRef(visit: StepVisit, purpose: string): string {
+  return `ref runbot/${visit.key}/${visit.bookkeeping.visit}/${purpose}`;
+}
+
+function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): AdfBlock {
+  const runbook = step ? ` · runbook ${step.runbook}@${step.runbookVersion}` : '';
+  return paragraph(
+    `runbot · workflow ${visit.workflow}${runbook} · ${visit.key} visit ${visit.bookkeeping.visit} · ${utc(now)} · ${commentRef(visit, purpose)}`,
+  );
+}
+
+export function utc(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function runBlocks(runs: CommandRun[], where: string): AdfBlock[] {
+  return runs.flatMap(({ command, result }) => {
+    const status = result.timedOut ? 'timed out' : `exit ${result.exitCode ?? '?'}`;
+    const blocks: AdfBlock[] = [
+      paragraph(
+        strong(`${where}$ `),
+        code(command),
+        ` — ${status} in ${(result.durationMs / 1000).toFixed(1)} s`,
+      ),
+    ];
+    const output = tail(result.stdout + (result.stderr ? `\n[stderr]\n${result.stderr}` : ''));
+    if (output.trim() !== '') blocks.push(codeBlock(output, 'text'));
+    return blocks;
+  });
+}
+
+function tail(output: string): string {
+  const trimmed = output.trimEnd();
+  return trimmed.length <= OUTPUT_TAIL ? trimmed : `…\n${trimmed.slice(-OUTPUT_TAIL)}`;
+}
+
+export function stepSucceeded(
+  decision: Extract<ActionableDecision, { kind: 'runStep' | 'checkStep' }>,
+  runs: CommandRun[],
+  now: Date,
+  note?: string,
+): AdfDocument {
+  return doc([
+    heading(`✅ ${decision.step.name} done on ${decision.target.host}`),
+    ...(note ? [paragraph(note)] : []),
+    ...runBlocks(runs, decision.target.host),
+    paragraph(`Moving to ${decision.step.next}.`),
+    footer(decision.visit, decision.step.name, now, decision.step),
+  ]);
+}
+
+export function stepFailed(
+  decision: Extract<ActionableDecision, { kind: 'runStep' | 'checkStep' }>,
+  runs: CommandRun[],
+  reason: string,
+  failureStatus: string,
+  now: Date,
+): AdfDocument {
+  return doc([
+    heading(`❌ ${decision.step.name} failed on ${decision.target.host}`),
+    panel('error', [paragraph(reason)]),
+    ...runBlocks(runs, decision.target.host),
+    paragraph(
+      strong('What next: '),
+      `the ticket is in ${failureStatus}. Fix the cause, then move it back to ${decision.visit.status} to run the step again, or to ${decision.step.next} if you completed the step by hand.`,
+    ),
+    footer(decision.visit, decision.step.name, now, decision.step),
+  ]);
+}
+
+export function instructions(
+  decision: Extract<ActionableDecision, { kind: 'postInstructions' }>,
+  now: Date,
+): AdfDocument {
+  return doc([
+    heading('Action Required', 2),
+    paragraph(strong(decision.title)),
+    ...decision.blocks.flatMap((block) => [
+      paragraph(block.text),
+      ...(block.commands.length > 0
+        ? [codeBlock(block.commands.map((command) => `$ ${command}`).join('\n'))]
+        : []),
+    ]),
+    footer(decision.visit, decision.step.name, now, decision.step),
+  ]);
+}
+
+export function escalation(
+  visit: StepVisit,
+  purpose: string,
+  content: { title: string; reason: string; nextStep: string; details?: AdfBlock[] },
+  now: Date,
+  step?: StepRef,
+): AdfDocument {
+  return doc([
+    heading(`Action Required: ${content.title}`, 2),
+    panel('warning', [paragraph(content.reason)]),
+    ...(content.details ?? []),
+    paragraph(strong('What next: '), content.nextStep),
+    footer(visit, purpose, now, step),
+  ]);
+}
+
+export function gateOpened(visit: StepVisit, to: string, reason: string, now: Date): AdfDocument {
+  return doc([paragraph(`▶ ${reason}: moving to ${to}.`), footer(visit, 'gate', now)]);
+}
+
+export function wouldRun(decision: ActionableDecision, lines: string[], now: Date): AdfDocument {
+  return doc([
+    heading('Dry run: the bot would do this', 3),
+    codeBlock(lines.join('\n'), 'text'),
+    footer(decision.visit, `dry-run-${decision.kind}`, now),
+  ]);
+}

@@ -1,0 +1,303 @@
+// SshRunner against a real sshd on loopback: commands, output caps, timeouts that leave nothing
+// running, host key pinning (plain, hashed, unknown, changed), pooling and reconnection.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HostKeyChangedError,
+  HostKeyUnknownError,
+  SshConnectError,
+  SshRunner,
+  type SshRunnerOptions,
+} from '../../src/executors/ssh/index.js';
+import type { SshTarget } from '../../src/executors/types.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+const exec = promisify(execFile);
+
+let sshd: Sshd;
+let target: SshTarget;
+const runners: SshRunner[] = [];
+
+function runner(options: Partial<SshRunnerOptions> = {}): SshRunner {
+  const created = new SshRunner({
+    privateKey: sshd.clientKeyPath,
+    knownHostsFile: sshd.knownHostsPath,
+    ...options,
+  });
+  runners.push(created);
+  return created;
+}
+
+/** A number unique to one test, usable as an extra `sleep` argument so pgrep -f can find it. */
+function marker(): string {
+  return `0.000${randomBytes(4).readUInt32BE(0)}`;
+}
+
+async function pidsMatching(pattern: string): Promise<number[]> {
+  try {
+    const { stdout } = await exec('pgrep', ['-f', pattern]);
+    return stdout.trim().split('\n').map(Number);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 1) return []; // pgrep: nothing matched
+    throw error;
+  }
+}
+
+async function pollUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function fingerprintOf(publicKeyPath: string): Promise<string> {
+  const { stdout } = await exec('ssh-keygen', ['-lf', publicKeyPath]);
+  const fingerprint = stdout.split(' ')[1];
+  if (fingerprint === undefined) throw new Error(`no fingerprint in ${stdout}`);
+  return fingerprint;
+}
+
+beforeAll(async () => {
+  sshd = await startSshd({ knownHostsNames: ['node-a17.dc1'] });
+  target = { host: sshd.host, port: sshd.port, user: sshd.user };
+});
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((created) => created.close()));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+describe('ssh runner: running commands', () => {
+  it('runs the command on the server, whose effect is visible there', async () => {
+    const file = join(sshd.dir, 'ran.txt');
+    const result = await runner().run(target, `echo "ran as $(id -un)" > ${file}`, { timeoutSeconds: 10 });
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, truncated: false });
+    expect(await readFile(file, 'utf8')).toBe(`ran as ${sshd.user}\n`);
+  });
+
+  it('returns a non-zero exit code as a result, not an error', async () => {
+    const result = await runner().run(target, 'exit 3', { timeoutSeconds: 10 });
+    expect(result).toMatchObject({ exitCode: 3, timedOut: false });
+  });
+
+  it('captures stdout and stderr separately and untrimmed', async () => {
+    const result = await runner().run(target, 'echo out; echo err >&2; echo "  spaced  "', {
+      timeoutSeconds: 10,
+    });
+    expect(result.stdout).toBe('out\n  spaced  \n');
+    expect(result.stderr).toBe('err\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('passes shell metacharacters to the remote shell intact', async () => {
+    const command = [
+      `printf '%s|' "it's" 'a "quoted" word' '$HOME' "$((6 * 7))" a\\ b`,
+      'echo `echo backtick` $(echo dollar) ; echo "semi;colon" && false || echo or',
+      "echo 'line one\nline two' | tr 'a-z' 'A-Z'",
+      'x=1; [ "$x" = 1 ] && echo "!bang #hash ~tilde *star* ?q <lt> &amp"',
+    ].join('\n');
+    const expected = await exec('sh', ['-c', command]);
+    const result = await runner().run(target, command, { timeoutSeconds: 10 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(expected.stdout);
+    expect(result.stdout).toContain(`it's|a "quoted" word|$HOME|42|a b|`);
+  });
+
+  it('keeps the tail of output over the cap and says it was truncated', async () => {
+    const result = await runner({ maxOutputBytes: 1000 }).run(
+      target,
+      'seq 1 10000; seq 1 3000 >&2; echo last-line',
+      { timeoutSeconds: 10 },
+    );
+    expect(result.truncated).toBe(true);
+    expect(Buffer.byteLength(result.stdout)).toBe(1000);
+    expect(result.stdout.endsWith('9999\n10000\nlast-line\n')).toBe(true);
+    expect(Buffer.byteLength(result.stderr)).toBe(1000);
+    expect(result.stderr.endsWith('2999\n3000\n')).toBe(true);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('does not cut a multi-byte character in half at the cap', async () => {
+    // 'é' is 2 bytes; an odd cap lands mid-character.
+    const result = await runner({ maxOutputBytes: 101 }).run(target, `printf 'é%.0s' $(seq 1 500)`, {
+      timeoutSeconds: 10,
+    });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout).toBe('é'.repeat(50));
+  });
+});
+
+describe('ssh runner: timeouts', () => {
+  it('ends a command that overruns, and leaves no remote process behind', async () => {
+    const tag = marker();
+    const pending = runner().run(target, `sleep 300 ${tag}`, { timeoutSeconds: 2 });
+    // The command really started: its process exists while we wait.
+    await pollUntil(async () => (await pidsMatching(`sleep 300 ${tag}`)).length > 0, 5_000, 'sleep to start');
+    const result = await pending;
+    expect(result).toMatchObject({ timedOut: true, exitCode: null });
+    expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
+    expect(result.durationMs).toBeLessThan(10_000);
+    await pollUntil(async () => (await pidsMatching(tag)).length === 0, 10_000, 'remote processes to exit');
+  });
+
+  it('escalates to KILL when the command ignores TERM', async () => {
+    const tag = marker();
+    const result = await runner().run(target, `trap '' TERM; sleep 300 ${tag}`, { timeoutSeconds: 1 });
+    expect(result).toMatchObject({ timedOut: true, exitCode: null });
+    expect(result.durationMs).toBeGreaterThanOrEqual(5_000);
+    await pollUntil(async () => (await pidsMatching(tag)).length === 0, 10_000, 'remote processes to exit');
+  });
+
+  it('does not call a quick exit 124 a timeout', async () => {
+    const result = await runner().run(target, 'exit 124', { timeoutSeconds: 10 });
+    expect(result).toMatchObject({ timedOut: false, exitCode: 124 });
+  });
+
+  it('gives up at the client-side deadline when the remote timeout cannot act, then reconnects', async () => {
+    const tag = marker();
+    const ssh = runner({ deadlineGraceMs: 1_500 });
+    // Stopping `timeout` itself (the parent of sh) keeps it from ever firing: only our deadline is left.
+    const started = Date.now();
+    const result = await ssh.run(target, `kill -STOP $PPID; sleep 300 ${tag}`, { timeoutSeconds: 1 });
+    try {
+      expect(result).toMatchObject({ timedOut: true, exitCode: null });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+      const after = await ssh.run(target, 'echo again', { timeoutSeconds: 10 });
+      expect(after).toMatchObject({ exitCode: 0, stdout: 'again\n' });
+    } finally {
+      // Left behind on purpose by this test: the stopped `timeout` and its sleep. Ours, by pid.
+      for (const pid of await pidsMatching(tag)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('ssh runner: host keys', () => {
+  it('refuses an unknown host key, naming its SHA256 fingerprint', async () => {
+    const empty = join(sshd.dir, 'known_hosts.empty');
+    await writeFile(empty, '');
+    const error = await runner({ knownHostsFile: empty })
+      .run(target, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HostKeyUnknownError);
+    expect(error).toMatchObject({
+      host: '127.0.0.1',
+      port: sshd.port,
+      keyType: 'ssh-ed25519',
+      fingerprint: await fingerprintOf(sshd.hostKeyPublicPath),
+    });
+  });
+
+  it('treats a missing known_hosts file as pinning nothing', async () => {
+    const missing = join(sshd.dir, 'no-such-known-hosts');
+    const error = await runner({ knownHostsFile: missing })
+      .run(target, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HostKeyUnknownError);
+    expect((error as Error).message).toContain(missing);
+  });
+
+  it('refuses a changed host key, naming both fingerprints and how to re-pin', async () => {
+    const otherKey = join(sshd.dir, 'other_host_key');
+    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const pinned = join(sshd.dir, 'known_hosts.changed');
+    await writeFile(pinned, `[127.0.0.1]:${sshd.port} ${await readFile(`${otherKey}.pub`, 'utf8')}`);
+    const error = await runner({ knownHostsFile: pinned })
+      .run(target, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HostKeyChangedError);
+    expect(error).toMatchObject({
+      fingerprint: await fingerprintOf(sshd.hostKeyPublicPath),
+      knownFingerprints: [await fingerprintOf(`${otherKey}.pub`)],
+    });
+    expect((error as Error).message).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}' -f ${pinned}`);
+    expect((error as Error).message).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+  });
+
+  it('accepts a hashed known_hosts entry made by ssh-keygen -H', async () => {
+    const hashed = join(sshd.dir, 'known_hosts.hashed');
+    await writeFile(hashed, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyPublic}\n`);
+    await exec('ssh-keygen', ['-H', '-f', hashed]);
+    const text = await readFile(hashed, 'utf8');
+    expect(text.startsWith('|1|')).toBe(true);
+    const result = await runner({ knownHostsFile: hashed }).run(target, 'echo ok', { timeoutSeconds: 5 });
+    expect(result.stdout).toBe('ok\n');
+  });
+
+  it('checks the key under the logical host name, not the address it dials', async () => {
+    const known = { ...target, host: 'node-a17.dc1', address: '127.0.0.1' };
+    const result = await runner().run(known, 'echo ok', { timeoutSeconds: 5 });
+    expect(result.stdout).toBe('ok\n');
+    const unknown = { ...target, host: 'node-a18.dc1', address: '127.0.0.1' };
+    const error = await runner()
+      .run(unknown, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HostKeyUnknownError);
+    expect(error).toMatchObject({ host: 'node-a18.dc1', knownHostsName: `[node-a18.dc1]:${sshd.port}` });
+  });
+});
+
+describe('ssh runner: connections', () => {
+  it('fails with SshConnectError (unreachable) on a closed port', async () => {
+    const closed = await import('node:net').then(
+      (net) =>
+        new Promise<number>((resolve) => {
+          const server = net.createServer().listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+          });
+        }),
+    );
+    const error = await runner()
+      .run({ ...target, port: closed }, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SshConnectError);
+    expect(error).toMatchObject({ reason: 'unreachable', port: closed });
+  });
+
+  it('fails with SshConnectError (auth) when the server refuses our key', async () => {
+    const strangerKey = join(sshd.dir, 'stranger');
+    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+    const error = await runner({ privateKey: await readFile(strangerKey, 'utf8') })
+      .run(target, 'true', { timeoutSeconds: 5 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SshConnectError);
+    expect(error).toMatchObject({ reason: 'auth' });
+  });
+
+  it('reuses one connection across runs, sequential and concurrent', async () => {
+    const ssh = runner();
+    const before = sshd.acceptedLogins();
+    await ssh.run(target, 'true', { timeoutSeconds: 5 });
+    await ssh.run(target, 'true', { timeoutSeconds: 5 });
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
+    );
+    expect(results.map((result) => result.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
+    await pollUntil(() => sshd.acceptedLogins() >= before + 1, 5_000, 'sshd to log the login');
+    expect(sshd.acceptedLogins()).toBe(before + 1);
+  });
+
+  it('reconnects when the server drops the pooled connection', async () => {
+    const ssh = runner();
+    const before = sshd.acceptedLogins();
+    await ssh.run(target, 'true', { timeoutSeconds: 5 });
+    // Each connection is served by a child of the listening sshd: killing it drops ours.
+    const { stdout } = await exec('pgrep', ['-P', String(sshd.pid)]);
+    for (const pid of stdout.trim().split('\n').map(Number)) process.kill(pid, 'SIGKILL');
+    const result = await ssh.run(target, 'echo back', { timeoutSeconds: 5 });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'back\n' });
+    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
+  });
+});
