@@ -35,6 +35,9 @@ fi
 # Debian starts redis-server as a service on install; runbot starts its own on other ports.
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  echo "setup: npm install (versions from package-lock.json)" >&2
+  # Not `npm ci`: this registry lacks some platform packages of optional dependencies
+  # (@msgpackr-extract/*-darwin-*, -win32-*), so the lock cannot list them and `npm ci` refuses it.
+  # `npm install --no-save` installs the locked versions and leaves the lock untouched.
+  npm install --no-save --no-audit --no-fund >&2
 fi

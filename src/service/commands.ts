@@ -1,6 +1,7 @@
 // The author's commands: validate definitions, print JSON Schemas, and plan one ticket read-only.
+import { Command } from 'commander';
 import { z } from 'zod';
-import type { Config } from '../config.js';
+import { loadConfig, PROJECT_ROOT, type Config } from '../config.js';
 import {
   DefinitionError,
   formatProblem,
@@ -91,4 +92,44 @@ export async function planCommand(
   }
   print(`${key}: no workflow covers this ticket's project and issue type`);
   return 1;
+}
+
+export function registerAuthoringCommands(program: Command): void {
+  program
+    .command('validate')
+    .description(
+      'check runbooks, workflows and the inventory; one line per problem as path:line:col: message',
+    )
+    .option(
+      '--dir <dir>',
+      'directory holding runbooks/ and workflows/',
+      process.env.RUNBOT_DEFINITIONS ?? PROJECT_ROOT,
+    )
+    .option(
+      '--inventory <file>',
+      'inventory file (default: <dir>/workflows/inventory.yaml)',
+      process.env.RUNBOT_INVENTORY,
+    )
+    .action(async (options: { dir: string; inventory?: string }) => {
+      process.exitCode = await validateCommand(options, (line) => console.log(line));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of a definition file kind')
+    .addArgument(
+      new Command()
+        .createArgument('<kind>', 'runbook | workflow | inventory')
+        .choices(['runbook', 'workflow', 'inventory']),
+    )
+    .action((kind: keyof typeof SCHEMAS) => console.log(schemaCommand(kind)));
+
+  program
+    .command('plan')
+    .description('show what the bot would do now for one ticket; changes nothing')
+    .argument('<issue-key>', 'e.g. HOT-42')
+    .option('--json', 'print the decision as JSON')
+    .action(async (key: string, options: { json?: boolean }) => {
+      process.exitCode = await planCommand(loadConfig(), key, options, (line) => console.log(line));
+    });
 }
