@@ -1,23 +1,34 @@
-# runbot: multi-stage build on node:24-slim; the runtime image runs as a non-root user.
+# runbot: multi-stage build on node:24-slim. The runtime image holds the compiled service, its
+# production dependencies and the shipped runbooks/workflows (mount your own over /app/runbooks and
+# /app/workflows), and runs as the unprivileged `node` user. See docs/deploy.md.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Not `npm ci`: some registries lack the lock's optional platform packages (scripts/setup.sh says why);
+# `npm install --no-save` installs the locked versions all the same.
+RUN npm install --no-save --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-slim
-ENV NODE_ENV=production
+LABEL org.opencontainers.image.title="runbot" \
+      org.opencontainers.image.description="Restores servers after an RMA by walking Jira tickets through a runbook"
+ENV NODE_ENV=production \
+    RUNBOT_HTTP_PORT=8080 \
+    RUNBOT_LOG_PRETTY=false
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
-COPY runbooks ./runbooks
-COPY workflows ./workflows
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
+COPY --chown=root:root runbooks ./runbooks
+COPY --chown=root:root workflows ./workflows
+# The code is root's and read-only to the service; the service runs as `node` (uid 1000).
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+# SIGTERM drains: polling stops, running steps get RUNBOT_SHUTDOWN_GRACE seconds (default 30).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.RUNBOT_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["start"]

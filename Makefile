@@ -19,7 +19,7 @@ typecheck: setup
 lint: setup
 	npm run lint
 
-bench: build
+bench: setup
 	npm run bench
 
 clean:

@@ -7,6 +7,7 @@ import { DefinitionError } from './definitions/index.js';
 import { registerSandboxCommands } from './sandbox/commands.js';
 import { registerAuthoringCommands } from './service/commands.js';
 import { registerServiceCommands } from './service/serve.js';
+import { registerStatusCommand } from './service/status.js';
 
 const program = new Command()
   .name('runbot')
@@ -14,6 +15,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerServiceCommands(program);
+registerStatusCommand(program);
 registerAuthoringCommands(program);
 registerSandboxCommands(program);
 

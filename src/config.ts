@@ -12,6 +12,11 @@ const flag = z
   .default('false')
   .transform((value) => ['true', '1', 'yes'].includes(value));
 
+const flagOn = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('true')
+  .transform((value) => value === '' || ['true', '1', 'yes'].includes(value));
+
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 export const ConfigSchema = z.object({
@@ -26,6 +31,7 @@ export const ConfigSchema = z.object({
   RUNBOT_DEFINITIONS: z.string().default(PROJECT_ROOT),
   RUNBOT_INVENTORY: z.string().optional(),
   RUNBOT_DRY_RUN: flag,
+  RUNBOT_JIRA_INTERNAL_COMMENTS: flagOn,
   RUNBOT_POLL_INTERVAL: seconds(30),
   RUNBOT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   RUNBOT_SSH_KEY: z.string().default('/etc/runbot/id_ed25519'),
@@ -35,7 +41,24 @@ export const ConfigSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('runbot'),
   RUNBOT_TIME_SCALE: z.coerce.number().positive().default(1),
+  /** Global pause: workers start nothing new and keep every job queued (also: Redis key `<prefix>:pause`). */
+  RUNBOT_PAUSE: flag,
+  /** Steps running at once across every worker and site (unset: no global cap). */
+  RUNBOT_MAX_CONCURRENT_STEPS: z.coerce.number().int().min(1).optional(),
+  /** Sites whose queues this worker takes work from, comma-separated (unset: every site). */
+  RUNBOT_SITES: z
+    .string()
+    .regex(/^\s*[a-z0-9][a-z0-9-]*(\s*,\s*[a-z0-9][a-z0-9-]*)*\s*$/, 'expected site names, e.g. "dev2,sm1"')
+    .transform((value) => value.split(',').map((site) => site.trim()))
+    .optional(),
   RUNBOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Human-readable logs (pino-pretty); `auto`: when stdout is a terminal. */
+  RUNBOT_LOG_PRETTY: z
+    .enum(['auto', 'true', 'false', '1', '0', 'yes', 'no', ''])
+    .default('auto')
+    .transform((value) => (value === 'auto' || value === '' ? 'auto' : ['true', '1', 'yes'].includes(value))),
+  /** Seconds SIGTERM waits for running steps before closing anyway (they are found again from Jira). */
+  RUNBOT_SHUTDOWN_GRACE: z.coerce.number().min(0).default(30),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

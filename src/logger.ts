@@ -1,32 +1,117 @@
-// pino JSON logs. Secrets (Jira token, passwords, private keys) are redacted wherever they appear
-// as fields; messages are constant strings and details go in fields.
+// pino JSON logs, or pino-pretty for a person at a terminal. Secrets are kept out twice: fields with
+// secret names are redacted by path, and the secret values themselves (the Jira token and the Basic
+// credentials built from it, an IPMI password, a private key) are masked in every line written,
+// wherever a library put them (an error's cause, a request's headers, a message).
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-const REDACTED_PATHS = [
+const SECRET_FIELDS = [
   'JIRA_API_TOKEN',
+  'IPMI_PASSWORD',
   'apiToken',
   'password',
+  'passphrase',
   'privateKey',
   'authorization',
-  '*.JIRA_API_TOKEN',
-  '*.apiToken',
-  '*.password',
-  '*.privateKey',
-  '*.authorization',
+  'Authorization',
+];
+const REDACTED_PATHS = SECRET_FIELDS.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]).concat([
   'headers.authorization',
   '*.headers.authorization',
-];
+  '*.*.headers.authorization',
+  '*.headers.Authorization',
+  '*.*.headers.Authorization',
+]);
+export const REDACTED = '[redacted]';
 
-export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
-  return pino(
+export interface LoggerOptions {
+  level?: string;
+  destination?: pino.DestinationStream;
+  /** pino-pretty output (colours when the destination is a terminal); JSON otherwise. */
+  pretty?: boolean;
+  /** Secret values masked in every line, e.g. the Jira API token. Values shorter than 4 characters are ignored. */
+  secrets?: (string | undefined)[];
+}
+
+/** The secret values in the configuration: the Jira token and the Basic credentials built from it. */
+export function configSecrets(config: { JIRA_EMAIL: string; JIRA_API_TOKEN: string }): string[] {
+  const basic = Buffer.from(`${config.JIRA_EMAIL}:${config.JIRA_API_TOKEN}`).toString('base64');
+  return [config.JIRA_API_TOKEN, basic];
+}
+
+/** Every form a secret may take in a log line: as is and JSON-escaped. */
+function secretForms(secrets: (string | undefined)[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+  }
+  // Longest first, so a secret containing another is masked whole.
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+const SECRET_FORMS = Symbol('runbot.secretForms');
+
+/**
+ * Masks more secret values from now on, in this logger and its children (they share the root's
+ * list): e.g. the IPMI passwords, known only once the inventory names their variables.
+ */
+export function addSecrets(logger: Logger, secrets: (string | undefined)[]): void {
+  const forms = (logger as unknown as { [SECRET_FORMS]?: string[] })[SECRET_FORMS];
+  if (!forms) return;
+  const all = new Set([...forms, ...secretForms(secrets)]);
+  forms.splice(0, forms.length, ...[...all].sort((a, b) => b.length - a.length));
+}
+
+/** The values of the environment variables the inventory names as BMC passwords (`ipmi.password_env`). */
+export function inventorySecrets(
+  inventory: { sites: Record<string, { ipmi?: 'none' | { password_env: string } }> },
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  return Object.values(inventory.sites).flatMap((site) =>
+    site.ipmi && site.ipmi !== 'none' ? (env[site.ipmi.password_env] ?? []) : [],
+  );
+}
+
+function mask(line: string, forms: string[]): string {
+  let masked = line;
+  for (const form of forms) if (masked.includes(form)) masked = masked.split(form).join(REDACTED);
+  return masked;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const forms = secretForms(options.secrets ?? []);
+  const target = options.destination ?? pino.destination({ dest: 1, sync: true });
+  // pino-pretty renders the line streamWrite already masked.
+  const destination = options.pretty
+    ? pretty({
+        destination: target,
+        colorize: options.destination === undefined && process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service',
+        sync: true,
+      })
+    : target;
+  const logger = pino(
     {
       level: options.level ?? 'info',
-      base: { service: 'runbot' },
+      base: { service: 'runbot', pid: process.pid, hostname: hostname() },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      hooks: { streamWrite: (line) => (forms.length === 0 ? line : mask(line, forms)) },
     },
-    options.destination,
+    destination,
   );
+  // Children are created with Object.create(parent), so they see the root's list.
+  Object.defineProperty(logger, SECRET_FORMS, { value: forms });
+  return logger;
+}
+
+/** Pretty when asked, or (auto) when stdout is a terminal. */
+export function wantsPretty(setting: boolean | 'auto'): boolean {
+  return setting === 'auto' ? process.stdout.isTTY === true : setting;
 }

@@ -2,6 +2,8 @@
 export * from './schema.js';
 export * from './errors.js';
 export * from './template.js';
+export * from './json-schema.js';
+export { MAX_DEFINITION_BYTES } from './yaml-file.js';
 export {
   loadDefinitions,
   siteOf,

@@ -1,20 +1,20 @@
 // Loads runbooks/*.yaml, workflows/*.yaml and the inventory, then checks the references between
-// them. Every problem found is reported (file:line:col), so an author fixes them in one pass.
+// them (checks.ts). Every problem found is reported (file:line:col), so an author fixes them in one
+// pass; nothing is returned unless there are none.
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DefinitionError, type DefinitionProblem } from './errors.js';
+import { checkRunbook, checkWorkflow, checkWorkflowOverlap } from './checks.js';
 import {
   InventorySchema,
   RunbookSchema,
   WorkflowSchema,
   type Inventory,
   type Runbook,
-  type Step,
   type Workflow,
 } from './schema.js';
-import { knownVariables, templateProblems } from './template.js';
-import { loadYamlFile, type SourceFile } from './yaml-file.js';
+import { loadYamlFile, type Parsed, type SourceFile } from './yaml-file.js';
 
 export interface LoadedRunbook {
   runbook: Runbook;
@@ -40,12 +40,16 @@ const INVENTORY_FILE = 'inventory.yaml';
 
 export async function loadDefinitions(paths: DefinitionPaths): Promise<Definitions> {
   const problems: DefinitionProblem[] = [];
-  const collect = <T>(
-    parsed: { ok: true; source: SourceFile<T> } | { ok: false; problems: DefinitionProblem[] },
-  ) => {
+  /** Runbooks whose files did not load: workflows naming them are not checked against them. */
+  const brokenRunbooks = new Set<string>();
+  const collect = <T>(parsed: Parsed<T>) => {
     if (parsed.ok) return parsed.source;
     problems.push(...parsed.problems);
     return undefined;
+  };
+  const collectRunbook = (parsed: Parsed<Runbook>) => {
+    if (!parsed.ok && parsed.name !== undefined) brokenRunbooks.add(parsed.name);
+    return collect(parsed);
   };
 
   const runbookFiles = await yamlFiles(path.join(paths.root, 'runbooks'));
@@ -54,126 +58,70 @@ export async function loadDefinitions(paths: DefinitionPaths): Promise<Definitio
   );
   const inventoryFile = paths.inventory ?? path.join(paths.root, 'workflows', INVENTORY_FILE);
 
-  const runbooks = (await Promise.all(runbookFiles.map((file) => loadYamlFile(file, RunbookSchema)))).map(
-    collect,
-  );
-  const workflows = (await Promise.all(workflowFiles.map((file) => loadYamlFile(file, WorkflowSchema)))).map(
-    collect,
-  );
+  for (const [kind, files] of [
+    ['runbooks', runbookFiles],
+    ['workflows', workflowFiles],
+  ] as const) {
+    if (files.length === 0) {
+      const dir = path.join(paths.root, kind);
+      problems.push({
+        file: dir,
+        line: 1,
+        col: 1,
+        message: `no ${kind} here (*.yaml): is --dir the right directory?`,
+      });
+    }
+  }
+  const runbooks = (
+    await Promise.all(runbookFiles.map((file) => loadYamlFile(file, RunbookSchema).catch(missingFile(file))))
+  ).map(collectRunbook);
+  const workflows = (
+    await Promise.all(
+      workflowFiles.map((file) => loadYamlFile(file, WorkflowSchema).catch(missingFile(file))),
+    )
+  ).map(collect);
   const inventory = collect(
     await loadYamlFile(inventoryFile, InventorySchema).catch(missingFile(inventoryFile)),
   );
 
   const definitions: Definitions = { runbooks: new Map(), workflows: new Map(), inventory: { sites: {} } };
+  const runbookFilesByName = new Map<string, string>();
   for (const source of runbooks) {
     if (!source) continue;
-    if (definitions.runbooks.has(source.value.name)) {
-      problems.push(at(source, ['name'], `runbook "${source.value.name}" is defined twice`));
+    problems.push(...checkRunbook(source));
+    const earlier = runbookFilesByName.get(source.value.name);
+    if (earlier !== undefined) {
+      problems.push(
+        at(source, ['name'], `runbook "${source.value.name}" is defined twice (also in ${earlier})`),
+      );
       continue;
     }
-    problems.push(...checkRunbook(source));
+    runbookFilesByName.set(source.value.name, source.file);
     definitions.runbooks.set(source.value.name, {
       runbook: source.value,
       file: source.file,
       version: hash(source.text),
     });
   }
+  const loadedWorkflows: SourceFile<Workflow>[] = [];
   for (const source of workflows) {
     if (!source) continue;
-    if (definitions.workflows.has(source.value.name)) {
-      problems.push(at(source, ['name'], `workflow "${source.value.name}" is defined twice`));
+    const earlier = loadedWorkflows.find((other) => other.value.name === source.value.name);
+    if (earlier) {
+      problems.push(
+        at(source, ['name'], `workflow "${source.value.name}" is defined twice (also in ${earlier.file})`),
+      );
       continue;
     }
-    problems.push(...checkWorkflow(source, definitions.runbooks));
+    if (!brokenRunbooks.has(source.value.runbook))
+      problems.push(...checkWorkflow(source, definitions.runbooks));
+    loadedWorkflows.push(source);
     definitions.workflows.set(source.value.name, source.value);
   }
+  problems.push(...checkWorkflowOverlap(loadedWorkflows));
   if (inventory) definitions.inventory = inventory.value;
-  if (problems.length > 0) throw new DefinitionError(problems);
+  if (problems.length > 0) throw new DefinitionError(inReadingOrder(problems));
   return definitions;
-}
-
-function checkRunbook(source: SourceFile<Runbook>): DefinitionProblem[] {
-  const known = knownVariables(Object.keys(source.value.inputs));
-  const problems: DefinitionProblem[] = [];
-  for (const [name, step] of Object.entries(source.value.steps)) {
-    for (const [fieldPath, template] of stepTemplates(step)) {
-      for (const message of templateProblems(template, known)) {
-        problems.push(at(source, ['steps', name, ...fieldPath], message));
-      }
-    }
-  }
-  return problems;
-}
-
-/** Every template of a step with its path inside the step. */
-function stepTemplates(step: Step): [PropertyKey[], string][] {
-  const templates: [PropertyKey[], string][] = [[['target'], step.target]];
-  switch (step.kind) {
-    case 'ssh':
-      step.commands.forEach((command, index) => templates.push([['commands', index], command]));
-      if (step.done_when) templates.push([['done_when', 'command'], step.done_when.command]);
-      break;
-    case 'wait':
-      templates.push([['check'], step.check]);
-      break;
-    case 'manual':
-      templates.push([['title'], step.title]);
-      step.instructions.forEach((block, index) => {
-        templates.push([['instructions', index, 'text'], block.text]);
-        block.commands?.forEach((command, commandIndex) =>
-          templates.push([['instructions', index, 'commands', commandIndex], command]),
-        );
-      });
-      break;
-  }
-  return templates;
-}
-
-function checkWorkflow(
-  source: SourceFile<Workflow>,
-  runbooks: Map<string, LoadedRunbook>,
-): DefinitionProblem[] {
-  const workflow = source.value;
-  const loaded = runbooks.get(workflow.runbook);
-  if (!loaded) {
-    const names = [...runbooks.keys()].join(', ') || 'none';
-    return [at(source, ['runbook'], `runbook "${workflow.runbook}" not found (loaded: ${names})`)];
-  }
-  const problems: DefinitionProblem[] = [];
-  const { runbook } = loaded;
-  for (const [status, binding] of Object.entries(workflow.statuses)) {
-    if (!(binding.step in runbook.steps)) {
-      problems.push(
-        at(
-          source,
-          ['statuses', status, 'step'],
-          `step "${binding.step}" is not in runbook "${runbook.name}"`,
-        ),
-      );
-    }
-  }
-  for (const input of Object.keys(runbook.inputs)) {
-    if (!(input in workflow.fields)) {
-      problems.push(
-        at(source, ['fields'], `runbook input "${input}" has no Jira field (add fields.${input})`),
-      );
-    }
-  }
-  for (const name of Object.keys(workflow.fields)) {
-    if (!(name in runbook.inputs))
-      problems.push(at(source, ['fields', name], `"${name}" is not an input of runbook "${runbook.name}"`));
-  }
-  const owned = new Set([
-    ...Object.keys(workflow.statuses),
-    ...(workflow.gate ? [workflow.gate.status] : []),
-  ]);
-  for (const human of [workflow.failure, workflow.done]) {
-    if (owned.has(human))
-      problems.push(
-        at(source, [human === workflow.failure ? 'failure' : 'done'], `"${human}" cannot also run a step`),
-      );
-  }
-  return problems;
 }
 
 function at<T>(source: SourceFile<T>, fieldPath: readonly PropertyKey[], message: string): DefinitionProblem {
@@ -190,9 +138,24 @@ async function yamlFiles(dir: string): Promise<string[]> {
 
 function missingFile(file: string) {
   return (error: unknown): { ok: false; problems: DefinitionProblem[] } => {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(error)})`;
     return { ok: false, problems: [{ file, line: 1, col: 1, message: reason }] };
   };
+}
+
+/** By file path, each file's problems by line and column. */
+function inReadingOrder(problems: DefinitionProblem[]): DefinitionProblem[] {
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort(
+      (a, b) =>
+        (a.problem.file < b.problem.file ? -1 : a.problem.file > b.problem.file ? 1 : 0) ||
+        a.problem.line - b.problem.line ||
+        a.problem.col - b.problem.col ||
+        a.index - b.index,
+    )
+    .map(({ problem }) => problem);
 }
 
 function hash(text: string): string {

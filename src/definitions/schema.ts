@@ -18,135 +18,251 @@ export const Duration = z
   });
 
 /** A regular expression, checked to compile. */
-const Pattern = z.string().refine((source) => {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
+const Pattern = z
+  .string()
+  .refine((source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression')
+  .describe('a regular expression (JavaScript syntax)');
 
 const OutputCheck = z.strictObject({
-  /** Regular expression the command's stdout must match. */
-  output: Pattern.optional(),
-  /** Exit code the command must end with (default 0). */
-  exit: z.number().int().min(0).max(255).optional(),
+  output: Pattern.optional().describe("regular expression the command's stdout must match"),
+  exit: z
+    .number()
+    .int()
+    .min(0)
+    .max(255)
+    .optional()
+    .describe('exit code the command must end with (default 0)'),
 });
 
 const Target = z.string().min(1).describe('where the commands run: "{{ host }}" or "{{ site.manager }}"');
 
+const StepDescription = z.string().optional().describe('what the step does, for people');
+const Command = z
+  .string()
+  .min(1)
+  .describe('a shell command template; each {{ value }} becomes one quoted shell word');
+
 const SshStep = z.strictObject({
-  kind: z.literal('ssh'),
-  description: z.string().optional(),
+  kind: z.literal('ssh').describe('run commands on the target over SSH'),
+  description: StepDescription,
   target: Target,
-  commands: z.array(z.string().min(1)).min(1),
-  timeout: Duration,
-  expect: OutputCheck.optional(),
-  /** A check run first: when it passes, the step is already done and is not run again. */
-  done_when: z.strictObject({ command: z.string().min(1), output: Pattern.optional() }).optional(),
+  commands: z.array(Command).min(1).describe('run in order; the step fails at the first that fails'),
+  timeout: Duration.describe('limit of each command: seconds, or "90s", "10m", "2h"'),
+  expect: OutputCheck.optional().describe('what success looks like (default: exit 0)'),
+  done_when: z
+    .strictObject({
+      command: Command,
+      output: Pattern.optional().describe('regular expression its stdout must match (else: exit 0)'),
+    })
+    .optional()
+    .describe('a check run first: when it passes, the step is already done and is not run again'),
 });
 
 const WaitStep = z.strictObject({
-  kind: z.literal('wait'),
-  description: z.string().optional(),
+  kind: z.literal('wait').describe('check a long operation every interval until it is done'),
+  description: StepDescription,
   target: Target,
-  /** Command run on every check; its output is matched against done_when / fail_when. */
-  check: z.string().min(1),
-  done_when: z.strictObject({ output: Pattern }),
-  fail_when: z.strictObject({ output: Pattern }).optional(),
-  interval: Duration,
-  timeout: Duration,
-  /** Timeout of one check command. */
-  check_timeout: Duration.default(60),
+  check: Command.describe('command run on every check; its stdout is matched by done_when / fail_when'),
+  done_when: z
+    .strictObject({ output: Pattern.describe('regular expression over the check output') })
+    .describe('the operation is done (the ticket moves to next)'),
+  fail_when: z
+    .strictObject({ output: Pattern.describe('regular expression over the check output') })
+    .optional()
+    .describe('the operation failed (the ticket moves to the failure status)'),
+  interval: Duration.describe('time between checks: seconds, or "90s", "10m", "2h"'),
+  timeout: Duration.describe('give up this long after the start recorded in Jira'),
+  check_timeout: Duration.default(60).describe('limit of one check command (default 60 s)'),
 });
 
 const InstructionBlock = z.strictObject({
-  text: z.string().min(1),
-  commands: z.array(z.string().min(1)).optional(),
+  text: z.string().min(1).describe('a paragraph of the comment; {{ values }} are shown as they are'),
+  commands: z.array(Command).optional().describe('commands shown in a code block under the text'),
 });
 
 const ManualStep = z.strictObject({
-  kind: z.literal('manual'),
-  description: z.string().optional(),
+  kind: z.literal('manual').describe('post an Action Required comment; a person does the step'),
+  description: StepDescription,
   target: Target,
-  title: z.string().min(1),
-  instructions: z.array(InstructionBlock).min(1),
+  title: z.string().min(1).describe('heading of the Action Required comment'),
+  instructions: z.array(InstructionBlock).min(1).describe('what to run and check, in order'),
 });
 
-export const StepSchema = z.discriminatedUnion('kind', [SshStep, WaitStep, ManualStep]);
+export const IPMI_ACTIONS = ['power-status', 'power-on', 'power-cycle', 'sel-read'] as const;
+
+const IpmiStep = z.strictObject({
+  kind: z.literal('ipmi').describe("power status/on/cycle or SEL read through the host's BMC"),
+  description: StepDescription,
+  /** The host whose BMC is addressed (the BMC's address comes from the site's `ipmi` access). */
+  target: Target,
+  action: z.enum(IPMI_ACTIONS).describe('what to do through the BMC'),
+  /** power-status only: the power state the step expects. */
+  expect: z
+    .strictObject({ power: z.enum(['on', 'off']).describe('the power state the step expects') })
+    .optional()
+    .describe('power-status only: what success looks like'),
+  timeout: Duration.default(60).describe('limit of the BMC call (default 60 s)'),
+  /** Where the site has no IPMI access: post these instructions (manual) or fail the step. */
+  fallback: z
+    .enum(['manual', 'fail'])
+    .default('manual')
+    .describe('where the site has no IPMI access: post the instructions (manual) or fail the step'),
+  title: z.string().min(1).optional().describe('heading of the Action Required comment of the fallback'),
+  instructions: z
+    .array(InstructionBlock)
+    .min(1)
+    .optional()
+    .describe('what a person runs instead, where the site has no IPMI access'),
+});
+
+export const StepSchema = z.discriminatedUnion('kind', [SshStep, WaitStep, ManualStep, IpmiStep]);
 
 export const RunbookSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-  description: z.string().optional(),
-  inputs: z.record(
-    z.string().regex(/^[a-z][a-z0-9_]*$/),
-    z.strictObject({ pattern: Pattern, description: z.string().optional() }),
-  ),
-  steps: z.record(
-    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    StepSchema,
-  ),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
+    .describe('unique name; workflows refer to the runbook by it'),
+  description: z.string().optional().describe('what the runbook is for, for people'),
+  inputs: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and underscores'),
+      z.strictObject({
+        pattern: Pattern.describe('anchored regular expression (^…$) a ticket value must match'),
+        description: z.string().optional().describe('where the value comes from, for people'),
+      }),
+    )
+    .describe('values taken from the ticket (host is required); templates name them as {{ input }}'),
+  steps: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), StepSchema)
+    .describe('the steps by name; a workflow binds each to a Jira status'),
 });
 
 const StatusBinding = z.strictObject({
-  /** The runbook step run while the ticket is in this status. */
-  step: z.string(),
-  /** Where the ticket goes when the step succeeds (for a manual step: where the human moves it). */
-  next: z.string(),
+  step: z.string().describe('the runbook step run while the ticket is in this status'),
+  next: z
+    .string()
+    .describe('where the ticket goes when the step succeeds (for a manual step: where the person moves it)'),
 });
 
 export const WorkflowSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-  description: z.string().optional(),
-  runbook: z.string(),
-  jira: z.strictObject({
-    project: z.string().min(1),
-    issue_type: z.string().min(1),
-    /** Extra JQL ANDed to the bot's own query. */
-    jql: z.string().optional(),
-  }),
-  /** Which Jira field feeds which runbook input, e.g. host: customfield_10042 ("Service Hosts"). */
-  fields: z.record(z.string(), z.string().min(1)),
-  /** Restore starts only when the linked ticket (e.g. the RMA) is done. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
+    .describe('unique name of the workflow'),
+  description: z.string().optional().describe('which tickets this is for, for people'),
+  runbook: z.string().describe('name of the runbook whose steps the statuses run'),
+  jira: z
+    .strictObject({
+      project: z.string().min(1).describe('Jira project key, e.g. HOT'),
+      issue_type: z.string().min(1).describe('Jira issue type name, e.g. RMA Restore'),
+      jql: z.string().optional().describe("extra JQL ANDed to the bot's own query"),
+    })
+    .describe('which Jira tickets the workflow covers'),
+  fields: z
+    .record(z.string(), z.string().min(1).describe('Jira field id, e.g. customfield_10042'))
+    .describe('which Jira field feeds which runbook input, e.g. host: customfield_10042'),
   gate: z
     .strictObject({
-      status: z.string(),
+      status: z.string().describe('status where tickets wait for the linked ticket'),
       link: z.string().describe('link phrase seen from the restore ticket, e.g. "is blocked by"'),
-      next: z.string(),
+      next: z.string().describe('where the ticket goes once every linked ticket is done'),
     })
-    .optional(),
-  statuses: z.record(z.string(), StatusBinding),
-  /** Human status for failures and bad tickets. */
-  failure: z.string(),
-  /** The final status. */
-  done: z.string(),
-  /** A ticket carrying this label is left alone. */
-  pause_label: z.string().default('runbot-pause'),
+    .optional()
+    .describe('work starts only when the linked tickets (e.g. the RMA) are done'),
+  statuses: z
+    .record(z.string().describe('Jira status name'), StatusBinding)
+    .describe('which status runs which step, and where success goes'),
+  failure: z.string().describe('human status for failures and bad tickets'),
+  done: z.string().describe('the final status'),
+  pause_label: z
+    .string()
+    .default('runbot-pause')
+    .describe('a ticket carrying this label is left alone (default runbot-pause)'),
 });
 
 const SshAccess = z.strictObject({
-  user: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(22),
-  /** Connect to this address instead of resolving the host name (the key is still checked for the name). */
-  address: z.string().optional(),
+  user: z.string().min(1).describe('SSH user the bot logs in as (key authentication only)'),
+  port: z.number().int().min(1).max(65535).default(22).describe('SSH port (default 22)'),
+  address: z
+    .string()
+    .optional()
+    .describe(
+      'connect to this address instead of the host name (the host key is still checked for the name)',
+    ),
+  jump: z
+    .strictObject({
+      host: z.string().min(1).describe('name of the jump host; its key is checked under this name'),
+      port: z.number().int().min(1).max(65535).default(22).describe('SSH port of the jump host'),
+      user: z.string().min(1).optional().describe('user on the jump host (default: the ssh user)'),
+      address: z.string().optional().describe('connect to this address instead of the jump host name'),
+    })
+    .optional()
+    .describe('reach the hosts of the site through this jump host (like ssh -J)'),
+});
+
+const IpmiAccess = z.strictObject({
+  /** BMC address template, e.g. "{{ host.short }}-ipmi.dev2.internal". */
+  address: z
+    .string()
+    .min(1)
+    .refine(
+      (template) =>
+        [...template.matchAll(/\{\{\s*([^}\s]*)\s*\}\}/g)].every((match) =>
+          ['host', 'host.short', 'site.name'].includes(match[1] ?? ''),
+        ),
+      'the address may only use {{ host }}, {{ host.short }} and {{ site.name }}',
+    )
+    .describe('BMC address template, e.g. "{{ host.short }}-ipmi.dev2.internal"'),
+  port: z.number().int().min(1).max(65535).default(623).describe('BMC port (default 623)'),
+  user: z.string().min(1).describe('BMC user'),
+  /** Name of the environment variable holding the BMC password (never the password itself). */
+  password_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .describe('name of the environment variable holding the BMC password (never the password itself)'),
+});
+
+/** Blast-radius caps: how many steps may run at once in the site, in total and per step. */
+const SiteCaps = z.strictObject({
+  per_site: z.number().int().positive().optional().describe('steps running at once in the site'),
+  per_step: z
+    .record(z.string(), z.number().int().positive())
+    .optional()
+    .describe('steps running at once in the site, per step name'),
 });
 
 export const SiteSchema = z.strictObject({
-  /** Regular expression matched against the full host name. */
-  hosts: Pattern,
-  manager: z.string().min(1),
-  ssh: SshAccess,
+  hosts: Pattern.describe('regular expression matched against the full host name'),
+  manager: z.string().min(1).describe("the site's manager host ({{ site.manager }})"),
+  ssh: SshAccess.describe('how the bot reaches the hosts of the site'),
+  /** How the bot reaches the site's BMCs; `none` turns ipmi steps into manual ones. */
+  ipmi: z
+    .union([z.literal('none'), IpmiAccess])
+    .default('none')
+    .describe('how the bot reaches the BMCs of the site, or none (ipmi steps fall back)'),
+  caps: SiteCaps.optional().describe('how many steps may run at once in the site'),
 });
 
 export const InventorySchema = z.strictObject({
-  sites: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), SiteSchema),
+  sites: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), SiteSchema)
+    .describe('sites by name; each host belongs to the one site whose pattern matches it'),
 });
 
 export type Step = z.infer<typeof StepSchema>;
 export type SshStep = z.infer<typeof SshStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
 export type ManualStep = z.infer<typeof ManualStep>;
+export type IpmiStep = z.infer<typeof IpmiStep>;
+export type IpmiAction = (typeof IPMI_ACTIONS)[number];
+export type IpmiAccess = z.infer<typeof IpmiAccess>;
 export type Runbook = z.infer<typeof RunbookSchema>;
 export type Workflow = z.infer<typeof WorkflowSchema>;
 export type Site = z.infer<typeof SiteSchema>;

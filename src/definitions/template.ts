@@ -16,17 +16,96 @@ export function knownVariables(inputNames: readonly string[]): Set<string> {
   return names;
 }
 
+/** A problem in a template; `at` is the offset of the placeholder it is about, if any. */
+export interface TemplateProblem {
+  message: string;
+  at?: number;
+}
+
 /** Problems in one template: unknown variables and stray braces. */
 export function templateProblems(template: string, known: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
+  return templateIssues(template, known).map((problem) => problem.message);
+}
+
+export function templateIssues(template: string, known: ReadonlySet<string>): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
   for (const match of template.matchAll(PLACEHOLDER)) {
     const name = match[1] ?? '';
-    if (!known.has(name))
-      problems.push(`unknown template variable "${name}" (known: ${[...known].sort().join(', ')})`);
+    if (!known.has(name)) {
+      const message = `unknown template variable "${name}" (known: ${[...known].sort().join(', ')})`;
+      problems.push({ message, at: match.index });
+    }
   }
   const rest = template.replace(PLACEHOLDER, '');
-  if (rest.includes('{{') || rest.includes('}}')) problems.push('unbalanced "{{" or "}}" in template');
+  if (rest.includes('{{') || rest.includes('}}'))
+    problems.push({ message: 'unbalanced "{{" or "}}" in template' });
   return problems;
+}
+
+/**
+ * Problems of a command template beyond its variables: a placeholder inside the author's quotes or
+ * backticks. Each value is already quoted as one shell word; inside '…' our quotes would become part
+ * of the text, inside "…" or `…` the shell would expand what the quoting protected. Inside $( … )
+ * the shell parses afresh, so a placeholder there is fine (even within "$( … )").
+ */
+export function commandProblems(template: string): string[] {
+  return commandIssues(template).map((problem) => problem.message);
+}
+
+export function commandIssues(template: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  // What encloses the current character, innermost last.
+  const stack: ('single quotes' | 'double quotes' | 'backticks' | '$(' | '(')[] = [];
+  for (let index = 0; index < template.length; index += 1) {
+    const char = template[index];
+    const top = stack.at(-1);
+    const placeholder = placeholderAt(template, index);
+    if (placeholder !== undefined) {
+      const enclosing = top === 'single quotes' || top === 'double quotes' ? top : undefined;
+      const within = enclosing ?? (stack.includes('backticks') ? 'backticks' : undefined);
+      if (within) {
+        const instead =
+          within === 'backticks' ? 'use $( … ) instead of backticks' : 'remove the quotes around it';
+        problems.push({
+          message: `placeholder ${placeholder} is inside ${within}: runbot quotes every value as one shell word itself; ${instead}`,
+          at: index,
+        });
+      }
+      index += placeholder.length - 1;
+    } else if (top === 'single quotes') {
+      if (char === "'") stack.pop();
+    } else if (char === '\\') index += 1;
+    else if (top === 'double quotes' && char === '"') stack.pop();
+    else if (top === 'backticks' && char === '`') stack.pop();
+    else if (char === '$' && template[index + 1] === '(') {
+      stack.push('$(');
+      index += 1;
+    } else if (char === '`') stack.push('backticks');
+    else if (char === '"') stack.push('double quotes');
+    else if (top !== 'double quotes' && char === "'") stack.push('single quotes');
+    else if (top !== 'double quotes' && char === '(') stack.push('(');
+    else if (top !== 'double quotes' && char === ')' && (top === '$(' || top === '(')) stack.pop();
+  }
+  return problems;
+}
+
+function placeholderAt(template: string, index: number): string | undefined {
+  if (!template.startsWith('{{', index)) return undefined;
+  const match = new RegExp(PLACEHOLDER.source, 'y');
+  match.lastIndex = index;
+  return match.exec(template)?.[0];
+}
+
+/**
+ * Why a ticket value cannot be a template value, if it cannot: a NUL cannot be part of a command
+ * line (C strings end there), and other control characters are never part of a real field value.
+ */
+export function unsafeValueReason(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u0008\u000b-\u001f\u007f]/.exec(value);
+  if (!control) return undefined;
+  const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
+  return `the value contains the control character U+${code.toUpperCase()} at position ${control.index + 1}`;
 }
 
 /** Values for the templates of one ticket; `.short` is the first label of a dotted name. */

@@ -8,6 +8,16 @@ export interface SshTarget {
   address?: string;
   port: number;
   user: string;
+  /** Reach the target through this bastion (an SSH `direct-tcpip` channel); its key is verified too. */
+  jump?: JumpHost;
+}
+
+/** A bastion between the bot and a site's hosts, verified under its own name like any target. */
+export interface JumpHost {
+  host: string;
+  address?: string;
+  port: number;
+  user: string;
 }
 
 export interface CommandResult {
@@ -25,4 +35,30 @@ export interface CommandRunner {
   /** Runs one shell command on the target; rejects only when the command could not be started. */
   run(target: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult>;
   close(): Promise<void>;
+}
+
+/** The BMC of a host: `host` names the server, `address`/`port`/`user` reach its BMC over IPMI (lanplus). */
+export interface BmcTarget {
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Name of the environment variable holding the BMC password; the value never leaves the environment. */
+  passwordEnv: string;
+}
+
+export type IpmiAction = 'power-status' | 'power-on' | 'power-cycle' | 'sel-read';
+
+export interface IpmiResult extends CommandResult {
+  /** The ipmitool command line as a person would type it (`-E`: the password stays in the environment). */
+  command: string;
+  /** The power state ipmitool reported (power-status), or the one requested (power-on). */
+  power?: 'on' | 'off';
+  /** Why the output does not show the action succeeded; undefined when it did. */
+  problem?: string;
+}
+
+export interface IpmiExecutor {
+  /** Runs one action against a BMC; rejects with a typed error when the BMC refused or did not answer. */
+  run(target: BmcTarget, action: IpmiAction, options: { timeoutSeconds: number }): Promise<IpmiResult>;
 }

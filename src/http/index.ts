@@ -1,3 +1,4 @@
 // HTTP edge: health, readiness, metrics, webhook hint.
 export * from './metrics.js';
 export * from './server.js';
+export * from './readiness.js';

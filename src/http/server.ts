@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { createJiraWebhook } from './webhook.js';
 
 export interface HttpDeps {
   registry: Registry;
@@ -16,6 +17,7 @@ export async function startHttpServer(
   port: number,
   deps: HttpDeps,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const webhook = createJiraWebhook({ onHint: () => deps.onWebhook?.() });
   const server = createServer((request, response) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type });
@@ -33,9 +35,8 @@ export async function startHttpServer(
         return send(200, await deps.registry.metrics(), deps.registry.contentType);
       }
       if (request.method === 'POST' && url === '/webhook/jira') {
-        request.resume();
-        deps.onWebhook?.();
-        return send(202, 'accepted\n');
+        const answer = await webhook(request);
+        return send(answer.status, answer.body);
       }
       return send(404, 'not found\n');
     })().catch((error: unknown) => send(500, `${String(error)}\n`));

@@ -16,7 +16,9 @@ import {
   realSleep,
   withBackoff,
 } from './backoff.js';
-import { TransitionsSchema, errorMessagesOf, fieldsFor, mapIssue } from './issue-schema.js';
+import { JiraRequestError, toRequestError } from './errors.js';
+import { TransitionsSchema, fieldsFor, mapIssue } from './issue-schema.js';
+import { createRecentWrites } from './recent-writes.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
 
 export interface JiraAdapterOptions {
@@ -30,6 +32,15 @@ export interface JiraAdapterOptions {
   maxAttempts?: number;
   /** Jira calls in flight at once (default 4). */
   concurrency?: number;
+  /** Longest Retry-After honoured; a longer one is cut to this, with a warning (default 60 s). */
+  maxRetryAfterMs?: number;
+  /**
+   * Marks the bot's comments internal (Jira Service Management's `sd.public.comment` comment property),
+   * so customers on the portal do not see them; harmless in other projects (default true).
+   */
+  internalComments?: boolean;
+  /** Clock for read-your-writes bookkeeping (default Date.now). */
+  now?: () => number;
 }
 
 export interface CallCount {
@@ -41,48 +52,7 @@ export interface CallCount {
 
 export type JiraAdapter = JiraPort & { calls(): CallCount[] };
 
-/** A Jira call that failed for good: a 4xx that retrying cannot fix, or retries ran out. */
-export class JiraRequestError extends Error {
-  readonly endpoint: string;
-  /** HTTP status; undefined when no response came back (network failure). */
-  readonly status: number | undefined;
-  /** Jira's errorMessages and field errors (`field: message`), or the transport's reason. */
-  readonly messages: string[];
-  readonly issueKey: string | undefined;
-  readonly attempts: number;
-
-  constructor(fields: {
-    endpoint: string;
-    status: number | undefined;
-    messages: string[];
-    issueKey: string | undefined;
-    attempts: number;
-    cause?: unknown;
-  }) {
-    const what = `Jira ${fields.endpoint}${fields.issueKey ? ` for ${fields.issueKey}` : ''}`;
-    const how = fields.status === undefined ? 'got no response' : `answered ${fields.status}`;
-    const tries = fields.attempts > 1 ? ` after ${fields.attempts} attempts` : '';
-    const said = fields.messages.length > 0 ? `: ${fields.messages.join('; ')}` : '';
-    super(`${what} ${how}${tries}${said}. ${hintFor(fields.status)}`, { cause: fields.cause });
-    this.name = 'JiraRequestError';
-    this.endpoint = fields.endpoint;
-    this.status = fields.status;
-    this.messages = fields.messages;
-    this.issueKey = fields.issueKey;
-    this.attempts = fields.attempts;
-  }
-}
-
-function hintFor(status: number | undefined): string {
-  if (status === undefined) return 'Check JIRA_URL and that this machine can reach Jira.';
-  if (status === 401) return 'Check JIRA_EMAIL and JIRA_API_TOKEN; the token may be expired or revoked.';
-  if (status === 403)
-    return "The bot's Jira account lacks a permission for this; grant it in the project's permission scheme.";
-  if (status === 404) return "The issue does not exist, or the bot's Jira account cannot see it.";
-  if (status === 429) return 'Jira kept rate limiting; lower the concurrency or poll less often.';
-  if (status >= 500) return 'Jira is failing on its side; the next poll will try again.';
-  return 'Jira rejected the request; fix what the messages name (often a field, screen or workflow setting).';
-}
+export { JiraRequestError };
 
 const ENDPOINT = {
   search: 'GET /rest/api/3/search/jql',
@@ -93,11 +63,22 @@ const ENDPOINT = {
 } as const;
 
 const PAGE_SIZE = 100;
+/** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
+export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
 
 export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const logger = options.logger.child({ component: 'jira' });
   const client = createClient(options, logger);
-  const policy = { ...DEFAULT_BACKOFF, maxAttempts: options.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts };
+  const policy = {
+    ...DEFAULT_BACKOFF,
+    maxAttempts: options.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_BACKOFF.maxRetryAfterMs,
+  };
+  const commentProperties =
+    (options.internalComments ?? true)
+      ? { properties: [{ key: INTERNAL_COMMENT_PROPERTY, value: { internal: true } }] }
+      : {};
+  const writes = createRecentWrites(options.now ?? Date.now);
   const semaphore = createSemaphore(options.concurrency ?? 4);
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
@@ -125,11 +106,18 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
           throw error;
         }
       });
-    const onRetry = (failure: Failure, failedAttempts: number, delayMs: number) =>
+    const onRetry = (failure: Failure, failedAttempts: number, delayMs: number) => {
+      if (failure.kind === 'rateLimited' && (failure.retryAfterMs ?? 0) > delayMs) {
+        logger.warn(
+          { endpoint, ticket: issueKey, retryAfterMs: failure.retryAfterMs, delayMs },
+          'jira Retry-After longer than the cap, waiting the cap instead',
+        );
+      }
       logger.warn(
         { endpoint, ticket: issueKey, ...describeFailure(failure), attempt: failedAttempts, delayMs },
         'jira call failed, retrying',
       );
+    };
     try {
       return await withBackoff(attempt, { policy, sleep, random, onRetry });
     } catch (error) {
@@ -149,6 +137,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   }
 
   function toTicket(raw: unknown, shape: TicketShape, endpoint: string) {
+    writes.remember(raw);
     const mapped = mapIssue(raw, shape);
     const key = typeof raw === 'object' && raw !== null && 'key' in raw ? String(raw.key) : undefined;
     if (!mapped.ok) {
@@ -177,6 +166,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     const raw = await call(ENDPOINT.getIssue, key, () =>
       client.issues.getIssue({ issueIdOrKey: key, fields: ['status'], expand: 'transitions' }),
     );
+    writes.remember(raw);
     const parsed = TransitionsSchema.safeParse(raw);
     if (!parsed.success) {
       throw new JiraRequestError({
@@ -201,16 +191,22 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         issueIdOrKey: key,
         transition: { id },
         // One call, so the move and its explanation land together or not at all.
-        ...(options.comment ? { update: { comment: [{ add: { body: options.comment } }] } } : {}),
+        ...(options.comment
+          ? { update: { comment: [{ add: { body: options.comment, ...commentProperties } }] } }
+          : {}),
         ...(options.bookkeeping
           ? { properties: [{ key: BOOKKEEPING_PROPERTY, value: options.bookkeeping }] }
           : {}),
       }),
     );
+    writes.wrote(key);
   }
 
   return {
     async searchPage(jql: string, shape: TicketShape, nextPageToken?: string): Promise<SearchPage> {
+      // Read-your-writes: the issues the bot changed lately are reconciled into the (lagging) search,
+      // the same id list on every page of one walk, as the spec asks.
+      const reconcileIssues = writes.reconcileList(nextPageToken);
       const page = await call(ENDPOINT.search, undefined, () =>
         client.issueSearch.searchAndReconsileIssuesUsingJql({
           jql,
@@ -218,11 +214,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
           properties: [BOOKKEEPING_PROPERTY],
           maxResults: PAGE_SIZE,
           ...(nextPageToken ? { nextPageToken } : {}),
+          ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
         }),
       );
       const tickets = (page.issues ?? []).flatMap((issue) => toTicket(issue, shape, ENDPOINT.search) ?? []);
       // No total on this endpoint: isLast (or a missing token) ends the walk.
       const next = page.isLast === true ? undefined : (page.nextPageToken ?? undefined);
+      if (next !== undefined) writes.continueWalk(next, reconcileIssues);
       return { tickets, nextPageToken: next };
     },
 
@@ -256,8 +254,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     async addComment(key: string, body: AdfDocument): Promise<void> {
       // Always ADF: jira.js sends a string body to v2 as wiki markup.
       await call(ENDPOINT.addComment, key, () =>
-        client.issueComments.addComment({ issueIdOrKey: key, body: { ...body } }),
+        client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
       );
+      writes.wrote(key);
     },
 
     async setBookkeeping(key: string, value: Bookkeeping): Promise<void> {
@@ -268,6 +267,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
           body: value,
         }),
       );
+      writes.wrote(key);
     },
 
     calls(): CallCount[] {
@@ -316,34 +316,4 @@ function createClient(options: JiraAdapterOptions, logger: Logger) {
 
 function describeFailure(failure: Failure): Record<string, unknown> {
   return failure.kind === 'network' ? { code: failure.code } : { status: failure.status };
-}
-
-function toRequestError(
-  error: unknown,
-  endpoint: string,
-  issueKey: string | undefined,
-  attempts: number,
-): unknown {
-  const failure = classifyFailure(error);
-  if (!failure) return error;
-  if (failure.kind === 'network') {
-    const reason = failure.code ?? (error instanceof Error ? error.message : 'network failure');
-    return new JiraRequestError({
-      endpoint,
-      status: undefined,
-      messages: [reason],
-      issueKey,
-      attempts,
-      cause: error,
-    });
-  }
-  const body = typeof error === 'object' && error !== null && 'body' in error ? error.body : undefined;
-  return new JiraRequestError({
-    endpoint,
-    status: failure.status,
-    messages: errorMessagesOf(body),
-    issueKey,
-    attempts,
-    cause: error,
-  });
 }

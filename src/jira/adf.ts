@@ -67,18 +67,43 @@ export function plainText(node: unknown): string {
 }
 
 function fitCommentLimit(document: AdfDocument): AdfDocument {
-  let excess = JSON.stringify(document).length - COMMENT_BUDGET;
-  if (excess <= 0) return document;
+  const size = (value: unknown) => JSON.stringify(value).length;
+  if (size(document) <= COMMENT_BUDGET) return document;
   const shortened = structuredClone(document);
-  for (const block of codeBlocks(shortened.content)) {
-    const node = block.content?.[0] as AdfText | undefined;
-    if (!node || excess <= 0) continue;
-    const cut = Math.min(node.text.length - 1, excess + 64);
-    if (cut <= 0) continue;
-    node.text = `… (${cut} characters cut)\n${node.text.slice(cut)}`;
-    excess -= cut - 32;
+  // Code blocks (command output) lose their head, keeping the tail where errors are. Escaping
+  // (quotes, newlines) makes JSON longer than the text, so measure again and repeat a few times.
+  for (let pass = 0; pass < 4; pass += 1) {
+    let excess = size(shortened) - COMMENT_BUDGET;
+    for (const block of codeBlocks(shortened.content)) {
+      const node = block.content?.[0] as AdfText | undefined;
+      if (!node || excess <= 0) continue;
+      const before = size(node.text);
+      // The tail that fits, judged by this node's own ratio of JSON size to text length.
+      const keep = Math.max(0, Math.floor(((before - excess - 64) * node.text.length) / before));
+      const cut = node.text.length - keep;
+      if (cut <= 0) continue;
+      node.text = `… (${cut} characters cut)\n${node.text.slice(cut)}`;
+      excess -= before - size(node.text);
+    }
+  }
+  // Still too long (a huge paragraph, many blocks): cut the longest text nodes from the end.
+  let excess = size(shortened) - COMMENT_BUDGET;
+  for (const node of [...textNodes(shortened.content)].sort((a, b) => b.text.length - a.text.length)) {
+    if (excess <= 0) break;
+    const keep = Math.max(1, node.text.length - excess - 64);
+    if (keep >= node.text.length) continue;
+    const before = size(node.text);
+    node.text = `${node.text.slice(0, keep)} … (${node.text.length - keep} characters cut)`;
+    excess -= before - size(node.text);
   }
   return shortened;
+}
+
+function* textNodes(nodes: (AdfBlock | AdfInline)[]): Generator<AdfText> {
+  for (const node of nodes) {
+    if (node.type === 'text') yield node;
+    else if (node.content) yield* textNodes(node.content);
+  }
 }
 
 function* codeBlocks(blocks: (AdfBlock | AdfInline)[]): Generator<AdfBlock> {

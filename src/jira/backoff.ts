@@ -15,11 +15,21 @@ export interface BackoffPolicy {
   maxAttempts: number;
   /** Upper bound of the first jittered wait; doubles with each failed attempt. */
   baseDelayMs: number;
-  /** No jittered wait is longer than this (Retry-After is honoured as given). */
+  /** No jittered wait is longer than this. */
   maxDelayMs: number;
+  /**
+   * Retry-After is honoured up to this (default 60 s): a longer one (a misconfigured proxy, an hour-long
+   * penalty) would stall a worker slot; past it the call waits this long and the adapter warns.
+   */
+  maxRetryAfterMs?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_BACKOFF: Required<BackoffPolicy> = {
+  maxAttempts: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 60_000,
+};
 
 /** One failed Jira call, as far as retrying is concerned. */
 export type Failure =
@@ -65,7 +75,7 @@ export function isRetryable(failure: Failure): boolean {
 
 /**
  * The wait before the next attempt, after `failedAttempts` failures (1 for the first). Retry-After wins
- * when Jira sent it; otherwise capped exponential backoff with full jitter
+ * when Jira sent it (capped at `maxRetryAfterMs`); otherwise capped exponential backoff with full jitter
  * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
  */
 export function retryDelayMs(
@@ -74,8 +84,10 @@ export function retryDelayMs(
   policy: BackoffPolicy,
   random: Random,
 ): number {
-  if (failure.kind === 'rateLimited' && failure.retryAfterMs !== undefined)
-    return Math.ceil(failure.retryAfterMs);
+  if (failure.kind === 'rateLimited' && failure.retryAfterMs !== undefined) {
+    const cap = policy.maxRetryAfterMs ?? DEFAULT_BACKOFF.maxRetryAfterMs;
+    return Math.min(Math.ceil(Math.max(0, failure.retryAfterMs)), cap);
+  }
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
   return Math.floor(random() * ceiling);
 }

@@ -1,5 +1,5 @@
 // What the planner decides for one ticket: data, never a callback. The worker turns it into calls.
-import type { SshTarget } from '../executors/types.js';
+import type { BmcTarget, IpmiAction, SshTarget } from '../executors/types.js';
 import type { Bookkeeping } from './ticket.js';
 
 /** One visit of a ticket to a status: the unit that is done once (job ids and comment markers). */
@@ -26,8 +26,14 @@ export type Decision =
       kind: 'runStep';
       visit: StepVisit;
       step: StepRef;
+      /** The inventory site of the ticket's host: its queue and its caps. */
+      site?: string;
+      /** For an IPMI step: the host, and its BMC's address, port and user. */
       target: SshTarget;
+      /** For an IPMI step: the ipmitool command line a person would type (shown, never run by a shell). */
       commands: string[];
+      /** Set for an IPMI step: the action runs against the host's BMC, not over SSH. */
+      ipmi?: { action: IpmiAction; bmc: BmcTarget };
       timeoutSeconds: number;
       /** A run of this visit began before and its worker is gone; done_when decides whether to run again. */
       resumed: boolean;
@@ -39,6 +45,7 @@ export type Decision =
       kind: 'checkStep';
       visit: StepVisit;
       step: StepRef;
+      site?: string;
       target: SshTarget;
       command: string;
       timeoutSeconds: number;
@@ -46,6 +53,8 @@ export type Decision =
       failWhen?: string;
       /** Which interval of the wait this check belongs to; one check per round. */
       round: number;
+      /** The deadline has passed: this check is the last; not done means the step timed out. */
+      final: boolean;
       startedAt: string;
       deadline: string;
     }
@@ -53,6 +62,7 @@ export type Decision =
       kind: 'postInstructions';
       visit: StepVisit;
       step: StepRef;
+      site?: string;
       /** The host the person runs the commands on. */
       where: string;
       title: string;

@@ -1,4 +1,4 @@
 // The planner: pure decisions from Jira's view of a ticket. Nothing here does I/O.
 export * from './ticket.js';
 export * from './decision.js';
-export { planTicket, currentVisit, formatSeconds, type PlanInput } from './plan.js';
+export { planTicket, planRoute, currentVisit, formatSeconds, type PlanInput } from './plan.js';

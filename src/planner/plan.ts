@@ -5,12 +5,15 @@ import {
   renderCommand,
   renderText,
   templateVariables,
+  unsafeValueReason,
   type Inventory,
+  type IpmiStep,
   type LoadedRunbook,
   type Step,
   type Workflow,
 } from '../definitions/index.js';
-import type { SshTarget } from '../executors/types.js';
+import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
+import type { BmcTarget, SshTarget } from '../executors/types.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import type { Ticket } from './ticket.js';
 
@@ -101,7 +104,7 @@ function planGate(
 
 interface Resolved {
   variables: Record<string, string>;
-  site: { name: string; ssh: Inventory['sites'][string]['ssh'] };
+  site: { name: string; ssh: Inventory['sites'][string]['ssh']; ipmi: Inventory['sites'][string]['ipmi'] };
 }
 
 /** Ticket fields → checked input values and the site; a bad value escalates, it is never guessed. */
@@ -122,13 +125,14 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
         ),
       };
     }
-    if (!new RegExp(spec.pattern).test(raw)) {
+    const unsafe = unsafeValueReason(raw);
+    if (unsafe || !new RegExp(spec.pattern).test(raw)) {
       return {
         escalate: escalate(
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))} does not match the pattern ${spec.pattern} of input "${name}".`,
+          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern}`} of input "${name}".`,
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -149,7 +153,7 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
     };
   }
   const variables = templateVariables(values, { name: match.name, manager: match.site.manager }, ticket.key);
-  return { variables, site: { name: match.name, ssh: match.site.ssh } };
+  return { variables, site: { name: match.name, ssh: match.site.ssh, ipmi: match.site.ipmi } };
 }
 
 interface StepPlan extends PlanInput, Resolved {
@@ -164,32 +168,16 @@ function planStep(plan: StepPlan): Decision {
   const scale = plan.timeScale ?? 1;
   switch (step.kind) {
     case 'ssh': {
-      const running =
-        visit.bookkeeping.running?.step === stepRef.name ? visit.bookkeeping.running : undefined;
-      if (running) {
-        // Begun in this visit: still running until every command could have timed out; after that
-        // the worker that ran it is gone. Only a done_when check may then tell whether to run again.
-        const commands = step.commands.length + (step.done_when ? 1 : 0);
-        const busyUntil = Date.parse(running.since) + (commands * step.timeout + RUN_GRACE_SECONDS) * 1000;
-        if (plan.now.getTime() < busyUntil) {
-          return { kind: 'nothing', reason: `${stepRef.name} running since ${running.since}` };
-        }
-        if (!step.done_when) {
-          return escalate(
-            visit,
-            plan.workflow,
-            `Step ${stepRef.name} was interrupted`,
-            `The bot started ${stepRef.name} on ${target.host} at ${running.since} but never saw it finish (its worker stopped), and the step has no done_when check to tell whether it completed. It is not run a second time on a guess.`,
-            `Check ${target.host}, finish the step by hand if needed, then move the ticket to ${stepRef.next} (or back to ${visit.status} to run it again).`,
-          );
-        }
-      }
+      const commands = step.commands.length + (step.done_when ? 1 : 0);
+      const running = runningState(plan, target.host, commands * step.timeout, step.done_when !== undefined);
+      if ('decision' in running) return running.decision;
       return {
         kind: 'runStep',
         visit,
         step: stepRef,
+        site: plan.site.name,
         target,
-        resumed: running !== undefined,
+        resumed: running.resumed,
         commands: step.commands.map((command) => renderCommand(command, variables)),
         timeoutSeconds: step.timeout,
         expect: {
@@ -210,30 +198,27 @@ function planStep(plan: StepPlan): Decision {
       const startedAt = visit.bookkeeping.startedAt ?? visit.bookkeeping.enteredAt;
       const started = Date.parse(startedAt);
       const deadline = new Date(started + (step.timeout * 1000) / scale);
-      if (plan.now.getTime() > deadline.getTime()) {
-        return escalate(
-          visit,
-          plan.workflow,
-          `Step ${stepRef.name} timed out`,
-          `${stepRef.name} on ${target.host} did not finish within ${formatSeconds(step.timeout)} (started ${startedAt}).`,
-          `Check ${target.host}; move the ticket to ${visit.status} to wait again, or to ${stepRef.next} if it is done.`,
-        );
-      }
+      // Past the deadline one last check decides: time spent queued must not fail a finished step.
+      const final = plan.now.getTime() > deadline.getTime();
       const intervalMs = (step.interval * 1000) / scale;
       return {
         kind: 'checkStep',
         visit,
         step: stepRef,
+        site: plan.site.name,
         target,
         command: renderCommand(step.check, variables),
         timeoutSeconds: step.check_timeout,
         doneWhen: step.done_when.output,
         ...(step.fail_when ? { failWhen: step.fail_when.output } : {}),
         round: Math.floor((plan.now.getTime() - started) / intervalMs),
+        final,
         startedAt,
         deadline: deadline.toISOString(),
       };
     }
+    case 'ipmi':
+      return planIpmi(plan, step);
     case 'manual': {
       if (visit.bookkeeping.instructed)
         return { kind: 'nothing', reason: 'waiting for a person (instructions posted)' };
@@ -241,6 +226,7 @@ function planStep(plan: StepPlan): Decision {
         kind: 'postInstructions',
         visit,
         step: stepRef,
+        site: plan.site.name,
         where: target.host,
         title: renderText(step.title, variables),
         blocks: step.instructions.map((block) => ({
@@ -252,8 +238,130 @@ function planStep(plan: StepPlan): Decision {
   }
 }
 
+/**
+ * A step begun in this visit is still running until every command could have timed out; after
+ * that the worker that ran it is gone, and only a step that can tell it is done (done_when, or an
+ * action that is safe to repeat) is run again.
+ */
+function runningState(
+  plan: StepPlan,
+  host: string,
+  budgetSeconds: number,
+  safeToRepeat: boolean,
+): { resumed: boolean } | { decision: Decision } {
+  const { visit, stepRef } = plan;
+  const running = visit.bookkeeping.running?.step === stepRef.name ? visit.bookkeeping.running : undefined;
+  if (!running) return { resumed: false };
+  const busyUntil = Date.parse(running.since) + (budgetSeconds + RUN_GRACE_SECONDS) * 1000;
+  if (plan.now.getTime() < busyUntil) {
+    return { decision: { kind: 'nothing', reason: `${stepRef.name} running since ${running.since}` } };
+  }
+  if (safeToRepeat) return { resumed: true };
+  return {
+    decision: escalate(
+      visit,
+      plan.workflow,
+      `Step ${stepRef.name} was interrupted`,
+      `The bot started ${stepRef.name} on ${host} at ${running.since} but never saw it finish (its worker stopped), and the step has no done_when check to tell whether it completed. It is not run a second time on a guess.`,
+      `Check ${host}, finish the step by hand if needed, then move the ticket to ${stepRef.next} (or back to ${visit.status} to run it again).`,
+    ),
+  };
+}
+
+const IPMI_ACTION_TEXT: Record<IpmiStep['action'], string> = {
+  'power-status': 'Check the power state of',
+  'power-on': 'Power on',
+  'power-cycle': 'Power-cycle',
+  'sel-read': 'Read the system event log (SEL) of',
+};
+
+/** An IPMI step: the BMC action where the site gives the bot IPMI access, else its fallback. */
+function planIpmi(plan: StepPlan, step: IpmiStep): Decision {
+  const { visit, stepRef, variables } = plan;
+  const host = renderText(step.target, variables);
+  const access = plan.site.ipmi;
+  if (access === 'none') return ipmiFallback(plan, step, host);
+  // Only a power-cycle is unsafe to repeat on a guess: status and SEL only read, power-on is idempotent.
+  const running = runningState(plan, host, step.timeout, step.action !== 'power-cycle');
+  if ('decision' in running) return running.decision;
+  const bmc: BmcTarget = {
+    host,
+    address: renderText(access.address, variables),
+    port: access.port,
+    user: access.user,
+    passwordEnv: access.password_env,
+  };
+  return {
+    kind: 'runStep',
+    visit,
+    step: stepRef,
+    site: plan.site.name,
+    target: { host, address: bmc.address, port: bmc.port, user: bmc.user },
+    commands: [ipmitoolCommandLine(bmc, step.action)],
+    timeoutSeconds: step.timeout,
+    resumed: running.resumed,
+    expect: { exit: 0, ...(step.expect ? { output: `^Chassis Power is ${step.expect.power}$` } : {}) },
+    ipmi: { action: step.action, bmc },
+  };
+}
+
+/** The seed's case: the bot cannot reach the BMCs of this site, so a person is asked to act. */
+function ipmiFallback(plan: StepPlan, step: IpmiStep, host: string): Decision {
+  const { visit, stepRef, variables } = plan;
+  const action = `${IPMI_ACTION_TEXT[step.action]} ${host}`;
+  if (step.fallback === 'fail') {
+    return escalate(
+      visit,
+      plan.workflow,
+      `No IPMI access for ${host}`,
+      `Step ${stepRef.name} needs the BMC of ${host}, and site ${plan.site.name} gives the bot no IPMI access (ipmi: none in the inventory).`,
+      `${action} by hand, then move the ticket to ${stepRef.next}; or add ipmi access for site ${plan.site.name} to the inventory and move it back to ${visit.status}.`,
+    );
+  }
+  if (visit.bookkeeping.instructed)
+    return { kind: 'nothing', reason: 'waiting for a person (instructions posted)' };
+  const blocks = step.instructions
+    ? step.instructions.map((block) => ({
+        text: renderText(block.text, variables),
+        commands: (block.commands ?? []).map((command) => renderCommand(command, variables)),
+      }))
+    : [
+        {
+          text: `The bot has no IPMI access in site ${plan.site.name}. ${action} through its BMC (web console, or ipmitool from a machine that can reach it).`,
+          commands: [],
+        },
+        {
+          text: `When that is done, move this ticket to ${stepRef.next}; the bot takes it from there.`,
+          commands: [],
+        },
+      ];
+  return {
+    kind: 'postInstructions',
+    visit,
+    step: stepRef,
+    site: plan.site.name,
+    where: `the BMC of ${host}`,
+    title: step.title ? renderText(step.title, variables) : action,
+    blocks,
+  };
+}
+
 function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
-  return { host, port: ssh.port, user: ssh.user, ...(ssh.address ? { address: ssh.address } : {}) };
+  const jump = ssh.jump
+    ? {
+        host: ssh.jump.host,
+        port: ssh.jump.port,
+        user: ssh.jump.user ?? ssh.user,
+        ...(ssh.jump.address ? { address: ssh.jump.address } : {}),
+      }
+    : undefined;
+  return {
+    host,
+    port: ssh.port,
+    user: ssh.user,
+    ...(ssh.address ? { address: ssh.address } : {}),
+    ...(jump ? { jump } : {}),
+  };
 }
 
 function escalate(
@@ -270,4 +378,26 @@ export function formatSeconds(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
+}
+
+/**
+ * What the bot would do in each later status if every step succeeded: the decision for a fresh
+ * visit of each status along `next`, until the done status (dry runs show the whole route).
+ */
+export function planRoute(input: PlanInput): Decision[] {
+  const { ticket, workflow } = input;
+  const nextOf = (status: string) =>
+    workflow.gate && status === workflow.gate.status ? workflow.gate.next : workflow.statuses[status]?.next;
+  const route: Decision[] = [];
+  const seen = new Set([ticket.status]);
+  for (
+    let status = nextOf(ticket.status);
+    status !== undefined && !seen.has(status);
+    status = nextOf(status)
+  ) {
+    if (status === workflow.done || !(status in workflow.statuses)) break;
+    seen.add(status);
+    route.push(planTicket({ ...input, ticket: { ...ticket, status, bookkeeping: undefined } }));
+  }
+  return route;
 }

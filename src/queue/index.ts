@@ -1,3 +1,6 @@
-// Queue: BullMQ jobs named by ticket visit, and the worker lifecycle.
+// Queue: BullMQ jobs named by ticket visit, per-site queues, caps and the global pause.
 export * from './jobs.js';
 export * from './queue.js';
+export * from './limiter.js';
+export * from './caps.js';
+export * from './pause.js';

@@ -22,6 +22,12 @@ export const StepJobSchema = z.object({
   round: z.number().int().optional(),
   /** A step whose earlier run was interrupted is resumed under its own job id. */
   resume: z.literal(true).optional(),
+  /** The last check of a wait step whose deadline has passed: one per visit. */
+  final: z.literal(true).optional(),
+  /** The inventory site of the ticket's host: the job goes to that site's queue (not part of the id). */
+  site: z.string().optional(),
+  /** The runbook step of a runStep job, so a full cap defers it before the ticket is read again. */
+  step: z.string().optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;
 
@@ -37,8 +43,14 @@ export function jobFor(decision: ActionableDecision): StepJob {
     status: visit.status,
     visit: visit.bookkeeping.visit,
     kind: decision.kind,
-    ...(decision.kind === 'checkStep' ? { round: decision.round } : {}),
+    ...(decision.kind === 'checkStep'
+      ? decision.final
+        ? { final: true as const }
+        : { round: decision.round }
+      : {}),
     ...(decision.kind === 'runStep' && decision.resumed ? { resume: true as const } : {}),
+    ...('site' in decision && decision.site !== undefined ? { site: decision.site } : {}),
+    ...(decision.kind === 'runStep' ? { step: decision.step.name } : {}),
   };
 }
 
@@ -49,6 +61,7 @@ export function jobId(job: StepJob): string {
     job.kind,
     ...(job.round === undefined ? [] : [`r${job.round}`]),
     ...(job.resume ? ['resume'] : []),
+    ...(job.final ? ['final'] : []),
   ];
   return parts.join('.').replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -1,9 +1,21 @@
-// The BullMQ queue of step jobs: Redis holds work in flight only; losing it loses nothing, because
-// the next poll re-derives every job from Jira.
-import { Queue, Worker, type Job } from 'bullmq';
+// The BullMQ queues of step jobs: one per inventory site (`runbot-steps-<site>`), so a worker that
+// can reach one data centre takes only that site's work, and a common one (`runbot-steps`) for jobs
+// that touch Jira only and name no site. Redis holds work in flight only; losing it loses nothing,
+// because the next poll re-derives every job from Jira.
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { jobId, type StepJob } from './jobs.js';
 
+/** The common queue; a site's queue is `${QUEUE_NAME}-<site>`. */
 export const QUEUE_NAME = 'runbot-steps';
+
+export function queueName(site: string | undefined): string {
+  return site === undefined ? QUEUE_NAME : `${QUEUE_NAME}-${site}`;
+}
+
+/** Every queue of these sites, the common one first. */
+export function queueNames(sites: readonly string[]): string[] {
+  return [QUEUE_NAME, ...sites.map((site) => queueName(site))];
+}
 
 export interface QueueSettings {
   redisUrl: string;
@@ -13,18 +25,31 @@ export interface QueueSettings {
 const connection = (redisUrl: string) => ({ url: redisUrl, maxRetriesPerRequest: null });
 
 export class StepQueue {
+  /** The common queue (jobs without a site). */
   readonly queue: Queue<StepJob>;
+  private readonly queues = new Map<string, Queue<StepJob>>();
 
-  constructor(settings: QueueSettings) {
-    this.queue = new Queue<StepJob>(QUEUE_NAME, {
-      connection: connection(settings.redisUrl),
-      prefix: settings.prefix,
-    });
+  constructor(private readonly settings: QueueSettings) {
+    this.queue = this.queueFor(undefined);
+  }
+
+  /** The queue a job goes to: its site's, or the common one. */
+  queueFor(site: string | undefined): Queue<StepJob> {
+    const name = queueName(site);
+    let queue = this.queues.get(name);
+    if (queue === undefined) {
+      queue = new Queue<StepJob>(name, {
+        connection: connection(this.settings.redisUrl),
+        prefix: this.settings.prefix,
+      });
+      this.queues.set(name, queue);
+    }
+    return queue;
   }
 
   /** Adds the job unless one with the same id exists (queued, running, or finished within the hour). */
   async enqueue(job: StepJob): Promise<void> {
-    await this.queue.add(job.kind, job, {
+    await this.queueFor(job.site).add(job.kind, job, {
       jobId: jobId(job),
       attempts: 3,
       backoff: { type: 'exponential', delay: 2000 },
@@ -34,37 +59,133 @@ export class StepQueue {
     });
   }
 
+  /** Job counts summed over every queue this process has used. */
   async depth(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+    const totals: Record<string, number> = {};
+    for (const queue of this.queues.values()) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      for (const [state, count] of Object.entries(counts)) totals[state] = (totals[state] ?? 0) + count;
+    }
+    return totals;
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+}
+
+/**
+ * Thrown by a processor to put a job back for later without using up an attempt: the global pause
+ * is on, or a cap of its site is full. The job keeps its id and place; nothing is lost.
+ */
+export class StepDeferred extends Error {
+  override readonly name = 'StepDeferred';
+  constructor(
+    readonly reason: string,
+    readonly delayMs?: number,
+  ) {
+    super(reason);
   }
 }
 
 export interface WorkerSettings extends QueueSettings {
+  /** Steps this process runs at once, over all its queues. */
   concurrency: number;
+  /** The sites whose queues this process takes work from (plus the common queue). */
+  sites: readonly string[];
+  /** How long a deferred job waits before it is tried again; default 2 s. */
+  deferMs?: number;
+  /** Asked before each job: a reason means work is paused and the job is deferred untouched. */
+  paused?: () => Promise<string | undefined>;
+  /** Told about each deferral (logs, metrics). */
+  onDeferred?: (job: StepJob, reason: string) => void;
 }
 
-export function startStepWorker(
-  settings: WorkerSettings,
-  process: (job: StepJob, attempt: { number: number; last: boolean }) => Promise<string>,
-): Worker<StepJob, string> {
-  return new Worker<StepJob, string>(
-    QUEUE_NAME,
-    (job: Job<StepJob, string>) =>
-      process(job.data, {
+type StepProcessor = (job: StepJob, attempt: { number: number; last: boolean }) => Promise<string>;
+type WorkerEvents = {
+  failed: (job: Job<StepJob, string> | undefined, error: Error) => void;
+  error: (error: Error) => void;
+};
+
+/** One BullMQ Worker per queue, sharing one limit of concurrent steps for the whole process. */
+export class StepWorkers {
+  readonly workers: Worker<StepJob, string>[];
+  private readonly slots: Semaphore;
+
+  constructor(
+    private readonly settings: WorkerSettings,
+    process: StepProcessor,
+  ) {
+    this.slots = new Semaphore(settings.concurrency);
+    this.workers = queueNames(settings.sites).map(
+      (name) =>
+        new Worker<StepJob, string>(name, (job, token) => this.handle(job, token, process), {
+          connection: connection(settings.redisUrl),
+          prefix: settings.prefix,
+          concurrency: settings.concurrency,
+          // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.
+          lockDuration: 60_000,
+          maxStalledCount: 1,
+        }),
+    );
+  }
+
+  on<E extends keyof WorkerEvents>(event: E, listener: WorkerEvents[E]): this {
+    for (const worker of this.workers)
+      (worker.on as (event: E, listener: WorkerEvents[E]) => void)(event, listener);
+    return this;
+  }
+
+  /** Stops taking jobs and waits for running ones (`force`: does not wait). */
+  async close(force = false): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close(force)));
+  }
+
+  private async handle(job: Job<StepJob, string>, token: string | undefined, process: StepProcessor) {
+    const release = await this.slots.acquire();
+    try {
+      const paused = await this.settings.paused?.();
+      if (paused !== undefined) throw new StepDeferred(paused);
+      return await process(job.data, {
         number: job.attemptsMade + 1,
         last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      }),
-    {
-      connection: connection(settings.redisUrl),
-      prefix: settings.prefix,
-      concurrency: settings.concurrency,
-      // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.
-      lockDuration: 60_000,
-      maxStalledCount: 1,
-    },
-  );
+      });
+    } catch (error) {
+      if (!(error instanceof StepDeferred)) throw error;
+      this.settings.onDeferred?.(job.data, error.reason);
+      const delay = error.delayMs ?? this.settings.deferMs ?? 2_000;
+      // Jitter, so that deferred jobs of one site do not all come back in the same instant.
+      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
+      throw new DelayedError();
+    } finally {
+      release();
+    }
+  }
+}
+
+export function startStepWorkers(settings: WorkerSettings, process: StepProcessor): StepWorkers {
+  return new StepWorkers(settings, process);
+}
+
+/** A process-local counting semaphore. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  private free: number;
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    };
+  }
 }

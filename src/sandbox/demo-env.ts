@@ -1,6 +1,7 @@
 // Everything the demo and the end-to-end tests run against, on this machine: the Jira sandbox, a
 // local redis-server, and the simulated fleet, with the key, known_hosts and inventory files the
-// bot needs to reach it. Tickets are seeded through Jira's REST API, the way Jira is used.
+// bot needs to reach it. Tickets are seeded through Jira's REST API, the way Jira is used. With
+// `jiraUrl`, Jira is a sandbox already running elsewhere (`runbot sandbox`, perhaps behind a proxy).
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { stringify } from 'yaml';
 import { ConfigSchema, PROJECT_ROOT, type Config } from '../config.js';
 import { loadDefinitions, type Workflow } from '../definitions/index.js';
 import { startFleet, type Fleet, type FleetProfile } from './fleet/index.js';
-import { JiraSandbox } from './jira/index.js';
+import { JiraSandbox, RemoteJiraSandbox, type SandboxOptions } from './jira/index.js';
 import { startRedis, type RedisInstance } from './redis.js';
 import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
 import { jiraSeeder } from './seed.js';
@@ -29,21 +30,45 @@ export interface DemoEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startDemoEnvironment(
-  options: { profile?: Partial<FleetProfile>; env?: Record<string, string> } = {},
-): Promise<DemoEnvironment> {
+export interface DemoEnvironmentOptions {
+  profile?: Partial<FleetProfile>;
+  env?: Record<string, string>;
+  /** Use the sandbox running at this URL (with the demo credentials) instead of starting one. */
+  jiraUrl?: string;
+  /** Port of the sandbox started here (default any free port). */
+  jiraPort?: number;
+  /** Jira's behaviour: search lag, page size, injected 429/5xx and latency. */
+  jira?: Pick<SandboxOptions, 'searchLagMs' | 'searchPageMax' | 'faults'>;
+}
+
+export async function startDemoEnvironment(options: DemoEnvironmentOptions = {}): Promise<DemoEnvironment> {
   const dir = await mkdtemp(path.join(tmpdir(), 'runbot-demo-'));
   const definitions = await loadDefinitions({ root: PROJECT_ROOT });
   const workflow = definitions.workflows.get('rma-restore');
   if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
 
   const redis = await startRedis();
-  const sandbox = new JiraSandbox({
-    projects: [restoreProject(workflow), RMA_PROJECT],
-    customFields: [HOST_FIELD],
-    credentials: DEMO_CREDENTIALS,
+  const remote = options.jiraUrl
+    ? new RemoteJiraSandbox({ url: options.jiraUrl.replace(/\/+$/, ''), credentials: DEMO_CREDENTIALS })
+    : undefined;
+  const sandbox =
+    remote ??
+    new JiraSandbox({
+      projects: [restoreProject(workflow), RMA_PROJECT],
+      customFields: [HOST_FIELD],
+      credentials: DEMO_CREDENTIALS,
+      ...options.jira,
+    });
+  const jiraUrl = await sandbox.start(options.jiraPort ?? 0, '127.0.0.1').catch(async (error: unknown) => {
+    await redis.stop();
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    throw new Error(
+      inUse
+        ? `jira sandbox: port ${options.jiraPort} on 127.0.0.1 is taken; pick another (--port, 0 for any)`
+        : `jira sandbox: could not start: ${String(error)}`,
+      { cause: error },
+    );
   });
-  const jiraUrl = await sandbox.start(0, '127.0.0.1');
   const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
 
   const files = {
@@ -95,6 +120,7 @@ export async function startDemoEnvironment(
       await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
 
       const { key, rma } = await seeder.restoreTicket(workflow, host);
+      if (remote) await Promise.all([remote.track(key), remote.track(rma)]);
       if (seedOptions.rmaDone ?? true) sandbox.moveAsHuman(rma, 'Done');
       tickets.push({ key, host, rma });
       return { key, rma };

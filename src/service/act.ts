@@ -1,17 +1,20 @@
 // The one thin runner that turns a Decision into calls: the only place that owns dry-run, the
 // at-most-once guard, error classification and the comments. One ticket's failure never stops others.
 import { HostKeyChangedError, HostKeyUnknownError, SshConnectError } from '../executors/ssh/index.js';
-import type { CommandResult, CommandRunner } from '../executors/types.js';
+import { IpmiAuthError, IpmiPasswordMissingError, IpmiUnreachableError } from '../executors/ipmi/index.js';
+import type { CommandResult, CommandRunner, IpmiExecutor } from '../executors/types.js';
 import { codeBlock, paragraph } from '../jira/adf.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import type { Bookkeeping, StepVisit, TicketComment } from '../planner/index.js';
-import type { ActionableDecision } from '../queue/index.js';
+import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
+import { isActionable, type ActionableDecision } from '../queue/index.js';
 import * as report from './report.js';
 
 export interface ActContext {
   jira: JiraPort;
   runner: CommandRunner;
+  /** Runs ipmi steps; without one, an ipmi step fails with a comment saying so. */
+  ipmi?: IpmiExecutor;
   now: () => Date;
   dryRun: boolean;
   logger: Logger;
@@ -33,6 +36,8 @@ export interface ActOptions {
   lastAttempt: boolean;
   /** The ticket's comments from the worker's fresh read, to find the bot's own earlier comments. */
   comments: TicketComment[];
+  /** Dry runs: what the later statuses would run if every step succeeded (planRoute). */
+  route?: Decision[];
 }
 
 export async function act(
@@ -41,7 +46,7 @@ export async function act(
   options: ActOptions,
 ): Promise<ActOutcome> {
   const { lastAttempt, comments } = options;
-  if (ctx.dryRun) return dryRun(decision, ctx, comments);
+  if (ctx.dryRun) return dryRun(decision, ctx, comments, options.route ?? []);
   switch (decision.kind) {
     case 'transition':
       return moveTo(
@@ -55,7 +60,7 @@ export async function act(
     case 'postInstructions':
       return postInstructions(decision, ctx, comments);
     case 'runStep':
-      return runStep(decision, ctx, lastAttempt);
+      return decision.ipmi ? runIpmi(decision, ctx, lastAttempt) : runStep(decision, ctx, lastAttempt);
     case 'checkStep':
       return checkStep(decision, ctx);
   }
@@ -150,6 +155,44 @@ async function runStep(
   return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
 }
 
+async function runIpmi(
+  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  ctx: ActContext,
+  lastAttempt: boolean,
+): Promise<ActOutcome> {
+  const { visit, step, ipmi } = decision;
+  if (!ipmi) throw new Error('runIpmi called for a step without an ipmi action');
+  const command = decision.commands[0] ?? ipmi.action;
+  if (!ctx.ipmi) return fail(ctx, decision, [], 'This worker has no IPMI executor, so the step was not run.');
+  // Recorded before anything runs, as for SSH steps: a power-cycle is never repeated on a guess.
+  await ctx.jira.setBookkeeping(visit.key, {
+    ...visit.bookkeeping,
+    running: { step: step.name, since: ctx.now().toISOString() },
+  });
+  let result: Awaited<ReturnType<IpmiExecutor['run']>>;
+  try {
+    result = await ctx.ipmi.run(ipmi.bmc, ipmi.action, { timeoutSeconds: decision.timeoutSeconds });
+  } catch (error) {
+    if (error instanceof IpmiUnreachableError) {
+      // Nothing reached the BMC: clear the at-most-once mark and let the queue retry first.
+      await ctx.jira.setBookkeeping(visit.key, visit.bookkeeping);
+      if (!lastAttempt) throw new RetryableStepError(error.message);
+      return fail(ctx, decision, [], error.message);
+    }
+    if (error instanceof IpmiAuthError || error instanceof IpmiPasswordMissingError) {
+      ctx.logger.warn({ host: ipmi.bmc.host, bmc: ipmi.bmc.address, err: error }, 'ipmi refused');
+      return fail(ctx, decision, [], error.message);
+    }
+    throw error;
+  }
+  const runs = [{ command: result.command || command, result }];
+  if (result.problem !== undefined) return fail(ctx, decision, runs, `${result.problem}.`);
+  if (!passes(result, decision.expect.exit, decision.expect.output)) {
+    return fail(ctx, decision, runs, failureReason(result, decision.expect));
+  }
+  return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
+}
+
 async function checkStep(
   decision: Extract<ActionableDecision, { kind: 'checkStep' }>,
   ctx: ActContext,
@@ -161,10 +204,18 @@ async function checkStep(
       timeoutSeconds: decision.timeoutSeconds,
     });
   } catch (error) {
-    if (error instanceof SshConnectError) {
+    if (error instanceof SshConnectError && !decision.final) {
       // A wait step is checked again next round; an unreachable host is not yet a failure.
       ctx.logger.warn({ err: error, host: decision.target.host }, 'check could not reach host');
       return 'pending';
+    }
+    if (error instanceof SshConnectError) {
+      return fail(
+        ctx,
+        decision,
+        [],
+        `The step's deadline (${decision.deadline}) passed and the last check could not reach ${decision.target.host}: ${error.message}`,
+      );
     }
     return sshTrouble(error, ctx, decision, [], true);
   }
@@ -175,7 +226,17 @@ async function checkStep(
   if (result.exitCode === 0 && new RegExp(decision.doneWhen, 'm').test(result.stdout)) {
     return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
   }
-  if (!visit.bookkeeping.startedAt) {
+  if (decision.final) {
+    return fail(
+      ctx,
+      decision,
+      runs,
+      `The step did not finish by its deadline (${decision.deadline}; started ${decision.startedAt}).`,
+    );
+  }
+  // When a person moved the ticket in, its entry time is not in Jira yet: record it as the start,
+  // so the deadline survives restarts. When the bot moved it in, enteredAt already is the start.
+  if (visit.isNew) {
     await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, startedAt: decision.startedAt });
   }
   ctx.logger.info({ round: decision.round, deadline: decision.deadline }, 'step still running');
@@ -214,16 +275,20 @@ async function sshTrouble(
 ): Promise<ActOutcome> {
   const { visit, step, target } = decision;
   if (error instanceof HostKeyChangedError || error instanceof HostKeyUnknownError) {
-    ctx.logger.warn({ host: target.host, fingerprint: error.fingerprint }, 'host key not trusted');
+    // The refused key may be the jump host's: name the host whose key it is, as known_hosts does.
+    const keyed = target.jump && error.host === target.jump.host ? target.jump : target;
+    const via = keyed === target ? '' : ` (the jump host to ${target.host})`;
+    ctx.logger.warn({ host: keyed.host, fingerprint: error.fingerprint }, 'host key not trusted');
     const changed = error instanceof HostKeyChangedError;
+    const name = error.knownHostsName;
     return escalate(
       ctx,
       visit,
       ctx.failureStatus,
       `hostkey-${step.name}`,
       {
-        title: changed ? `Host key of ${target.host} changed` : `Host key of ${target.host} is not known`,
-        reason: `${changed ? 'The host key offered by' : 'No host key is pinned for'} ${target.host} (${error.keyType} ${error.fingerprint}). After an RMA the key often changes (board or disk swapped, reimaged), but the bot never accepts a key it cannot verify. Nothing was run.`,
+        title: changed ? `Host key of ${keyed.host} changed` : `Host key of ${keyed.host} is not known`,
+        reason: `${changed ? 'The host key offered by' : 'No host key is pinned for'} ${keyed.host}${via} (${error.keyType} ${error.fingerprint}). After an RMA the key often changes (board or disk swapped, reimaged), but the bot never accepts a key it cannot verify. Nothing was run.`,
         details: [
           paragraph(
             'Verify the key out of band, on the console or over IPMI SOL, and compare its fingerprint:',
@@ -231,7 +296,7 @@ async function sshTrouble(
           codeBlock('$ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub'),
           paragraph('If it matches, pin the new key in the bot’s known_hosts file (replace the old line):'),
           codeBlock(
-            `$ ssh-keygen -R ${target.host} -f /etc/runbot/known_hosts\n$ ssh-keyscan -p ${target.port} -t ed25519 ${target.address ?? target.host} | sed 's/^[^ ]*/${target.host}/' >> /etc/runbot/known_hosts`,
+            `$ ssh-keygen -R '${name}' -f ${error.knownHostsFile}\n$ ssh-keyscan -p ${keyed.port} -t ed25519 ${keyed.address ?? keyed.host} | sed 's/^[^ ]*/${name}/' >> ${error.knownHostsFile}`,
           ),
         ],
         nextStep: `Once the key is pinned, move the ticket back to ${visit.status}.`,
@@ -256,8 +321,17 @@ async function dryRun(
   decision: ActionableDecision,
   ctx: ActContext,
   comments: TicketComment[],
+  route: Decision[],
 ): Promise<ActOutcome> {
-  const lines = describe(decision);
+  const lines = [`${decision.visit.status}:`, ...describe(decision).map((line) => `  ${line}`)];
+  if (route.length > 0) lines.push('', 'then, if each step succeeds:');
+  for (const later of route) {
+    const status = 'visit' in later ? later.visit.status : '?';
+    lines.push(
+      `${status}:`,
+      ...(isActionable(later) ? describe(later) : [`nothing: ${later.reason}`]).map((line) => `  ${line}`),
+    );
+  }
   ctx.logger.info({ plan: lines }, 'dry run: would act');
   if (!hasComment(comments, report.commentRef(decision.visit, `dry-run-${decision.kind}`))) {
     await ctx.jira.addComment(decision.visit.key, report.wouldRun(decision, lines, ctx.now()));
@@ -269,6 +343,12 @@ async function dryRun(
 export function describe(decision: ActionableDecision): string[] {
   switch (decision.kind) {
     case 'runStep':
+      if (decision.ipmi)
+        return [
+          `${decision.ipmi.action} ${decision.ipmi.bmc.host} over IPMI (BMC ${decision.ipmi.bmc.address}:${decision.ipmi.bmc.port}) for ${decision.step.name}`,
+          ...decision.commands.map((command) => `  $ ${command}`),
+          `  then move to ${decision.step.next}`,
+        ];
       return [
         `run ${decision.step.name} on ${decision.target.user}@${decision.target.host}:${decision.target.port}`,
         ...(decision.doneWhen ? [`  skip if: ${decision.doneWhen.command}`] : []),

@@ -1,14 +1,31 @@
 // Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the worker.
 // `runbot start` runs all roles; `runbot poll` and `runbot work` run one each, so workers scale out.
-import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
+import { IpmiRunner } from '../executors/ipmi/index.js';
 import { SshRunner } from '../executors/ssh/index.js';
-import { createMetrics, startHttpServer } from '../http/index.js';
+import type { CommandRunner, IpmiExecutor } from '../executors/types.js';
+import {
+  createMetrics,
+  jiraCheck,
+  oldestWaitingAge,
+  readiness,
+  redisCheck,
+  startHttpServer,
+  stepObserver,
+} from '../http/index.js';
 import { createJiraAdapter } from '../jira/index.js';
-import type { Logger } from '../logger.js';
-import { startStepWorker, StepQueue, type StepJob } from '../queue/index.js';
+import { addSecrets, inventorySecrets, type Logger } from '../logger.js';
+import {
+  PauseSwitch,
+  startStepWorkers,
+  StepDeferred,
+  StepLimiter,
+  StepQueue,
+  type StepJob,
+  type StepWorkers,
+} from '../queue/index.js';
 import { runPoller, type CycleReport } from './poller.js';
 import { createStepProcessor } from './worker.js';
 
@@ -27,104 +44,157 @@ export interface RunningService {
   events: { onCycle?: (report: CycleReport) => void; onJob?: (job: StepJob, outcome: string) => void };
 }
 
-export async function startService(config: Config, roles: Roles, logger: Logger): Promise<RunningService> {
+/** Executors to use instead of the real ones (tests wrap the real runner to count, for example). */
+export interface ServiceOverrides {
+  runner?: CommandRunner;
+  ipmi?: IpmiExecutor;
+}
+
+export async function startService(
+  config: Config,
+  roles: Roles,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<RunningService> {
   const definitions = await loadDefinitions({
     root: config.RUNBOT_DEFINITIONS,
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
   });
+  // BMC passwords are known once the inventory names their variables: never log them either.
+  addSecrets(logger, inventorySecrets(definitions.inventory));
+  const sites = workerSites(config, definitions);
   const metrics = createMetrics();
   const jira = createJiraAdapter({
     url: config.JIRA_URL,
     email: config.JIRA_EMAIL,
     apiToken: config.JIRA_API_TOKEN,
+    internalComments: config.RUNBOT_JIRA_INTERNAL_COMMENTS,
     logger,
+    // The adapter sleeps only between retries: that is the backoff time.
+    sleep: (ms) => {
+      metrics.jiraBackoff.inc(ms / 1000);
+      return new Promise((resolve) => setTimeout(resolve, ms));
+    },
   });
+  const observe = stepObserver(metrics, definitions);
   const queueSettings = { redisUrl: config.REDIS_URL, prefix: config.RUNBOT_QUEUE_PREFIX };
   const queue = new StepQueue(queueSettings);
   const events: RunningService['events'] = {};
   const now = () => new Date();
   const abort = new AbortController();
 
-  let worker: Worker<StepJob, string> | undefined;
-  let runner: SshRunner | undefined;
-  if (roles.work) {
-    runner = new SshRunner({
-      privateKey: config.RUNBOT_SSH_KEY,
-      knownHostsFile: config.RUNBOT_KNOWN_HOSTS,
-      logger,
-    });
+  let worker: StepWorkers | undefined;
+  let runner: CommandRunner | undefined;
+  // Caps and the global pause live in Redis, shared by every worker process.
+  const redis = roles.work ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error (caps, pause)'));
+  if (roles.work && redis) {
+    runner =
+      overrides.runner ??
+      new SshRunner({
+        privateKey: config.RUNBOT_SSH_KEY,
+        knownHostsFile: config.RUNBOT_KNOWN_HOSTS,
+        logger,
+      });
+    const pause = new PauseSwitch(redis, config.RUNBOT_QUEUE_PREFIX, config.RUNBOT_PAUSE);
     const process = createStepProcessor({
       jira,
       runner,
+      ipmi: overrides.ipmi ?? new IpmiRunner({ logger }),
+      caps: {
+        limiter: new StepLimiter(redis, { prefix: config.RUNBOT_QUEUE_PREFIX }),
+        ...(config.RUNBOT_MAX_CONCURRENT_STEPS ? { global: config.RUNBOT_MAX_CONCURRENT_STEPS } : {}),
+      },
       definitions,
       now,
       dryRun: config.RUNBOT_DRY_RUN,
       logger,
       timeScale: config.RUNBOT_TIME_SCALE,
+      onStart: (job, decision) => observe.onStart(job, decision),
       onOutcome: (job, outcome) => {
-        metrics.jobs.inc({ workflow: job.workflow, kind: job.kind, outcome });
+        observe.onOutcome(job, outcome);
         events.onJob?.(job, outcome);
       },
     });
-    worker = startStepWorker(
-      { ...queueSettings, concurrency: config.RUNBOT_CONCURRENCY },
+    worker = startStepWorkers(
+      {
+        ...queueSettings,
+        concurrency: config.RUNBOT_CONCURRENCY,
+        sites,
+        // A deferred step (pause, full cap) is tried again within half a poll interval, at most 5 s.
+        deferMs: Math.min(5_000, (config.RUNBOT_POLL_INTERVAL * 1000) / 2),
+        paused: () => pause.reason(),
+        onDeferred: (job, reason) => logger.debug({ ticket: job.key, reason }, 'job deferred'),
+      },
       async (job, attempt) => {
-        const timer = metrics.jobDuration.startTimer({ workflow: job.workflow, kind: job.kind });
         try {
           return await process(job, attempt);
-        } finally {
-          timer();
+        } catch (error) {
+          if (!(error instanceof StepDeferred)) observe.onError(job);
+          throw error;
         }
       },
     );
     worker.on('failed', (job, error) =>
-      logger.warn({ ticket: job?.data.key, job: job?.id, err: error }, 'job failed'),
+      logger.warn(
+        { ticket: job?.data.key, workflow: job?.data.workflow, job: job?.id, err: error },
+        'job failed',
+      ),
     );
     worker.on('error', (error) => logger.warn({ err: error }, 'worker error'));
   }
 
   let poller: ReturnType<typeof runPoller> | undefined;
   if (roles.poll) {
+    // A cycle starts with its first search and ends with onCycle (or the failure of a call in it).
+    let cycleStart: number | undefined;
+    const cycleFailed = (error: unknown) => {
+      if (cycleStart !== undefined) metrics.pollCycleEnded((Date.now() - cycleStart) / 1000, undefined);
+      cycleStart = undefined;
+      throw error;
+    };
     poller = runPoller({
-      jira,
+      jira: {
+        ...jira,
+        searchPage: (...args) => {
+          cycleStart ??= Date.now();
+          return jira.searchPage(...args).catch(cycleFailed);
+        },
+      },
       definitions,
-      enqueue: (job) => queue.enqueue(job),
+      enqueue: (job) => queue.enqueue(job).catch(cycleFailed),
       now,
       timeScale: config.RUNBOT_TIME_SCALE,
       logger,
       intervalMs: config.RUNBOT_POLL_INTERVAL * 1000,
       signal: abort.signal,
       onCycle: (report) => {
-        metrics.ticketsByStatus.reset();
-        for (const [status, count] of Object.entries(report.byStatus))
-          metrics.ticketsByStatus.set({ status }, count);
+        metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, report.byStatus);
+        cycleStart = undefined;
         events.onCycle?.(report);
       },
     });
   }
 
-  const redisProbe = new Redis(config.REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-  });
-  redisProbe.on('error', () => undefined);
+  let stopping = false;
+  const redisProbe = redisCheck(config.REDIS_URL);
   const http = roles.http
     ? await startHttpServer(config.RUNBOT_HTTP_PORT, {
         registry: metrics.registry,
-        readiness: async () => {
-          const missing: string[] = [];
-          if (redisProbe.status !== 'ready') await redisProbe.connect().catch(() => undefined);
-          if ((await redisProbe.ping().catch(() => '')) !== 'PONG') missing.push('redis');
-          return missing;
-        },
+        readiness: readiness([
+          redisProbe.check,
+          jiraCheck({ url: config.JIRA_URL, email: config.JIRA_EMAIL, apiToken: config.JIRA_API_TOKEN }),
+          () =>
+            Promise.resolve(definitions.workflows.size > 0 ? undefined : 'definitions: no workflow loaded'),
+          () => Promise.resolve(stopping ? 'stopping' : undefined),
+        ]),
         onWebhook: () => poller?.wake(),
         beforeMetrics: async () => {
           const depth = await queue.depth().catch(() => ({}));
           for (const [state, count] of Object.entries(depth)) metrics.queueDepth.set({ state }, count);
-          metrics.jiraCalls.reset();
-          for (const call of jira.calls())
-            metrics.jiraCalls.set({ endpoint: call.endpoint, outcome: call.outcome }, call.count);
+          const queues = [undefined, ...sites].map((site) => queue.queueFor(site));
+          metrics.queueOldestAge.set(await oldestWaitingAge(queues).catch(() => 0));
+          metrics.syncJiraCalls(jira.calls());
         },
       })
     : undefined;
@@ -132,6 +202,7 @@ export async function startService(config: Config, roles: Roles, logger: Logger)
   logger.info(
     {
       roles,
+      ...(roles.work ? { sites, paused: config.RUNBOT_PAUSE } : {}),
       workflows: [...definitions.workflows.keys()],
       dryRun: config.RUNBOT_DRY_RUN,
       httpPort: http?.port,
@@ -144,14 +215,53 @@ export async function startService(config: Config, roles: Roles, logger: Logger)
     httpPort: http?.port,
     events,
     async stop() {
+      stopping = true;
       abort.abort();
       await poller?.done;
-      await worker?.close();
-      await runner?.close();
+      const drained = worker ? await drain(worker, config.RUNBOT_SHUTDOWN_GRACE * 1000, logger) : true;
+      // Closing the SSH connections under a running step would make it fail and report; leave it be.
+      if (drained) await runner?.close();
+      redis?.disconnect();
       await queue.close();
       await http?.close();
-      redisProbe.disconnect();
+      redisProbe.close();
       logger.info('runbot stopped');
     },
   };
+}
+
+/**
+ * Lets running steps finish for up to `graceMs`; true when they did. After that the caller exits
+ * without waiting (BullMQ's close cannot be hurried once begun). A step cut short is not lost: it
+ * recorded in Jira that it began, its job's lock expires and the job is picked up again, and the
+ * fresh plan resumes it (done_when) or hands it to a person; it is never run twice on a guess.
+ */
+async function drain(
+  worker: { close(force?: boolean): Promise<void> },
+  graceMs: number,
+  logger: Logger,
+): Promise<boolean> {
+  const closed = worker.close().then(() => 'drained' as const);
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'grace over'>((resolve) => {
+    timer = setTimeout(() => resolve('grace over'), graceMs);
+  });
+  const first = await Promise.race([closed, graceOver]);
+  clearTimeout(timer);
+  if (first === 'drained') return true;
+  logger.warn({ graceSeconds: graceMs / 1000 }, 'shutdown grace over: closing with steps still running');
+  return false;
+}
+
+/** The sites this worker takes work from: RUNBOT_SITES (`runbot work --site`), else every site. */
+function workerSites(config: Config, definitions: Definitions): string[] {
+  const known = Object.keys(definitions.inventory.sites);
+  if (config.RUNBOT_SITES === undefined) return known;
+  const unknown = config.RUNBOT_SITES.filter((site) => !known.includes(site));
+  if (unknown.length > 0) {
+    throw new Error(
+      `RUNBOT_SITES: ${unknown.join(', ')} not in the inventory (sites: ${known.join(', ') || 'none'}); fix --site or the inventory`,
+    );
+  }
+  return config.RUNBOT_SITES;
 }

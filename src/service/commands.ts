@@ -1,18 +1,18 @@
 // The author's commands: validate definitions, print JSON Schemas, and plan one ticket read-only.
 import { Command } from 'commander';
-import { z } from 'zod';
 import { loadConfig, PROJECT_ROOT, type Config } from '../config.js';
 import {
+  DEFINITION_KINDS,
   DefinitionError,
+  definitionJsonSchema,
   formatProblem,
-  InventorySchema,
   loadDefinitions,
-  RunbookSchema,
-  WorkflowSchema,
+  type DefinitionKind,
 } from '../definitions/index.js';
+import type { TicketShape } from '../jira/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { createLogger } from '../logger.js';
-import { planTicket } from '../planner/index.js';
+import { planTicket, type Ticket } from '../planner/index.js';
 import { isActionable } from '../queue/index.js';
 import { describe } from './act.js';
 import { workflowContexts } from './context.js';
@@ -40,10 +40,8 @@ export async function validateCommand(
   }
 }
 
-const SCHEMAS = { runbook: RunbookSchema, workflow: WorkflowSchema, inventory: InventorySchema };
-
-export function schemaCommand(kind: keyof typeof SCHEMAS): string {
-  return JSON.stringify(z.toJSONSchema(SCHEMAS[kind], { io: 'input' }), null, 2);
+export function schemaCommand(kind: DefinitionKind): string {
+  return JSON.stringify(definitionJsonSchema(kind), null, 2);
 }
 
 export async function planCommand(
@@ -63,17 +61,25 @@ export async function planCommand(
     apiToken: config.JIRA_API_TOKEN,
     logger,
   });
-  for (const context of workflowContexts(definitions).values()) {
-    const ticket = await jira.getTicket(key, context.shape);
-    if (!ticket) {
-      print(`${key}: no such ticket`);
-      return 1;
-    }
-    if (
-      ticket.project !== context.workflow.jira.project ||
-      ticket.issueType !== context.workflow.jira.issue_type
-    )
+  const contexts = [...workflowContexts(definitions).values()];
+  // One read for every workflow: ask for all their input fields, keyed by field id, then give each
+  // workflow its inputs by name.
+  const fieldIds = contexts.flatMap((context) => Object.values(context.shape.inputFields));
+  const allFields: TicketShape = { inputFields: Object.fromEntries(fieldIds.map((id) => [id, id])) };
+  const read = await jira.getTicket(key, allFields);
+  if (!read) {
+    print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL})`);
+    return 1;
+  }
+  for (const context of contexts) {
+    if (read.project !== context.workflow.jira.project || read.issueType !== context.workflow.jira.issue_type)
       continue;
+    const ticket: Ticket = {
+      ...read,
+      inputs: Object.fromEntries(
+        Object.entries(context.shape.inputFields).map(([input, field]) => [input, read.inputs[field]]),
+      ),
+    };
     const decision = planTicket({
       ticket,
       workflow: context.workflow,
@@ -90,7 +96,9 @@ export async function planCommand(
     }
     return 0;
   }
-  print(`${key}: no workflow covers this ticket's project and issue type`);
+  print(
+    `${key}: no workflow covers project ${read.project}, issue type "${read.issueType}" (workflows: ${contexts.map((c) => c.workflow.name).join(', ') || 'none'})`,
+  );
   return 1;
 }
 
@@ -118,11 +126,9 @@ export function registerAuthoringCommands(program: Command): void {
     .command('schema')
     .description('print the JSON Schema of a definition file kind')
     .addArgument(
-      new Command()
-        .createArgument('<kind>', 'runbook | workflow | inventory')
-        .choices(['runbook', 'workflow', 'inventory']),
+      new Command().createArgument('<kind>', 'runbook | workflow | inventory').choices([...DEFINITION_KINDS]),
     )
-    .action((kind: keyof typeof SCHEMAS) => console.log(schemaCommand(kind)));
+    .action((kind: DefinitionKind) => console.log(schemaCommand(kind)));
 
   program
     .command('plan')

@@ -67,9 +67,12 @@ export function runPoller(
   deps: PollerDeps & { intervalMs: number; signal: AbortSignal; onCycle?: (report: CycleReport) => void },
 ) {
   let wakeUp: (() => void) | undefined;
+  // A hint that arrives during a cycle is kept, so the next wait is skipped rather than the hint lost.
+  let wakePending = false;
   const done = (async () => {
     while (!deps.signal.aborted) {
       const started = Date.now();
+      wakePending = false;
       try {
         const report = await pollOnce(deps);
         deps.onCycle?.(report);
@@ -77,15 +80,25 @@ export function runPoller(
       } catch (error) {
         deps.logger.warn({ err: error }, 'poll cycle failed');
       }
+      if (wakePending || deps.signal.aborted) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deps.intervalMs);
-        wakeUp = () => {
+        const finish = () => {
           clearTimeout(timer);
+          deps.signal.removeEventListener('abort', finish);
+          wakeUp = undefined;
           resolve();
         };
-        deps.signal.addEventListener('abort', wakeUp, { once: true });
+        const timer = setTimeout(finish, deps.intervalMs);
+        wakeUp = finish;
+        deps.signal.addEventListener('abort', finish, { once: true });
       });
     }
   })();
-  return { done, wake: () => wakeUp?.() };
+  return {
+    done,
+    wake: () => {
+      wakePending = true;
+      wakeUp?.();
+    },
+  };
 }

@@ -2,8 +2,17 @@
 // only if the fresh plan still calls for this job; otherwise the world moved on and the job ends quietly.
 import type { Definitions } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
-import { planTicket } from '../planner/index.js';
-import { stillWanted, type StepJob } from '../queue/index.js';
+import { planRoute, planTicket, type Decision, type TicketComment } from '../planner/index.js';
+import {
+  capsFor,
+  jobId,
+  StepDeferred,
+  stillWanted,
+  type ActionableDecision,
+  type CapRule,
+  type StepJob,
+  type StepLimiter,
+} from '../queue/index.js';
 import { act, type ActContext, type ActOutcome } from './act.js';
 import { workflowContexts } from './context.js';
 
@@ -12,6 +21,10 @@ export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'>
   logger: Logger;
   timeScale: number;
   onOutcome?: (job: StepJob, outcome: ActOutcome | 'stale' | 'gone') => void;
+  /** The fresh plan still wants this job and the worker is about to act on it (metrics). */
+  onStart?: (job: StepJob, decision: ActionableDecision) => void;
+  /** Blast-radius caps (inventory `caps`, and a global cap): a full cap defers the job. */
+  caps?: { limiter: StepLimiter; global?: number };
 }
 
 export function createStepProcessor(deps: WorkerDeps) {
@@ -20,9 +33,14 @@ export function createStepProcessor(deps: WorkerDeps) {
     const logger = deps.logger.child({
       ticket: job.key,
       workflow: job.workflow,
-      job: job.kind,
+      job: jobId(job),
+      decision: job.kind,
       visit: job.visit,
     });
+    // A full cap defers the job before it costs a Jira read; the cap is taken for real after the plan.
+    const jobCaps =
+      deps.caps && !deps.dryRun ? capsFor(job, deps.definitions.inventory, deps.caps.global) : [];
+    if (jobCaps.length > 0 && !(await deps.caps?.limiter.hasRoom(jobCaps))) throw capReached(jobCaps);
     const context = contexts.get(job.workflow);
     if (!context) {
       logger.warn('job names a workflow that is not loaded');
@@ -33,28 +51,63 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const decision = planTicket({
+    const planInput = {
       ticket,
       workflow: context.workflow,
       runbook: context.runbook,
       inventory: deps.definitions.inventory,
       now: deps.now(),
       timeScale: deps.timeScale,
-    });
+    };
+    const decision = planTicket(planInput);
     if (!stillWanted(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
       deps.onOutcome?.(job, 'stale');
       return 'stale';
     }
+    // Caps are taken after the fresh plan, so a stale job never holds a place; a dry run runs nothing.
+    const rules =
+      deps.caps && !deps.dryRun ? capsFor(decision, deps.definitions.inventory, deps.caps.global) : [];
+    const lease = rules.length > 0 ? await deps.caps?.limiter.tryAcquire(rules) : undefined;
+    if (rules.length > 0 && lease === undefined) throw capReached(rules);
+    try {
+      const route = deps.dryRun ? planRoute(planInput) : undefined;
+      return await actOn(job, decision, attempt, {
+        comments: ticket.comments ?? [],
+        failureStatus: context.workflow.failure,
+        logger,
+        ...(route ? { route } : {}),
+      });
+    } finally {
+      await lease
+        ?.release()
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'cap release failed: the lease lapses by itself'),
+        );
+    }
+  };
+
+  async function actOn(
+    job: StepJob,
+    decision: ActionableDecision,
+    attempt: { number: number; last: boolean },
+    about: { comments: TicketComment[]; failureStatus: string; logger: Logger; route?: Decision[] },
+  ): Promise<string> {
+    const { comments, failureStatus, logger, route } = about;
+    deps.onStart?.(job, decision);
     const step = 'step' in decision ? decision.step.name : undefined;
     const stepLogger = logger.child({ step });
     const outcome = await act(
       decision,
-      { ...deps, logger: stepLogger, failureStatus: context.workflow.failure },
-      { lastAttempt: attempt.last, comments: ticket.comments ?? [] },
+      { ...deps, logger: stepLogger, failureStatus },
+      { lastAttempt: attempt.last, comments, ...(route ? { route } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
     deps.onOutcome?.(job, outcome);
     return outcome;
-  };
+  }
+}
+
+function capReached(rules: CapRule[]): StepDeferred {
+  return new StepDeferred(`cap reached: ${rules.map((rule) => `${rule.key} ${rule.limit}`).join(', ')}`);
 }

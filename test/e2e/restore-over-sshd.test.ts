@@ -44,7 +44,7 @@ steps:
   sync:
     kind: ssh
     target: '{{ site.manager }}'
-    commands: ['echo "sync {{ host.short }} on $(hostname)" >> ${work}/manager.log']
+    commands: ['echo sync {{ host.short }} on "$(hostname)" >> ${work}/manager.log']
     timeout: 20s
   enable-alerting:
     kind: manual
@@ -56,7 +56,7 @@ steps:
   rebalance:
     kind: ssh
     target: '{{ site.manager }}'
-    commands: ['echo "rebalance {{ host.short }}" >> ${work}/manager.log']
+    commands: ['echo rebalance {{ host.short }} >> ${work}/manager.log']
     timeout: 20s
 `;
   const workflow = `name: restore-lite

@@ -69,7 +69,8 @@ const doc = (text: string) => ({
 });
 
 type Spec = { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
-const spec = JSON.parse(readFileSync('/work/shared/jira/swagger-v3.v3.json', 'utf8')) as Spec;
+const SPEC_PATH = process.env.RUNBOT_JIRA_SPEC ?? '/work/shared/jira/swagger-v3.v3.json';
+const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Spec;
 
 /** Keys of `value` that the spec's schema `name` does not declare (empty when the shape fits). */
 function undeclaredKeys(name: string, value: unknown): string[] {

@@ -87,7 +87,7 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
       acceptedLogins: () => daemon.output.join('').match(/^Accepted publickey for /gm)?.length ?? 0,
       stop: async () => {
         // Sessions are children of the listener and outlive it; end them first, by pid.
-        for (const childPid of await childPids(pid)) process.kill(childPid, 'SIGTERM');
+        for (const childPid of await childPids(pid)) signalIfAlive(childPid, 'SIGTERM');
         await stopProcess(daemon.child);
         await rm(dir, { recursive: true, force: true });
       },
@@ -182,13 +182,22 @@ async function readsBanner(port: number): Promise<boolean> {
   });
 }
 
+/** A session can end between listing it and signalling it; that is not an error. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 /** TERM by pid, KILL if it lingers, and wait for the exit either way. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
+  signalIfAlive(child.pid, 'SIGTERM');
   const killTimer = setTimeout(() => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    if (child.pid !== undefined && child.exitCode === null) signalIfAlive(child.pid, 'SIGKILL');
   }, 5_000);
   await exited;
   clearTimeout(killTimer);

@@ -94,6 +94,14 @@ describe('backoff: how long to wait', () => {
   it('defaults to five attempts', () => {
     expect(DEFAULT_BACKOFF.maxAttempts).toBe(5);
   });
+
+  it('honours Retry-After up to the cap (60 s unless the policy says otherwise)', () => {
+    const hour: Failure = { kind: 'rateLimited', status: 429, retryAfterMs: 3_600_000 };
+    expect(retryDelayMs(hour, 1, policy, () => 0.5)).toBe(60_000);
+    expect(retryDelayMs(hour, 1, { ...policy, maxRetryAfterMs: 10_000 }, () => 0.5)).toBe(10_000);
+    const past: Failure = { kind: 'rateLimited', status: 429, retryAfterMs: -2_000 };
+    expect(retryDelayMs(past, 1, policy, () => 0.5)).toBe(0);
+  });
 });
 
 describe('backoff: the retry loop', () => {

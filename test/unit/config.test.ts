@@ -30,6 +30,13 @@ describe('config: environment to typed settings', () => {
     expect(attempt).toThrow(/JIRA_API_TOKEN: expected an Atlassian API token$/m);
   });
 
+  it('makes comments internal unless told otherwise', () => {
+    expect(loadConfig(VALID).RUNBOT_JIRA_INTERNAL_COMMENTS).toBe(true);
+    expect(
+      loadConfig({ ...VALID, RUNBOT_JIRA_INTERNAL_COMMENTS: 'false' }).RUNBOT_JIRA_INTERNAL_COMMENTS,
+    ).toBe(false);
+  });
+
   it('refuses an unknown dry-run spelling', () => {
     expect(() => loadConfig({ ...VALID, RUNBOT_DRY_RUN: 'maybe' })).toThrow(/RUNBOT_DRY_RUN/);
   });

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { anchorProblem, jqlProblem } from '../../src/definitions/checks.js';
 import { DefinitionError, loadDefinitions } from '../../src/definitions/index.js';
+import { validateCommand } from '../../src/service/commands.js';
 import { definitionsDir, REPO_ROOT } from '../support/definitions.js';
+
+const shipped = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 
 async function problemsOf(replace: Record<string, string>): Promise<string[]> {
   const root = await definitionsDir(replace);
@@ -9,22 +14,11 @@ async function problemsOf(replace: Record<string, string>): Promise<string[]> {
     await loadDefinitions({ root });
   } catch (error) {
     if (error instanceof DefinitionError)
-      return error.message.split('\n').map((line) => path.relative(root, line));
+      return error.message.split('\n').map((line) => line.replaceAll(`${root}/`, ''));
     throw error;
   }
   return [];
 }
-
-const RUNBOOK = `name: small
-inputs:
-  host: { pattern: '^[a-z.0-9-]+$' }
-steps:
-  touch:
-    kind: ssh
-    target: '{{ host }}'
-    commands: ['touch /tmp/x']
-    timeout: 10s
-`;
 
 describe('definitions: the shipped files', () => {
   it('load without problems', async () => {
@@ -40,73 +34,107 @@ describe('definitions: the shipped files', () => {
     const step = definitions.runbooks.get('rma-restore')?.runbook.steps['memcheck-wait'];
     expect(step?.kind === 'wait' && [step.interval, step.timeout]).toEqual([600, 43200]);
   });
+
+  it('pass `runbot validate` with the one ok line', async () => {
+    const lines: string[] = [];
+    expect(await validateCommand({ dir: REPO_ROOT }, (line) => lines.push(line))).toBe(0);
+    expect(lines).toEqual(['ok: 1 runbooks, 1 workflows, 2 sites']);
+  });
 });
 
-describe('definitions: problems are reported at the offending node', () => {
-  it('an unknown key, at the key', async () => {
-    const problems = await problemsOf({
-      'runbooks/small.yaml': RUNBOOK.replace('    timeout: 10s', '    timeout: 10s\n    retries: 3'),
-    });
-    expect(problems).toEqual([
-      expect.stringMatching(/^runbooks\/small\.yaml:10:5: steps\.touch: Unrecognized key: "retries"/),
-    ]);
-  });
-
-  it('a wrong type, at the value', async () => {
-    const problems = await problemsOf({
-      'runbooks/small.yaml': RUNBOOK.replace('timeout: 10s', 'timeout: soon'),
-    });
-    expect(problems).toEqual([
-      expect.stringMatching(
-        /^runbooks\/small\.yaml:9:14: steps\.touch\.timeout: expected a duration like "90s"/,
-      ),
-    ]);
-  });
-
-  it('an unknown template variable, at the template', async () => {
-    const problems = await problemsOf({
-      'runbooks/small.yaml': RUNBOOK.replace("'touch /tmp/x'", "'touch {{ hostname }}'"),
-    });
-    expect(problems).toEqual([
-      expect.stringMatching(/^runbooks\/small\.yaml:8:16: unknown template variable "hostname" \(known: /),
-    ]);
-  });
-
-  it('a YAML syntax error, where the parser stopped', async () => {
-    const problems = await problemsOf({ 'runbooks/small.yaml': 'name: [unclosed\n' });
-    expect(problems[0]).toMatch(/^runbooks\/small\.yaml:\d+:\d+: /);
-  });
-
-  it('a duplicate key', async () => {
-    const problems = await problemsOf({ 'runbooks/small.yaml': `${RUNBOOK}name: again\n` });
-    expect(problems).toEqual([expect.stringMatching(/^runbooks\/small\.yaml:10:1: Map keys must be unique/)]);
-  });
-
-  it('an empty file', async () => {
-    expect(await problemsOf({ 'runbooks/small.yaml': '' })).toEqual([
-      'runbooks/small.yaml:1:1: file is empty',
-    ]);
-  });
-
-  it('a workflow naming a step the runbook does not have, at the step name', async () => {
-    const workflow = (await import('node:fs')).readFileSync(
-      path.join(REPO_ROOT, 'workflows/rma-restore.yaml'),
-      'utf8',
+describe('definitions: cross-references that are fine', () => {
+  it('a loop through a manual step (a person decides each time round)', async () => {
+    const workflow = shipped('workflows/rma-restore.yaml').replace(
+      'Enable Alerting: { step: enable-alerting, next: Rebalance }',
+      'Enable Alerting: { step: enable-alerting, next: Sync }',
     );
-    const problems = await problemsOf({
-      'workflows/rma-restore.yaml': workflow.replace('step: sync,', 'step: synk,'),
-    });
-    expect(problems).toEqual([
-      expect.stringMatching(
-        /^workflows\/rma-restore\.yaml:18:17: step "synk" is not in runbook "rma-restore"$/,
-      ),
+    // Rebalance is now unreachable; the loop Sync → … → Enable Alerting → Sync is not a problem.
+    expect(await problemsOf({ 'workflows/rma-restore.yaml': workflow })).toEqual([
+      'workflows/rma-restore.yaml:22:3: status "Rebalance" is unreachable: no next leads to it from the gate "Waiting for RMA"',
     ]);
   });
 
-  it('a missing inventory', async () => {
-    const root = await definitionsDir();
-    await expect(loadDefinitions({ root, inventory: path.join(root, 'nope.yaml') })).rejects.toThrow(
-      /nope\.yaml:1:1: file not found/,
+  it('two workflows over one project when JQL tells them apart', async () => {
+    const second = shipped('workflows/rma-restore.yaml')
+      .replace('name: rma-restore', 'name: rma-restore-eu')
+      .replace('issue_type: RMA Restore', 'issue_type: RMA Restore\n  jql: labels = eu');
+    expect(await problemsOf({ 'workflows/rma-restore-eu.yaml': second })).toEqual([]);
+  });
+
+  it('a placeholder inside $( … ), even within double quotes', async () => {
+    const runbook = shipped('runbooks/rma-restore.yaml').replace(
+      '- sudo -n /usr/sbin/blacklist sync',
+      '- echo "$(sudo -n /usr/sbin/blacklist show {{ host }})" --for {{ host.short }}',
     );
+    expect(await problemsOf({ 'runbooks/rma-restore.yaml': runbook })).toEqual([]);
+  });
+});
+
+describe('definitions: every problem at once', () => {
+  it('across runbook, workflow and inventory, in file then line order', async () => {
+    const problems = await problemsOf({
+      'runbooks/rma-restore.yaml': shipped('runbooks/rma-restore.yaml').replace(
+        'storage-rebalance --node {{ host.short }}',
+        'storage-rebalance --node {{ hots }}',
+      ),
+      'workflows/rma-restore.yaml': shipped('workflows/rma-restore.yaml')
+        .replace('next: Second Sync', 'next: Second Synk')
+        .replace('step: sync,', 'step: synk,'),
+      'workflows/inventory.yaml': shipped('workflows/inventory.yaml').replace('port: 22 }', 'port: 0 }'),
+    });
+    expect(problems).toEqual([
+      'runbooks/rma-restore.yaml:92:52: unknown template variable "hots" (known: host, host.short, site.manager, site.name, ticket.key)',
+      'workflows/inventory.yaml:8:32: sites.dev2.ssh.port: must be at least 1',
+      'workflows/rma-restore.yaml:18:17: step "synk" is not in runbook "rma-restore" (its steps: memcheck-start, memcheck-wait, sync, blacklist-removal, second-sync, enable-alerting, rebalance)',
+      'workflows/rma-restore.yaml:19:55: next status "Second Synk" is not a status of this workflow (statuses: Memcheck, Memcheck Running, Sync, Blacklist Removal, Second Sync, Enable Alerting, Rebalance; gate: Waiting for RMA; failure: Actionable; done: Done)',
+      'workflows/rma-restore.yaml:20:3: status "Second Sync" is unreachable: no next leads to it from the gate "Waiting for RMA"',
+      'workflows/rma-restore.yaml:21:3: status "Enable Alerting" is unreachable: no next leads to it from the gate "Waiting for RMA"',
+      'workflows/rma-restore.yaml:22:3: status "Rebalance" is unreachable: no next leads to it from the gate "Waiting for RMA"',
+    ]);
+  });
+
+  it('`runbot validate` prints one line per problem and exits 1', async () => {
+    const root = await definitionsDir({
+      'workflows/inventory.yaml': shipped('workflows/inventory.yaml').replace(
+        '    manager: manager-0.sm1.internal\n',
+        '',
+      ),
+    });
+    const lines: string[] = [];
+    expect(await validateCommand({ dir: root }, (line) => lines.push(line))).toBe(1);
+    expect(lines).toEqual([
+      `${root}/workflows/inventory.yaml:9:3: sites.sm1: missing required key "manager"`,
+    ]);
+  });
+});
+
+describe('definitions: input patterns and JQL filters', () => {
+  it.each([
+    ['^[a-z0-9.-]+$', undefined],
+    ['^(?:web|db)-[0-9]+$', undefined],
+    ['^[|]+$', undefined],
+    ['^a\\\\$', undefined],
+    ['[a-z]+$', 'anchor'],
+    ['^[a-z]+', 'anchor'],
+    ['^[a-z]+\\$', 'anchor'],
+    ['^a$|^.*$', 'top-level |'],
+    ['^a\\|b$', undefined],
+  ])('anchorProblem(%j) says %s', (pattern, says) => {
+    const problem = anchorProblem(pattern);
+    if (says === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(says);
+  });
+
+  it.each([
+    ['labels = ok', undefined],
+    ['labels in (a, b) AND summary ~ "x)"', undefined],
+    ["summary ~ 'it\\'s (fine'", undefined],
+    ['labels = ok) OR (project = PROD', 'a ")" at position 12 closes'],
+    ['summary ~ "open', 'unclosed " quote'],
+    ['(labels = ok', 'unclosed "("'],
+  ])('jqlProblem(%j) says %s', (jql, says) => {
+    const problem = jqlProblem(jql);
+    if (says === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(says);
   });
 });

@@ -100,6 +100,9 @@ function issueBean(
   };
 }
 
+// Jira Service Management hides a comment from customers when this comment property says so.
+const internal = { key: 'sd.public.comment', value: { internal: true } };
+
 const bookkeeping = {
   status: 'Memtest',
   visit: 2,
@@ -295,6 +298,35 @@ describe('jira adapter: search', () => {
   });
 });
 
+describe('jira adapter: read your own writes', () => {
+  it('reconciles the issues it wrote into later searches, the same ids on every page', async () => {
+    // The search teaches the adapter OPS-42's id (10002); the write marks it.
+    jira()
+      .get('/rest/api/3/search/jql')
+      .query(searchQuery())
+      .reply(200, { isLast: true, issues: [issueBean('OPS-42')] });
+    jira().put('/rest/api/3/issue/OPS-42/properties/runbot').reply(200);
+    jira()
+      .get('/rest/api/3/search/jql')
+      .query(searchQuery({ reconcileIssues: '10002' }))
+      .reply(200, { isLast: false, nextPageToken: 'tok-2', issues: [] });
+    jira()
+      .get('/rest/api/3/search/jql')
+      .query(searchQuery({ nextPageToken: 'tok-2', reconcileIssues: '10002' }))
+      .reply(200, { isLast: true, issues: [issueBean('OPS-42')] });
+    let now = Date.parse('2026-01-05T10:00:00.000Z');
+    const jiraPort = adapter({ now: () => now });
+    await jiraPort.searchPage('project = OPS', shape);
+    await jiraPort.setBookkeeping('OPS-42', bookkeeping);
+    const first = await jiraPort.searchPage('project = OPS', shape);
+    await jiraPort.searchPage('project = OPS', shape, first.nextPageToken);
+    // Minutes later, the index has long caught up: no more reconciling.
+    now += 10 * 60_000;
+    jira().get('/rest/api/3/search/jql').query(searchQuery()).reply(200, { isLast: true, issues: [] });
+    await jiraPort.searchPage('project = OPS', shape);
+  });
+});
+
 describe('jira adapter: get ticket', () => {
   const issuePath = '/rest/api/3/issue/OPS-42';
   const issueQuery = { fields: [...SEARCH_FIELDS, 'comment'], properties: 'runbot' };
@@ -382,6 +414,24 @@ describe('jira adapter: backoff', () => {
     jira().post(transitionsPath).reply(204);
     await adapter().transitionTo('OPS-1', move, {});
     expect(sleeps).toEqual([30_000]);
+  });
+
+  it('caps a very long Retry-After and warns that it did', async () => {
+    readTransitions().reply(429, { errorMessages: ['Rate limit exceeded.'] }, { 'Retry-After': '3600' });
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira().post(transitionsPath).reply(204);
+    await expect(adapter().transitionTo('OPS-1', move, {})).resolves.toBe('transitioned');
+    expect(sleeps).toEqual([60_000]);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 40, retryAfterMs: 3_600_000, delayMs: 60_000, ticket: 'OPS-1' }),
+    );
+  });
+
+  it('honours a lower cap when one is configured', async () => {
+    jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(429, {}, { 'Retry-After': '120' });
+    jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(200);
+    await adapter({ maxRetryAfterMs: 5_000 }).setBookkeeping('OPS-1', bookkeeping);
+    expect(sleeps).toEqual([5_000]);
   });
 
   it('without Retry-After, waits a jittered exponential delay under the cap', async () => {
@@ -518,7 +568,7 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     );
     expect(posted).toEqual({
       transition: { id: '31' },
-      update: { comment: [{ add: { body: comment } }] },
+      update: { comment: [{ add: { body: comment, properties: [internal] } }] },
       properties: [{ key: 'runbot', value: bookkeeping }],
     });
   });
@@ -595,8 +645,27 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
       .reply(201, { id: '10001' });
     const body = doc([paragraph('Instructions for the on-site engineer')]);
     await adapter().addComment('OPS-1', body);
-    expect(posted).toEqual({ body });
+    expect(posted).toEqual({ body, properties: [internal] });
     expect(posted).toMatchObject({ body: { type: 'doc', version: 1 } });
+  });
+
+  it('posts public comments when internal comments are switched off', async () => {
+    const posted: unknown[] = [];
+    jira()
+      .post('/rest/api/3/issue/OPS-1/comment', (body: unknown) => (posted.push(body), true))
+      .reply(201, { id: '10001' });
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira()
+      .post(transitionsPath, (body: unknown) => (posted.push(body), true))
+      .reply(204);
+    const body = doc([paragraph('Visible to the customer')]);
+    const jiraPort = adapter({ internalComments: false });
+    await jiraPort.addComment('OPS-1', body);
+    await jiraPort.transitionTo('OPS-1', move, { comment: body });
+    expect(posted).toEqual([
+      { body },
+      { transition: { id: '31' }, update: { comment: [{ add: { body } }] } },
+    ]);
   });
 
   it('writes bookkeeping as the runbot issue property', async () => {

@@ -162,12 +162,12 @@ describe('planner: memcheck wait step', () => {
     });
   });
 
-  it('escalates when the memtest outlives its timeout', () => {
+  it('plans one last check once the memtest outlives its timeout', () => {
     const decision = plan(
       { status: 'Memcheck Running', bookkeeping: running },
       new Date('2026-11-24T00:00:01Z'),
     );
-    expect(decision).toMatchObject({ kind: 'escalate', title: 'Step memcheck-wait timed out' });
+    expect(decision).toMatchObject({ kind: 'checkStep', final: true, deadline: '2026-11-23T23:00:00.000Z' });
   });
 });
 
@@ -193,5 +193,25 @@ describe('planner: manual step', () => {
       instructed: true,
     };
     expect(plan({ status: 'Enable Alerting', bookkeeping })).toMatchObject({ kind: 'nothing' });
+  });
+});
+
+describe('planner: control characters in ticket fields', () => {
+  it('escalates a host field holding a NUL even where the pattern would let it through', () => {
+    const definitionsWithLoosePattern = structuredClone(definitions.runbooks.get('rma-restore')!);
+    definitionsWithLoosePattern.runbook.inputs.host = { pattern: '^[^;]+$' };
+    const workflow = definitions.workflows.get('rma-restore')!;
+    const decision = planTicket({
+      ticket: ticket({ inputs: { host: 'web-1.dev2.internal\u0000x' } }),
+      workflow,
+      runbook: definitionsWithLoosePattern,
+      inventory: definitions.inventory,
+      now: NOW,
+    });
+    expect(decision).toMatchObject({
+      kind: 'escalate',
+      title: 'Field customfield_10042 is not a valid host',
+    });
+    expect(decision.kind === 'escalate' && decision.reason).toContain('control character U+0000');
   });
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
+  commandProblems,
   knownVariables,
   renderCommand,
   renderText,
@@ -58,5 +59,37 @@ describe('templates: validation', () => {
   });
   it('catches unbalanced braces', () => {
     expect(templateProblems('{{ host }', known)).toEqual(['unbalanced "{{" or "}}" in template']);
+  });
+});
+
+describe('templates: placeholders inside the author quoting', () => {
+  const where = (template: string) =>
+    commandProblems(template).map((problem) => /is inside ([a-z ]+):/.exec(problem)?.[1]);
+
+  it.each([
+    ["echo '{{ host }}'", ['single quotes']],
+    ['echo "{{ host }}"', ['double quotes']],
+    ['echo `dig {{ host }}`', ['backticks']],
+    ['echo `echo $(dig {{ host }})`', ['backticks']],
+    ['echo "it\'s {{ host }}"', ['double quotes']],
+    ['echo "a \\" {{ host }}"', ['double quotes']],
+  ])('rejects %s', (template, contexts) => {
+    expect(where(template)).toEqual(contexts);
+  });
+
+  it.each([
+    'echo {{ host }} x{{ host }}y --name={{ host.short }}',
+    'echo "$(dig +short {{ host }})" "$( (cd /; ls {{ host }}) )"',
+    "echo 'literal' {{ host }} 'another'",
+    'echo \\\' {{ host }} \\"',
+    'echo "done" {{ host }}',
+  ])('accepts %s', (template) => {
+    expect(commandProblems(template)).toEqual([]);
+  });
+
+  it('says what to do instead', () => {
+    expect(commandProblems("echo '{{ host }}'")).toEqual([
+      'placeholder {{ host }} is inside single quotes: runbot quotes every value as one shell word itself; remove the quotes around it',
+    ]);
   });
 });

@@ -2,6 +2,7 @@
 // against known_hosts under the target's *name* (`host`), not the address we dial — like
 // OpenSSH's HostKeyAlias. Without a hostVerifier ssh2 accepts any key, so this is the only way in.
 import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../types.js';
@@ -41,7 +42,64 @@ const DEFAULT_HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
   'ssh-rsa',
 ];
 
+/**
+ * A verified connection to the target, through its jump host when it has one: the jump host's key
+ * is checked under its own name first, then the target's key under the target's name, over a
+ * `direct-tcpip` channel of the jump connection (what `ssh -J` does). Closing the target's
+ * connection closes the jump connection too.
+ */
 export async function openConnection(target: SshTarget, options: ConnectOptions): Promise<NodeSSH> {
+  if (!target.jump) return openDirect(target, options);
+  const jump = await openDirect(target.jump, options);
+  // Its failures surface on the target's connection (whose channel dies with it); never unhandled.
+  jump.connection?.on('error', () => undefined);
+  try {
+    const channel = await forwardTo(jump, target);
+    const ssh = await openDirect(target, options, channel);
+    ssh.connection?.once('close', () => jump.dispose());
+    return ssh;
+  } catch (error) {
+    jump.dispose();
+    throw error;
+  }
+}
+
+function forwardTo(jump: NodeSSH, target: SshTarget): Promise<Duplex> {
+  const address = target.address ?? target.host;
+  return new Promise((resolve, reject) => {
+    const client = jump.connection;
+    if (!client) {
+      reject(new Error('jump connection is not open'));
+      return;
+    }
+    client.forwardOut('127.0.0.1', 0, address, target.port, (error, channel) => {
+      if (error) {
+        const jumpHost = target.jump?.host ?? '?';
+        reject(
+          new SshConnectError({
+            host: target.host,
+            port: target.port,
+            address,
+            user: target.user,
+            reason: 'unreachable',
+            cause: new Error(
+              `jump host ${jumpHost} could not open a channel to ${address}:${target.port}: ${error.message}`,
+              { cause: error },
+            ),
+          }),
+        );
+        return;
+      }
+      resolve(channel);
+    });
+  });
+}
+
+async function openDirect(
+  target: Omit<SshTarget, 'jump'>,
+  options: ConnectOptions,
+  sock?: Duplex,
+): Promise<NodeSSH> {
   const address = target.address ?? target.host;
   const name = knownHostsName(target.host, target.port);
   const knownHosts = await loadKnownHosts(options.knownHostsFile);
@@ -56,6 +114,7 @@ export async function openConnection(target: SshTarget, options: ConnectOptions)
       authHandler: ['publickey'],
       tryKeyboard: false,
       readyTimeout: options.connectTimeoutMs,
+      ...(sock ? { sock } : {}),
       keepaliveInterval: options.keepaliveIntervalMs,
       keepaliveCountMax: 3,
       algorithms: { serverHostKey: preferPinnedAlgorithms(knownHosts, name) },
@@ -99,7 +158,7 @@ function refuseHostKey(
   knownHosts: KnownHosts,
   name: string,
   key: Buffer,
-  target: SshTarget,
+  target: Omit<SshTarget, 'jump'>,
   knownHostsFile: string,
 ): HostKeyError | null {
   const check = checkHostKey(knownHosts, name, key);

@@ -280,5 +280,8 @@ function startFailure(target: SshTarget, reason: SshConnectFailure, cause: unkno
 
 function poolKey(target: SshTarget): string {
   // The host name is part of the key: two names on one address are verified separately.
-  return `${target.user}@${target.host}/${target.address ?? target.host}:${target.port}`;
+  const via = target.jump
+    ? ` via ${target.jump.user}@${target.jump.host}/${target.jump.address ?? target.jump.host}:${target.jump.port}`
+    : '';
+  return `${target.user}@${target.host}/${target.address ?? target.host}:${target.port}${via}`;
 }

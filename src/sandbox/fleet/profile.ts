@@ -9,6 +9,8 @@ export interface FleetProfile {
   syncMs: number;
   /** How long `storage-rebalance` takes. */
   rebalanceMs: number;
+  /** How long `blacklist remove` takes (default 0: at once); lets a fault test cut it short. */
+  blacklistMs?: number;
   /** Hosts (FQDN as added to the fleet) whose memtest ends `FAILED: DIMM B2 errors`. */
   failingHosts: string[];
   /** Nodes (short name or FQDN) whose `storage-sync` fails with exit 1. */
@@ -117,10 +119,11 @@ const COMMANDS: CommandSpec[] = [
   {
     pattern: new RegExp(`^${SUDO}/usr/sbin/blacklist remove ${NODE}$`),
     roles: ['manager'],
-    reply: ({ host, args }) => {
+    reply: ({ host, args, profile }) => {
       const target = args[0] ?? '';
-      if (host.unlisted.has(target)) return { exitCode: 0, stdout: `${target} was not listed\n` };
-      return { exitCode: 0, stdout: `removed ${target}\n`, effect: () => host.unlisted.add(target) };
+      const afterMs = profile.blacklistMs ?? 0;
+      if (host.unlisted.has(target)) return { exitCode: 0, stdout: `${target} was not listed\n`, afterMs };
+      return { exitCode: 0, stdout: `removed ${target}\n`, afterMs, effect: () => host.unlisted.add(target) };
     },
   },
   {

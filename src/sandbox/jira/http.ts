@@ -1,10 +1,11 @@
 // Jira sandbox: the node:http front — matches requests against the REST v3 path templates, checks
 // basic auth, parses JSON bodies, counts calls per template, and renders JiraError as Jira's
-// ErrorCollection. Handlers are plain functions from a RequestContext to a Reply.
+// ErrorCollection, and injects the configured faults (429 with Retry-After, 5xx, latency) before a
+// request touches any state. Handlers are plain functions from a RequestContext to a Reply.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { JiraError, badRequest, notAuthenticated } from './errors.js';
-import type { Actor } from './types.js';
+import type { Actor, SandboxFaults } from './types.js';
 
 export interface RequestContext {
   params: Record<string, string>;
@@ -16,6 +17,7 @@ export interface RequestContext {
 export interface Reply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -29,6 +31,8 @@ export interface FrontOptions {
   routes: Route[];
   credentials: { email: string; apiToken: string } | undefined;
   counts: Map<string, number>;
+  faults: () => SandboxFaults;
+  random: () => number;
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -92,16 +96,36 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 
 function send(response: ServerResponse, reply: Reply): void {
   if (reply.body === undefined) {
-    response.writeHead(reply.status).end();
+    response.writeHead(reply.status, reply.headers ?? {}).end();
     return;
   }
   const text = JSON.stringify(reply.body);
   response
     .writeHead(reply.status, {
+      ...reply.headers,
       'content-type': 'application/json;charset=UTF-8',
       'content-length': Buffer.byteLength(text),
     })
     .end(text);
+}
+
+const SERVER_ERRORS = [500, 502, 503] as const;
+
+/** A configured fault for this request, or undefined to serve it. Drawn before any state is touched. */
+function injectedFault(options: FrontOptions): Reply | undefined {
+  const faults = options.faults();
+  if ((faults.rateLimitRate ?? 0) > 0 && options.random() < (faults.rateLimitRate ?? 0)) {
+    return {
+      status: 429,
+      headers: { 'retry-after': String(faults.retryAfterSeconds ?? 1) },
+      body: { errorMessages: ['Rate limit exceeded.'], errors: {} },
+    };
+  }
+  if ((faults.serverErrorRate ?? 0) > 0 && options.random() < (faults.serverErrorRate ?? 0)) {
+    const status = SERVER_ERRORS[Math.floor(options.random() * SERVER_ERRORS.length)] ?? 500;
+    return { status, body: { errorMessages: ['Internal server error'], errors: {} } };
+  }
+  return undefined;
 }
 
 async function serve(
@@ -114,6 +138,13 @@ async function serve(
   const found = match(routes, method, url.pathname);
   const counted = `${method} ${found?.route.template ?? url.pathname}`;
   options.counts.set(counted, (options.counts.get(counted) ?? 0) + 1);
+  const latency = options.faults().latencyMs ?? 0;
+  if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  const fault = injectedFault(options);
+  if (fault) {
+    request.resume();
+    return fault;
+  }
   const actor = authenticate(request.headers.authorization, options.credentials);
   const body = await readJson(request);
   if (!found) throw new JiraError(404, [`No ${method} ${url.pathname} in the Jira sandbox (REST v3 only).`]);

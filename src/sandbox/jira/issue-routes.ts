@@ -145,5 +145,12 @@ export function issueRoutes(state: SandboxState): Route[] {
     { method: 'GET', template: `${ISSUE}/transitions`, handle: (c) => getTransitions(state, c) },
     { method: 'POST', template: `${ISSUE}/transitions`, handle: (c) => doTransition(state, c) },
     { method: 'POST', template: '/rest/api/3/issueLink', handle: (c) => linkIssues(state, c) },
+    // The caller (runbot's /readyz probes Jira with it: cheap, and proves the credentials work).
+    {
+      method: 'GET',
+      template: '/rest/api/3/myself',
+      // The spec's User, as for any account (render.user), so the probe reads what Jira sends.
+      handle: (c) => ({ status: 200, body: state.render.user(c.actor.email) }),
+    },
   ];
 }

@@ -10,18 +10,20 @@ import { JiraRenderer } from './render.js';
 import { SearchEngine } from './search.js';
 import type { SandboxState } from './state.js';
 import { IssueStore } from './store.js';
-import type { IssueSnapshot, SandboxOptions } from './types.js';
+import type { IssueSnapshot, SandboxFaults, SandboxOptions } from './types.js';
 import { WorkflowCatalog } from './workflow.js';
 
 export class JiraSandbox {
   private readonly state: SandboxState;
   private readonly counts = new Map<string, number>();
   private server: Server | undefined;
+  private faults: SandboxFaults;
   private baseUrl = 'http://127.0.0.1';
 
   constructor(private readonly options: SandboxOptions) {
     const catalog = new WorkflowCatalog(options.projects);
     const store = new IssueStore(options.now ?? Date.now, options.searchLagMs ?? 0);
+    this.faults = { ...options.faults };
     this.state = {
       catalog,
       store,
@@ -42,6 +44,8 @@ export class JiraSandbox {
       ],
       credentials: this.options.credentials,
       counts: this.counts,
+      faults: () => this.faults,
+      random: this.options.random ?? Math.random,
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -99,6 +103,11 @@ export class JiraSandbox {
     this.state.store.mutate(issue.key, (draft) => {
       draft.status = this.state.catalog.status(transition.to).name;
     });
+  }
+
+  /** Replaces the injected faults (rate limits, 5xx, latency) from now on. */
+  setFaults(faults: SandboxFaults): void {
+    this.faults = { ...faults };
   }
 
   /** Calls per `METHOD /rest/api/3/…{template}` since the sandbox was made. */

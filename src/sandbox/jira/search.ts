@@ -1,6 +1,7 @@
 // Jira sandbox: the enhanced search, GET and POST /rest/api/3/search/jql. The first page fixes the
 // ordered list of matching keys; `nextPageToken` (opaque base64url of search id + offset) pages
-// through that list, reading each issue from the (possibly lagging) search index.
+// through that list, reading each issue from the (possibly lagging) search index. Issues named in
+// `reconcileIssues` (numeric ids, at most 50) are read from the store instead: read-your-writes.
 import { badRequest, JiraError } from './errors.js';
 import { parseBody, searchRequest } from './bodies.js';
 import type { RequestContext, Route } from './http.js';
@@ -8,10 +9,12 @@ import { compileOrder, compileWhere } from './jql-eval.js';
 import { JqlError, parseJql } from './jql-parse.js';
 import { fieldSelector } from './render.js';
 import type { SandboxState } from './state.js';
+import type { IssueRecord } from './types.js';
 import { listParam } from './state.js';
 
 const DEFAULT_PAGE = 50; // the spec's default maxResults
 const KEPT_SEARCHES = 1000;
+const RECONCILE_MAX = 50; // the spec: "Accepts max 50 ids"
 
 interface SearchRequest {
   jql: string;
@@ -19,6 +22,7 @@ interface SearchRequest {
   maxResults: number;
   fields: string[];
   properties: string[];
+  reconcileIssues: string[];
 }
 
 interface Cursor {
@@ -48,9 +52,11 @@ export class SearchEngine {
   private search(request: SearchRequest) {
     const page = Math.max(1, Math.min(request.maxResults, this.state.searchPageMax));
     const cursor =
-      request.nextPageToken === undefined ? this.start(request.jql) : this.resume(request.nextPageToken);
+      request.nextPageToken === undefined
+        ? this.start(request.jql, request.reconcileIssues)
+        : this.resume(request.nextPageToken);
     const keys = this.searches.get(cursor.search) ?? [];
-    const index = new Map(this.state.store.searchable().map((issue) => [issue.key, issue]));
+    const index = new Map(this.view(request.reconcileIssues).map((issue) => [issue.key, issue]));
     const wanted = fieldSelector(request.fields, 'id');
     const slice = keys.slice(cursor.offset, cursor.offset + page);
     const issues = slice.flatMap((key) => {
@@ -70,7 +76,20 @@ export class SearchEngine {
     };
   }
 
-  private start(jql: string): Cursor {
+  /** The search index as this request sees it: lagging, except the issues it asks to reconcile. */
+  private view(reconcileIssues: string[]): IssueRecord[] {
+    const lagging = this.state.store.searchable();
+    if (reconcileIssues.length === 0) return lagging;
+    const fresh = new Map(
+      reconcileIssues.flatMap((id) => {
+        const issue = this.state.store.find(id);
+        return issue ? [[issue.key, issue] as const] : [];
+      }),
+    );
+    return [...lagging.filter((issue) => !fresh.has(issue.key)), ...fresh.values()];
+  }
+
+  private start(jql: string, reconcileIssues: string[]): Cursor {
     const query = parse(jql);
     if (!query.where) {
       throw badRequest(
@@ -84,8 +103,7 @@ export class SearchEngine {
     } catch (error) {
       throw asJiraError(error);
     }
-    const keys = this.state.store
-      .searchable()
+    const keys = this.view(reconcileIssues)
       .filter(matches)
       .sort(compileOrder(query.orderBy))
       .map((issue) => issue.key);
@@ -146,7 +164,17 @@ function fromQuery(context: RequestContext): SearchRequest {
     maxResults,
     fields: listParam(context.query, 'fields'),
     properties: listParam(context.query, 'properties'),
+    reconcileIssues: reconcileIds(listParam(context.query, 'reconcileIssues')),
   };
+}
+
+function reconcileIds(values: (string | number)[]): string[] {
+  const ids = values.map(String);
+  const bad = ids.find((id) => !/^\d+$/.test(id));
+  if (bad !== undefined) throw badRequest(`'reconcileIssues' takes issue ids (integers), got '${bad}'.`);
+  if (ids.length > RECONCILE_MAX)
+    throw badRequest(`'reconcileIssues' accepts at most ${RECONCILE_MAX} issue ids, got ${ids.length}.`);
+  return ids;
 }
 
 function fromBody(context: RequestContext): SearchRequest {
@@ -159,5 +187,6 @@ function fromBody(context: RequestContext): SearchRequest {
     maxResults: body.maxResults ?? DEFAULT_PAGE,
     fields: asList(body.fields),
     properties: asList(body.properties),
+    reconcileIssues: reconcileIds(body.reconcileIssues ?? []),
   };
 }

@@ -26,6 +26,18 @@ export interface SandboxProject {
   workflow: SandboxWorkflow;
 }
 
+/** Jira's bad days, on demand: rate limits, outages and slowness, decided per request. */
+export interface SandboxFaults {
+  /** Share of requests answered 429 with `Retry-After` (0…1, default 0). */
+  rateLimitRate?: number;
+  /** The `Retry-After` those 429s carry, in seconds (default 1). */
+  retryAfterSeconds?: number;
+  /** Share of requests answered 500, 502 or 503 before doing anything (0…1, default 0). */
+  serverErrorRate?: number;
+  /** Delay before every answer, in milliseconds (default 0). */
+  latencyMs?: number;
+}
+
 export interface SandboxOptions {
   projects: SandboxProject[];
   /** Custom fields issues may carry, e.g. `{ id: 'customfield_10042', name: 'Service Hosts' }` (free values). */
@@ -38,6 +50,10 @@ export interface SandboxOptions {
   searchLagMs?: number;
   /** Clock for timestamps and search lag (default Date.now). */
   now?: () => number;
+  /** Injected failures and latency (default none); change them later with `setFaults`. */
+  faults?: SandboxFaults;
+  /** Decides which requests fail (default Math.random); tests pin it. */
+  random?: () => number;
 }
 
 export interface IssueSnapshot {

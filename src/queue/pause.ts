@@ -1,0 +1,31 @@
+// The global pause: while it is on, workers start nothing new (running steps finish) and every job
+// waits in the queue, so nothing is lost. Two switches: RUNBOT_PAUSE in the environment (a restart),
+// or the Redis key `<prefix>:pause` (at run time, for every worker at once; its value is the reason).
+import type { Redis } from 'ioredis';
+
+export class PauseSwitch {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly pausedByEnvironment = false,
+  ) {}
+
+  get key(): string {
+    return `${this.prefix}:pause`;
+  }
+
+  /** Why work is paused, or undefined when it is not. */
+  async reason(): Promise<string | undefined> {
+    if (this.pausedByEnvironment) return 'RUNBOT_PAUSE is set';
+    const value = await this.redis.get(this.key);
+    return value === null ? undefined : `${this.key} is set: ${value || 'no reason given'}`;
+  }
+
+  async pause(reason: string): Promise<void> {
+    await this.redis.set(this.key, reason);
+  }
+
+  async resume(): Promise<void> {
+    await this.redis.del(this.key);
+  }
+}

@@ -1,0 +1,164 @@
+// `runbot status`: where every ticket is, read from Jira (the only state) through the adapter's
+// search: tickets per status in runbook order (like a service desk's queue list), the steps running
+// now, and the tickets waiting for a person. The demo draws the same table live.
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { loadDefinitions, type Definitions, type Workflow } from '../definitions/index.js';
+import { createJiraAdapter, JiraRequestError, type JiraAdapter } from '../jira/index.js';
+import { configSecrets, createLogger } from '../logger.js';
+import type { Bookkeeping } from '../planner/index.js';
+import { workflowContexts } from './context.js';
+
+/** What the table needs of one ticket. */
+export interface TicketView {
+  key: string;
+  status: string;
+  bookkeeping: Bookkeeping | undefined;
+}
+
+export interface StatusTable {
+  title: string;
+  /** Every status of the workflow in runbook order (gate, steps, failure, done), with its count. */
+  counts: { status: string; count: number }[];
+  running: string[];
+  waitingForPeople: string[];
+}
+
+/** The workflow's statuses in the order a ticket walks them. */
+export function statusOrder(workflow: Workflow): string[] {
+  const order = [
+    ...(workflow.gate ? [workflow.gate.status] : []),
+    ...Object.keys(workflow.statuses),
+    workflow.failure,
+    workflow.done,
+  ];
+  return [...new Set(order)];
+}
+
+function seconds(sinceIso: string, now: Date): string {
+  const ms = now.getTime() - Date.parse(sinceIso);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  const s = ms / 1000;
+  if (s < 120) return ` ${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 7200) return ` ${Math.round(s / 60)} min`;
+  return ` ${(s / 3600).toFixed(1)} h`;
+}
+
+/** Builds the table of one workflow from its tickets (any status; unknown ones are listed after). */
+export function statusTable(
+  workflow: Workflow,
+  definitions: Pick<Definitions, 'runbooks'>,
+  tickets: TicketView[],
+  now: Date,
+): StatusTable {
+  const steps = definitions.runbooks.get(workflow.runbook)?.runbook.steps ?? {};
+  const order = statusOrder(workflow);
+  const counts = new Map(order.map((status) => [status, 0]));
+  const running: string[] = [];
+  const waitingForPeople: string[] = [];
+  for (const ticket of tickets) {
+    counts.set(ticket.status, (counts.get(ticket.status) ?? 0) + 1);
+    const stepName = workflow.statuses[ticket.status]?.step;
+    const step = stepName ? steps[stepName] : undefined;
+    const book = ticket.bookkeeping?.status === ticket.status ? ticket.bookkeeping : undefined;
+    if (ticket.status === workflow.failure) waitingForPeople.push(`${ticket.key} in ${ticket.status}`);
+    else if (book?.running)
+      running.push(`${ticket.key} ${book.running.step}${seconds(book.running.since, now)}`);
+    else if (step?.kind === 'wait' && book?.startedAt)
+      running.push(`${ticket.key} ${stepName ?? ''}${seconds(book.startedAt, now)}`);
+    else if (step?.kind === 'manual' && book?.instructed)
+      waitingForPeople.push(`${ticket.key} ${stepName ?? ''} (Action Required)`);
+  }
+  return {
+    title: `${workflow.name} · ${workflow.jira.project} ${workflow.jira.issue_type} · ${tickets.length} tickets`,
+    counts: [...counts].map(([status, count]) => ({ status, count })),
+    running,
+    waitingForPeople,
+  };
+}
+
+const BAR_MAX = 30;
+
+/** The table as lines of text: one row per status with a bar, then what runs and who waits. */
+export function renderStatusTable(table: StatusTable): string[] {
+  const width = Math.max(...table.counts.map(({ status }) => status.length), 6);
+  const most = Math.max(1, ...table.counts.map(({ count }) => count));
+  const bar = (count: number) => '█'.repeat(Math.ceil((count / most) * Math.min(BAR_MAX, most)));
+  const list = (label: string, items: string[]) => {
+    const shown = items.slice(0, 6).join(' · ');
+    const more = items.length > 6 ? ` · +${items.length - 6} more` : '';
+    return `  ${label} (${items.length})${items.length > 0 ? `: ${shown}${more}` : ''}`;
+  };
+  return [
+    table.title,
+    ...table.counts.map(({ status, count }) =>
+      `  ${status.padEnd(width)} ${String(count === 0 ? '·' : count).padStart(4)} ${bar(count)}`.trimEnd(),
+    ),
+    list('running', table.running),
+    list('waiting for a person', table.waitingForPeople),
+  ];
+}
+
+/** The one-line form for logs and CI: the non-empty statuses in runbook order. */
+export function statusLine(table: StatusTable): string {
+  return table.counts
+    .filter(({ count }) => count > 0)
+    .map(({ status, count }) => `${status} ${count}`)
+    .join(' · ');
+}
+
+export async function statusCommand(config: Config, print: (line: string) => void): Promise<number> {
+  const definitions = await loadDefinitions({
+    root: config.RUNBOT_DEFINITIONS,
+    ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
+  });
+  const logger = createLogger({ level: 'warn', destination: process.stderr, secrets: configSecrets(config) });
+  const jira = createJiraAdapter({
+    url: config.JIRA_URL,
+    email: config.JIRA_EMAIL,
+    apiToken: config.JIRA_API_TOKEN,
+    logger,
+  });
+  try {
+    for (const line of await statusLines(definitions, jira, new Date())) print(line);
+    return 0;
+  } catch (error) {
+    // Jira's answer already says what failed and what to check; a stack trace would hide it.
+    if (!(error instanceof JiraRequestError)) throw error;
+    print(`runbot status: ${error.message}`);
+    return 1;
+  }
+}
+
+async function statusLines(definitions: Definitions, jira: JiraAdapter, now: Date): Promise<string[]> {
+  const lines: string[] = [];
+  for (const { workflow, shape } of workflowContexts(definitions).values()) {
+    // Every status but Done: Done grows without end, and the open queues are what people follow.
+    const statuses = statusOrder(workflow).filter((status) => status !== workflow.done);
+    const jql = [
+      `project = ${JSON.stringify(workflow.jira.project)}`,
+      `issuetype = ${JSON.stringify(workflow.jira.issue_type)}`,
+      `status in (${statuses.map((status) => JSON.stringify(status)).join(', ')})`,
+    ].join(' AND ');
+    const tickets: TicketView[] = [];
+    let token: string | undefined;
+    do {
+      const page = await jira.searchPage(`${jql} ORDER BY key ASC`, shape, token);
+      tickets.push(...page.tickets);
+      token = page.nextPageToken;
+    } while (token);
+    const table = statusTable(workflow, definitions, tickets, now);
+    table.counts = table.counts.filter(({ status }) => status !== workflow.done);
+    lines.push(...renderStatusTable(table));
+  }
+  return lines;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('show tickets per status, steps running and tickets waiting for a person, from Jira')
+    .action(async () => {
+      process.exitCode = await statusCommand(loadConfig(), (line) => console.log(line));
+    });
+}
