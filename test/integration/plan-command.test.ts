@@ -3,48 +3,26 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema, type Config } from '../../src/config.js';
-import { loadDefinitions, type Workflow } from '../../src/definitions/index.js';
-import { JiraSandbox } from '../../src/sandbox/jira/index.js';
-import { HOST_FIELD, restoreProject, RMA_PROJECT } from '../../src/sandbox/rma-jira.js';
-import { jiraSeeder } from '../../src/sandbox/seed.js';
 import { planCommand } from '../../src/service/commands.js';
-import { definitionsDir, REPO_ROOT } from '../support/definitions.js';
+import { REPO_ROOT } from '../support/definitions.js';
+import { startWorld, type World } from '../support/world.js';
 
-const CREDENTIALS = { email: 'runbot@example.com', apiToken: 'plan-token' };
 const HOST = 'web-1.dev2.internal';
 const GET_ISSUE = 'GET /rest/api/3/issue/{issueIdOrKey}';
 
-interface World {
-  sandbox: JiraSandbox;
-  config: Config;
-  workflow: Workflow;
-  seed(): Promise<{ key: string; rma: string }>;
-}
-
-async function startWorld(): Promise<World> {
-  // The shipped definitions plus a second workflow (another project), so a read per workflow would show.
+/** The shipped definitions plus a second workflow (another project), so a read per workflow would show. */
+function startPlanWorld(): Promise<World> {
   const second = readFileSync(path.join(REPO_ROOT, 'workflows/rma-restore.yaml'), 'utf8')
     .replace('name: rma-restore', 'name: ops-restore')
     .replace('project: HOT', 'project: OPS')
     .replace('customfield_10042', 'customfield_10077');
-  const root = await definitionsDir({ 'workflows/ops-restore.yaml': second });
-  const workflow = (await loadDefinitions({ root })).workflows.get('rma-restore');
-  if (!workflow) throw new Error('shipped workflow rma-restore missing');
-  const sandbox = new JiraSandbox({
-    projects: [restoreProject(workflow), RMA_PROJECT],
-    customFields: [HOST_FIELD],
-    credentials: CREDENTIALS,
+  return startWorld({
+    name: 'rma-restore',
+    shipped: true,
+    files: { 'workflows/ops-restore.yaml': second },
+    redis: false,
+    roles: false,
   });
-  const jiraUrl = await sandbox.start(0, '127.0.0.1');
-  const config = ConfigSchema.parse({
-    JIRA_URL: jiraUrl,
-    JIRA_EMAIL: CREDENTIALS.email,
-    JIRA_API_TOKEN: CREDENTIALS.apiToken,
-    RUNBOT_DEFINITIONS: root,
-  });
-  const seeder = jiraSeeder(jiraUrl, CREDENTIALS);
-  return { sandbox, config, workflow, seed: () => seeder.restoreTicket(workflow, HOST) };
 }
 
 /** Runs `runbot plan`, returning its exit code, its lines and the Jira calls it made. */
@@ -64,13 +42,12 @@ async function plan(world: World, key: string, options: { json?: boolean } = {})
 describe('runbot plan against the Jira sandbox', () => {
   let world: World;
   beforeAll(async () => {
-    world = await startWorld();
+    world = await startPlanWorld();
   });
-  afterAll(() => world.sandbox.stop());
+  afterAll(() => world.stop());
 
   it('shows the gate transition once the RMA is done', async () => {
-    const { key, rma } = await world.seed();
-    world.sandbox.moveAsHuman(rma, 'Done');
+    const { key, rma } = await world.seed(HOST, { rmaDone: true });
     const { code, lines, calls } = await plan(world, key);
     expect(code).toBe(0);
     expect(lines).toEqual([
@@ -82,8 +59,7 @@ describe('runbot plan against the Jira sandbox', () => {
   });
 
   it('shows the step, the target host, the exact commands and the next status, and changes nothing', async () => {
-    const { key, rma } = await world.seed();
-    world.sandbox.moveAsHuman(rma, 'Done');
+    const { key } = await world.seed(HOST, { rmaDone: true });
     world.sandbox.moveAsHuman(key, 'Memcheck');
     world.sandbox.moveAsHuman(key, 'Memcheck Running');
     world.sandbox.moveAsHuman(key, 'Sync');
@@ -106,8 +82,7 @@ describe('runbot plan against the Jira sandbox', () => {
   });
 
   it('prints the decision as JSON with --json', async () => {
-    const { key, rma } = await world.seed();
-    world.sandbox.moveAsHuman(rma, 'Done');
+    const { key } = await world.seed(HOST, { rmaDone: true });
     for (const status of ['Memcheck', 'Memcheck Running', 'Sync', 'Blacklist Removal', 'Second Sync'])
       world.sandbox.moveAsHuman(key, status);
     world.sandbox.moveAsHuman(key, 'Enable Alerting');
@@ -132,7 +107,7 @@ describe('runbot plan against the Jira sandbox', () => {
     const missing = await plan(world, 'HOT-999');
     expect(missing.code).toBe(1);
     expect(missing.lines).toEqual(['HOT-999: no such ticket (or not visible to runbot@example.com)']);
-    const { rma } = await world.seed();
+    const { rma } = await world.seed(HOST);
     const uncovered = await plan(world, rma);
     expect(uncovered.code).toBe(1);
     expect(uncovered.lines).toEqual([
