@@ -15,6 +15,7 @@ import {
   outcomeOf,
   realSleep,
   withBackoff,
+  isSafeToRepeatUnseen,
 } from './backoff.js';
 import { JiraRequestError, toRequestError } from './errors.js';
 import { TransitionsSchema, fieldsFor, mapIssue } from './issue-schema.js';
@@ -91,7 +92,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     counts.set(id, entry);
   }
 
-  async function call<T>(endpoint: string, issueKey: string | undefined, send: () => Promise<T>): Promise<T> {
+  async function call<T>(
+    endpoint: string,
+    issueKey: string | undefined,
+    send: () => Promise<T>,
+    options: { idempotent: boolean } = { idempotent: true },
+  ): Promise<T> {
     let attempts = 0;
     const attempt = () =>
       semaphore.run(async () => {
@@ -119,7 +125,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       );
     };
     try {
-      return await withBackoff(attempt, { policy, sleep, random, onRetry });
+      return await withBackoff(attempt, {
+        policy,
+        sleep,
+        random,
+        onRetry,
+        ...(options.idempotent ? {} : { retryable: isSafeToRepeatUnseen }),
+      });
     } catch (error) {
       throw toRequestError(error, endpoint, issueKey, attempts);
     }
@@ -253,8 +265,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
 
     async addComment(key: string, body: AdfDocument): Promise<void> {
       // Always ADF: jira.js sends a string body to v2 as wiki markup.
-      await call(ENDPOINT.addComment, key, () =>
-        client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
+      // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
+      // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
+      await call(
+        ENDPOINT.addComment,
+        key,
+        () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
+        { idempotent: false },
       );
       writes.wrote(key);
     },

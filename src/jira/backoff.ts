@@ -98,6 +98,16 @@ export interface RetryHooks {
   random: Random;
   /** Called before each wait, for logging. */
   onRetry?: (failure: Failure, failedAttempts: number, delayMs: number) => void;
+  /** Which failures to retry (default isRetryable); a write that is not idempotent narrows it. */
+  retryable?: (failure: Failure) => boolean;
+}
+
+/**
+ * For a write that must not land twice (a new comment): only a 429 proves Jira did nothing. After a
+ * 5xx or a lost connection the write may have landed; the caller re-reads instead of repeating it.
+ */
+export function isSafeToRepeatUnseen(failure: Failure): boolean {
+  return failure.kind === 'rateLimited';
 }
 
 /** Runs `operation` until it succeeds, fails for good, or runs out of attempts; rethrows the last error. */
@@ -107,7 +117,8 @@ export async function withBackoff<T>(operation: () => Promise<T>, hooks: RetryHo
       return await operation();
     } catch (error) {
       const failure = classifyFailure(error);
-      if (!failure || !isRetryable(failure) || failedAttempts >= hooks.policy.maxAttempts) throw error;
+      const retryable = hooks.retryable ?? isRetryable;
+      if (!failure || !retryable(failure) || failedAttempts >= hooks.policy.maxAttempts) throw error;
       const delayMs = retryDelayMs(failure, failedAttempts, hooks.policy, hooks.random);
       hooks.onRetry?.(failure, failedAttempts, delayMs);
       await hooks.sleep(delayMs);

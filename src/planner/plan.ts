@@ -126,7 +126,8 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
       };
     }
     const unsafe = unsafeValueReason(raw);
-    if (unsafe || !new RegExp(spec.pattern).test(raw)) {
+    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
+    if (unsafe || !new RegExp(`^(?:${spec.pattern})$`).test(raw)) {
       return {
         escalate: escalate(
           visit,
@@ -147,7 +148,7 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
         visit,
         workflow,
         'Host not in the inventory',
-        `No single site of the inventory matches the host ${JSON.stringify(host ?? '')}, so the bot does not know where to run anything.`,
+        `No single site of the inventory matches the host ${JSON.stringify((host ?? '').slice(0, 200))}, so the bot does not know where to run anything.`,
         `Check the host name in the ticket, or add its site to the inventory, then move the ticket back to ${ticket.status}.`,
       ),
     };

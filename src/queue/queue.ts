@@ -55,7 +55,10 @@ export class StepQueue {
       backoff: { type: 'exponential', delay: 2000 },
       // Finished jobs stay a while so that a lagging search cannot enqueue the same visit again.
       removeOnComplete: { age: 3600, count: 50_000 },
-      removeOnFail: { age: 24 * 3600 },
+      // A job that failed for good (Jira or Redis down through every attempt) is dropped, so that the
+      // next poll can enqueue the visit again: a kept failed job would block its id (BullMQ ignores
+      // an add while the id exists). The failure is in the logs and the metrics.
+      removeOnFail: true,
     });
   }
 

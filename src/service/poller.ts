@@ -37,6 +37,15 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     do {
       const page = await deps.jira.searchPage(jql, context.shape, token);
       for (const ticket of page.tickets) {
+        const { project, issue_type } = context.workflow.jira;
+        if (ticket.project !== project || ticket.issueType !== issue_type) {
+          // Only a workflow's extra JQL could let these through; they are not this workflow's to touch.
+          deps.logger.warn(
+            { ticket: ticket.key, workflow: context.workflow.name },
+            'search returned a ticket of another project or type',
+          );
+          continue;
+        }
         cycle.tickets += 1;
         cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
         const decision = planTicket({

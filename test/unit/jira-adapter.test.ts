@@ -457,12 +457,38 @@ describe('jira adapter: backoff', () => {
     expect(sleeps).toEqual([250, 500, 1000]);
   });
 
-  it('retries a connection reset, then succeeds', async () => {
+  it('retries a connection reset of an idempotent write, then succeeds', async () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-    jira().post('/rest/api/3/issue/OPS-1/comment').replyWithError(reset);
+    jira().put('/rest/api/3/issue/OPS-1/properties/runbot').replyWithError(reset);
+    jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(200);
+    await adapter().setBookkeeping('OPS-1', {
+      status: 'Sync',
+      visit: 2,
+      enteredAt: '2026-11-23T10:00:00.000Z',
+    });
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it.each([
+    ['a 502', (scope: nock.Interceptor) => scope.reply(502, { errorMessages: ['Bad gateway'] })],
+    [
+      'a connection reset',
+      (scope: nock.Interceptor) =>
+        scope.replyWithError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })),
+    ],
+  ])('does not post a comment again after %s: it may have landed', async (_name, answer) => {
+    answer(jira().post('/rest/api/3/issue/OPS-1/comment'));
+    await expect(adapter().addComment('OPS-1', doc([paragraph('hello')]))).rejects.toBeInstanceOf(
+      JiraRequestError,
+    );
+    expect(sleeps).toHaveLength(0);
+  });
+
+  it('posts a comment again after a 429: Jira did nothing', async () => {
+    jira().post('/rest/api/3/issue/OPS-1/comment').reply(429, {}, { 'Retry-After': '2' });
     jira().post('/rest/api/3/issue/OPS-1/comment').reply(201, { id: '10001' });
     await adapter().addComment('OPS-1', doc([paragraph('hello')]));
-    expect(sleeps).toHaveLength(1);
+    expect(sleeps).toEqual([2000]);
   });
 
   it('gives up after five attempts with an error naming the endpoint and status', async () => {
