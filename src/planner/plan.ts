@@ -36,8 +36,12 @@ export function planTicket(input: PlanInput): Decision {
     return { kind: 'nothing', reason: `paused by label ${workflow.pause_label}` };
   }
   const visit = currentVisit(ticket, workflow.name, input.now);
-  if (workflow.gate && ticket.status === workflow.gate.status)
+  if (workflow.gate && ticket.status === workflow.gate.status) {
+    // A bad ticket is told so at the gate, in one comment, before the restore starts.
+    const resolved = resolveInputs(input, visit);
+    if ('escalate' in resolved) return resolved.escalate;
     return planGate(ticket, workflow.gate, visit, workflow);
+  }
 
   const binding = workflow.statuses[ticket.status];
   if (!binding) return { kind: 'nothing', reason: `status "${ticket.status}" runs no step` };

@@ -215,3 +215,13 @@ describe('planner: control characters in ticket fields', () => {
     expect(decision.kind === 'escalate' && decision.reason).toContain('control character U+0000');
   });
 });
+
+describe('planner: bad tickets are told at the gate', () => {
+  it('escalates a bad host before the restore starts, even when the RMA is done', () => {
+    const decision = plan({ status: 'Waiting for RMA', inputs: { host: 'web1; reboot' } });
+    expect(decision).toMatchObject({
+      kind: 'escalate',
+      title: 'Field customfield_10042 is not a valid host',
+    });
+  });
+});
