@@ -15,7 +15,7 @@ import { createLogger } from '../logger.js';
 import { planTicket, type Ticket } from '../planner/index.js';
 import { isActionable } from '../queue/index.js';
 import { describe } from './act.js';
-import { workflowContexts } from './context.js';
+import { planInputFor, workflowContexts } from './context.js';
 
 type Print = (line: string) => void;
 
@@ -80,14 +80,13 @@ export async function planCommand(
         Object.entries(context.shape.inputFields).map(([input, field]) => [input, read.inputs[field]]),
       ),
     };
-    const decision = planTicket({
-      ticket,
-      workflow: context.workflow,
-      runbook: context.runbook,
-      inventory: definitions.inventory,
-      now: new Date(),
-      timeScale: config.RUNBOT_TIME_SCALE,
-    });
+    const decision = planTicket(
+      planInputFor(context, ticket, {
+        definitions,
+        now: () => new Date(),
+        timeScale: config.RUNBOT_TIME_SCALE,
+      }),
+    );
     if (options.json) print(JSON.stringify(decision, null, 2));
     else {
       print(`${key} (${ticket.status}, workflow ${context.workflow.name}):`);

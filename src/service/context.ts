@@ -1,5 +1,6 @@
 // What the poller and the worker share: the loaded definitions and how to read tickets for a workflow.
 import type { Definitions, LoadedRunbook, Workflow } from '../definitions/index.js';
+import type { PlanInput, Ticket } from '../planner/index.js';
 import type { TicketShape } from '../jira/port.js';
 
 export interface WorkflowContext {
@@ -34,4 +35,20 @@ export function workflowJql(workflow: Workflow): string {
     ...(workflow.jira.jql ? [`(${workflow.jira.jql})`] : []),
   ];
   return `${clauses.join(' AND ')} ORDER BY key ASC`;
+}
+
+/** The planner's input for a ticket of this workflow, as the poller and the worker both build it. */
+export function planInputFor(
+  context: WorkflowContext,
+  ticket: Ticket,
+  world: { definitions: Definitions; now: () => Date; timeScale: number },
+): PlanInput {
+  return {
+    ticket,
+    workflow: context.workflow,
+    runbook: context.runbook,
+    inventory: world.definitions.inventory,
+    now: world.now(),
+    timeScale: world.timeScale,
+  };
 }

@@ -5,7 +5,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import { planTicket, type Decision } from '../planner/index.js';
 import { isActionable, jobFor, type StepJob } from '../queue/index.js';
-import { workflowContexts, workflowJql } from './context.js';
+import { planInputFor, workflowContexts, workflowJql } from './context.js';
 
 export interface PollerDeps {
   jira: JiraPort;
@@ -48,14 +48,7 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
         }
         cycle.tickets += 1;
         cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
-        const decision = planTicket({
-          ticket,
-          workflow: context.workflow,
-          runbook: context.runbook,
-          inventory: deps.definitions.inventory,
-          now: deps.now(),
-          timeScale: deps.timeScale,
-        });
+        const decision = planTicket(planInputFor(context, ticket, deps));
         cycle.decisions[decision.kind] += 1;
         if (!isActionable(decision)) continue;
         deps.logger.debug(

@@ -14,7 +14,7 @@ import {
   type StepLimiter,
 } from '../queue/index.js';
 import { act, type ActContext, type ActOutcome } from './act.js';
-import { workflowContexts } from './context.js';
+import { planInputFor, workflowContexts } from './context.js';
 
 export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'> {
   definitions: Definitions;
@@ -51,14 +51,7 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const planInput = {
-      ticket,
-      workflow: context.workflow,
-      runbook: context.runbook,
-      inventory: deps.definitions.inventory,
-      now: deps.now(),
-      timeScale: deps.timeScale,
-    };
+    const planInput = planInputFor(context, ticket, deps);
     const decision = planTicket(planInput);
     if (!stillWanted(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
