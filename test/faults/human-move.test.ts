@@ -14,7 +14,7 @@ import {
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 import { until } from '../support/poll.js';
 
-const TICKETS = 30;
+const TICKETS = 50;
 const MOVES = 10;
 
 describe('faults: a person moves a ticket while its step runs', () => {

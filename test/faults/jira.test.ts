@@ -6,7 +6,7 @@ import { plainText } from '../../src/jira/adf.js';
 import { brokenGuarantees, drained, settle, summary } from '../support/faults/checks.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 
-const TICKETS = 30;
+const TICKETS = 50;
 const FAULTS = { serverErrorRate: 0.2, rateLimitRate: 0.1, retryAfterSeconds: 1, latencyMs: 40 };
 
 describe('faults: Jira 5xx, 429, slow answers and a lagging search', () => {

@@ -13,7 +13,7 @@ import {
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 import { until } from '../support/poll.js';
 
-const TICKETS = 40;
+const TICKETS = 50;
 
 describe('faults: Redis lost mid-run', () => {
   let env: FaultEnvironment | undefined;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokenGuarantees, countByStatus, drained, settle, summary } from '../support/faults/checks.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 
-const TICKETS = 40;
+const TICKETS = 50;
 
 describe('faults: two pollers and three workers', () => {
   let env: FaultEnvironment | undefined;

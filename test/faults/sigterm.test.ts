@@ -12,7 +12,7 @@ import {
 } from '../support/faults/checks.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 
-const TICKETS = 30;
+const TICKETS = 50;
 
 describe('faults: SIGTERM during long steps', () => {
   let env: FaultEnvironment | undefined;

@@ -8,7 +8,7 @@ import { until } from '../support/poll.js';
 import { brokenGuarantees, commandsInFlight, drained, settle, summary } from '../support/faults/checks.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
 
-const TICKETS = 40;
+const TICKETS = 50;
 const WORKERS = 2;
 /** What each round's kill waits to see running: a step with done_when, then one without, twice. */
 const ROUNDS = [/blacklist remove/, /storage-/, /blacklist remove/, /storage-/];
