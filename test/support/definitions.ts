@@ -1,13 +1,20 @@
 // Writes definition files into a temporary directory laid out like the repository.
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect, onTestFinished } from 'vitest';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** A copy of the shipped definitions with some files replaced; returns the root. */
+/**
+ * A copy of the shipped definitions with some files replaced; returns the root. Made inside a test,
+ * it is removed when the test finishes; made in a hook, the caller removes it (as world.ts does).
+ */
 export async function definitionsDir(replace: Record<string, string> = {}): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'runbot-defs-'));
+  if (expect.getState().currentTestName !== undefined) {
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+  }
   const files: Record<string, string> = {};
   for (const file of [
     'runbooks/rma-restore.yaml',
