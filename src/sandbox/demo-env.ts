@@ -41,6 +41,49 @@ export interface DemoEnvironmentOptions {
   jira?: Pick<SandboxOptions, 'searchLagMs' | 'searchPageMax' | 'faults'>;
 }
 
+export interface FleetAccessFiles {
+  /** The fleet's authorised client key (mode 600). */
+  key: string;
+  knownHosts: string;
+  inventory: string;
+}
+
+/** Writes the client key the fleet accepts; known_hosts and the inventory grow as hosts are added. */
+export async function writeFleetAccess(
+  dir: string,
+  fleet: Fleet,
+  inventory: string,
+): Promise<FleetAccessFiles> {
+  const files = { key: path.join(dir, 'id_ed25519'), knownHosts: path.join(dir, 'known_hosts'), inventory };
+  await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
+  await chmod(files.key, 0o600);
+  return files;
+}
+
+/** The service's environment for the sandbox and the simulated fleet (the demo's and the fault suite's). */
+export function fleetServiceEnv(parts: {
+  jiraUrl: string;
+  credentials: { email: string; apiToken: string };
+  redisUrl: string;
+  files: FleetAccessFiles;
+}): Record<string, string> {
+  return {
+    JIRA_URL: parts.jiraUrl,
+    JIRA_EMAIL: parts.credentials.email,
+    JIRA_API_TOKEN: parts.credentials.apiToken,
+    REDIS_URL: parts.redisUrl,
+    RUNBOT_HTTP_PORT: '0',
+    RUNBOT_INVENTORY: parts.files.inventory,
+    RUNBOT_SSH_KEY: parts.files.key,
+    RUNBOT_KNOWN_HOSTS: parts.files.knownHosts,
+    RUNBOT_POLL_INTERVAL: '0.5',
+    // The memtest's 10 min check interval becomes 1 s, its 12 h timeout 72 s.
+    RUNBOT_TIME_SCALE: '600',
+    RUNBOT_CONCURRENCY: '16',
+    RUNBOT_LOG_LEVEL: 'warn',
+  };
+}
+
 export async function startDemoEnvironment(options: DemoEnvironmentOptions = {}): Promise<DemoEnvironment> {
   const dir = await mkdtemp(path.join(tmpdir(), 'runbot-demo-'));
   const definitions = await loadDefinitions({ root: PROJECT_ROOT });
@@ -71,30 +114,12 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
   });
   const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
 
-  const files = {
-    key: path.join(dir, 'id_ed25519'),
-    knownHosts: path.join(dir, 'known_hosts'),
-    inventory: path.join(dir, 'inventory.yaml'),
-  };
-  await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
-  await chmod(files.key, 0o600);
+  const files = await writeFleetAccess(dir, fleet, path.join(dir, 'inventory.yaml'));
   const sites: Record<string, unknown> = {};
   const knownHosts: string[] = [];
 
   const config = ConfigSchema.parse({
-    JIRA_URL: jiraUrl,
-    JIRA_EMAIL: DEMO_CREDENTIALS.email,
-    JIRA_API_TOKEN: DEMO_CREDENTIALS.apiToken,
-    REDIS_URL: redis.url,
-    RUNBOT_HTTP_PORT: '0',
-    RUNBOT_INVENTORY: files.inventory,
-    RUNBOT_SSH_KEY: files.key,
-    RUNBOT_KNOWN_HOSTS: files.knownHosts,
-    RUNBOT_POLL_INTERVAL: '0.5',
-    // The memtest's 10 min check interval becomes 1 s, its 12 h timeout 72 s.
-    RUNBOT_TIME_SCALE: '600',
-    RUNBOT_CONCURRENCY: '16',
-    RUNBOT_LOG_LEVEL: 'warn',
+    ...fleetServiceEnv({ jiraUrl, credentials: DEMO_CREDENTIALS, redisUrl: redis.url, files }),
     ...options.env,
   });
 

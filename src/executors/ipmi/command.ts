@@ -21,15 +21,7 @@ export function ipmitoolArgs(
   timing: { retryIntervalSeconds: number; retries: number } = { retryIntervalSeconds: 2, retries: 3 },
 ): string[] {
   return [
-    '-I',
-    'lanplus',
-    '-H',
-    target.address,
-    '-p',
-    String(target.port),
-    '-U',
-    target.user,
-    '-E',
+    ...connectionArgs(target),
     '-C',
     '3',
     '-N',
@@ -45,19 +37,12 @@ export function ipmitoolCommandLine(
   target: Pick<BmcTarget, 'address' | 'port' | 'user'>,
   action: IpmiAction,
 ) {
-  return quote([
-    'ipmitool',
-    '-I',
-    'lanplus',
-    '-H',
-    target.address,
-    '-p',
-    String(target.port),
-    '-U',
-    target.user,
-    '-E',
-    ...SUBCOMMANDS[action],
-  ]);
+  return quote(['ipmitool', ...connectionArgs(target), ...SUBCOMMANDS[action]]);
+}
+
+/** Which BMC, as whom, over lanplus, with the password from the environment (`-E`), never argv. */
+function connectionArgs(target: Pick<BmcTarget, 'address' | 'port' | 'user'>): string[] {
+  return ['-I', 'lanplus', '-H', target.address, '-p', String(target.port), '-U', target.user, '-E'];
 }
 
 /** What the output says about the action; a problem when it does not show success. */

@@ -2,7 +2,7 @@
 // people around the bot), a restartable redis-server, the simulated fleet, and definitions copied
 // from the shipped RMA runbook with short SSH timeouts. The bot itself runs as separate processes
 // (processes.ts) configured only through the environment, like a deployment.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -10,6 +10,7 @@ import { loadDefinitions, type Workflow } from '../../../src/definitions/index.j
 import { startFleet, type Fleet, type FleetProfile } from '../../../src/sandbox/fleet/index.js';
 import { JiraSandbox, type SandboxOptions } from '../../../src/sandbox/jira/index.js';
 import { HOST_FIELD, restoreProject, RMA_PROJECT } from '../../../src/sandbox/rma-jira.js';
+import { fleetServiceEnv, writeFleetAccess } from '../../../src/sandbox/demo-env.js';
 import { jiraSeeder } from '../../../src/sandbox/seed.js';
 import { RunbotProcesses } from './processes.js';
 import { startRestartableRedis, type RestartableRedis } from './redis.js';
@@ -114,30 +115,12 @@ export async function startFaultEnvironment(
     });
     cleanups.push(() => fleet.stop());
 
-    const files = {
-      key: path.join(dir, 'id_ed25519'),
-      knownHosts: path.join(dir, 'known_hosts'),
-      inventory: path.join(dir, 'workflows/inventory.yaml'),
-    };
-    await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
-    await chmod(files.key, 0o600);
+    const files = await writeFleetAccess(dir, fleet, path.join(dir, 'workflows/inventory.yaml'));
     await writeFile(files.knownHosts, '');
 
     const env: Record<string, string> = {
-      JIRA_URL: jiraUrl,
-      JIRA_EMAIL: CREDENTIALS.email,
-      JIRA_API_TOKEN: CREDENTIALS.apiToken,
-      REDIS_URL: redis.url,
-      RUNBOT_HTTP_PORT: '0',
+      ...fleetServiceEnv({ jiraUrl, credentials: CREDENTIALS, redisUrl: redis.url, files }),
       RUNBOT_DEFINITIONS: dir,
-      RUNBOT_INVENTORY: files.inventory,
-      RUNBOT_SSH_KEY: files.key,
-      RUNBOT_KNOWN_HOSTS: files.knownHosts,
-      RUNBOT_POLL_INTERVAL: '0.5',
-      // memcheck-wait: its 10 min interval becomes 1 s, its 12 h timeout 72 s.
-      RUNBOT_TIME_SCALE: '600',
-      RUNBOT_CONCURRENCY: '16',
-      RUNBOT_LOG_LEVEL: 'warn',
       ...options.env,
     };
     const processes = new RunbotProcesses(env);
