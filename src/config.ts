@@ -57,6 +57,8 @@ export const ConfigSchema = z.object({
     .enum(['auto', 'true', 'false', '1', '0', 'yes', 'no', ''])
     .default('auto')
     .transform((value) => (value === 'auto' || value === '' ? 'auto' : ['true', '1', 'yes'].includes(value))),
+  /** Seconds a step's claim settles in Jira when Redis may have lost work in flight (see docs/reliability.md). */
+  RUNBOT_CLAIM_SETTLE: seconds(5),
   /** Seconds SIGTERM waits for running steps before closing anyway (they are found again from Jira). */
   RUNBOT_SHUTDOWN_GRACE: z.coerce.number().min(0).default(30),
 });

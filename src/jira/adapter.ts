@@ -18,7 +18,13 @@ import {
   isSafeToRepeatUnseen,
 } from './backoff.js';
 import { JiraRequestError, toRequestError } from './errors.js';
-import { TransitionsSchema, fieldsFor, mapIssue } from './issue-schema.js';
+import {
+  TransitionsSchema,
+  bookkeepingOf,
+  fieldsFor,
+  mapIssue,
+  type MappingProblem,
+} from './issue-schema.js';
 import { createRecentWrites } from './recent-writes.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
 
@@ -61,6 +67,7 @@ const ENDPOINT = {
   doTransition: 'POST /rest/api/3/issue/{issueIdOrKey}/transitions',
   addComment: 'POST /rest/api/3/issue/{issueIdOrKey}/comment',
   setProperty: 'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
+  getProperty: 'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
 } as const;
 
 const PAGE_SIZE = 100;
@@ -156,18 +163,19 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       logger.warn({ endpoint, ticket: key, reason: mapped.reason }, 'jira issue not readable, skipped');
       return undefined;
     }
-    for (const problem of mapped.problems) {
+    report(mapped.ticket.key, mapped.problems);
+    return mapped.ticket;
+  }
+
+  function report(ticket: string, problems: MappingProblem[]): void {
+    for (const problem of problems) {
       if (problem.kind === 'invalidBookkeeping') {
-        logger.warn(
-          { ticket: mapped.ticket.key, issues: problem.issues },
-          'bookkeeping property invalid, ignored',
-        );
+        logger.warn({ ticket, issues: problem.issues }, 'bookkeeping property invalid, ignored');
       } else {
         // A workflow pointing an input at a non-text field is a configuration mistake, not an outage.
-        logger.info({ ticket: mapped.ticket.key, ...problem }, 'input field is not text-like, left empty');
+        logger.info({ ticket, ...problem }, 'input field is not text-like, left empty');
       }
     }
-    return mapped.ticket;
   }
 
   /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read. */
@@ -285,6 +293,22 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         }),
       );
       writes.wrote(key);
+    },
+
+    async getBookkeeping(key: string): Promise<Bookkeeping | undefined> {
+      let property: { value?: unknown };
+      try {
+        property = await call(ENDPOINT.getProperty, key, () =>
+          client.issueProperties.getIssueProperty({ issueIdOrKey: key, propertyKey: BOOKKEEPING_PROPERTY }),
+        );
+      } catch (error) {
+        if (error instanceof JiraRequestError && error.status === 404) return undefined;
+        throw error;
+      }
+      const problems: MappingProblem[] = [];
+      const bookkeeping = bookkeepingOf(property.value, problems);
+      report(key, problems);
+      return bookkeeping;
     },
 
     calls(): CallCount[] {

@@ -182,7 +182,7 @@ function linkOf(link: z.infer<typeof IssueLinkSchema>): TicketLink[] {
   ];
 }
 
-function bookkeepingOf(raw: unknown, problems: MappingProblem[]): Bookkeeping | undefined {
+export function bookkeepingOf(raw: unknown, problems: MappingProblem[]): Bookkeeping | undefined {
   if (raw === undefined || raw === null) return undefined;
   const parsed = BookkeepingSchema.safeParse(raw);
   if (parsed.success) return parsed.data;

@@ -33,4 +33,6 @@ export interface JiraPort {
   ): Promise<TransitionOutcome>;
   addComment(key: string, body: AdfDocument): Promise<void>;
   setBookkeeping(key: string, value: Bookkeeping): Promise<void>;
+  /** A consistent read of the bookkeeping property alone; undefined when absent or unreadable. */
+  getBookkeeping(key: string): Promise<Bookkeeping | undefined>;
 }

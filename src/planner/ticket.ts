@@ -12,7 +12,14 @@ export const BookkeepingSchema = z.object({
   /** A step of this visit was started (wait steps: the start of the long operation). */
   startedAt: z.string().optional(),
   /** The step of this visit the bot began executing and when, written before it runs (at-most-once guard). */
-  running: z.object({ step: z.string(), since: z.string() }).optional(),
+  running: z
+    .object({
+      step: z.string(),
+      since: z.string(),
+      /** The claiming worker's token: after a Redis loss, the claimant whose token stays runs the step. */
+      claim: z.string().optional(),
+    })
+    .optional(),
   /** Instructions for a manual step of this visit were posted. */
   instructed: z.boolean().optional(),
 });

@@ -4,3 +4,4 @@ export * from './queue.js';
 export * from './limiter.js';
 export * from './caps.js';
 export * from './pause.js';
+export * from './epoch.js';

@@ -1,5 +1,7 @@
 // The one thin runner that turns a Decision into calls: the only place that owns dry-run, the
 // at-most-once guard, error classification and the comments. One ticket's failure never stops others.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HostKeyChangedError, HostKeyUnknownError, SshConnectError } from '../executors/ssh/index.js';
 import { IpmiAuthError, IpmiPasswordMissingError, IpmiUnreachableError } from '../executors/ipmi/index.js';
 import type { CommandResult, CommandRunner, IpmiExecutor } from '../executors/types.js';
@@ -24,7 +26,15 @@ export interface ActContext {
 
 /** Outcome names, also used as metric labels. */
 export type ActOutcome =
-  'transitioned' | 'failed' | 'escalated' | 'instructed' | 'pending' | 'refused' | 'dry-run' | 'duplicate';
+  | 'transitioned'
+  | 'failed'
+  | 'escalated'
+  | 'instructed'
+  | 'pending'
+  | 'refused'
+  | 'dry-run'
+  | 'duplicate'
+  | 'contested';
 
 /** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
 export class RetryableStepError extends Error {
@@ -38,6 +48,19 @@ export interface ActOptions {
   comments: TicketComment[];
   /** Dry runs: what the later statuses would run if every step succeeded (planRoute). */
   route?: Decision[];
+  /** How a step's running mark is claimed when the job may have a twin; without it, the queue's
+   * job ids are trusted to keep one copy of each job. */
+  claim?: ClaimCheck;
+}
+
+export interface ClaimCheck {
+  /** When the worker's consistent read of the ticket began (Date.now() of this process). */
+  readAt: number;
+  /** Asked once the running mark is written: may another worker hold a copy of this job? */
+  mayHaveTwin: () => Promise<boolean>;
+  /** Fischer's bound: a mark must land within this long of the read that saw none, and each
+   * claimant waits this long before it reads the mark back. */
+  settleMs: number;
 }
 
 export async function act(
@@ -45,7 +68,7 @@ export async function act(
   ctx: ActContext,
   options: ActOptions,
 ): Promise<ActOutcome> {
-  const { lastAttempt, comments } = options;
+  const { comments } = options;
   if (ctx.dryRun) return dryRun(decision, ctx, comments, options.route ?? []);
   switch (decision.kind) {
     case 'transition':
@@ -60,7 +83,7 @@ export async function act(
     case 'postInstructions':
       return postInstructions(decision, ctx, comments);
     case 'runStep':
-      return decision.ipmi ? runIpmi(decision, ctx, lastAttempt) : runStep(decision, ctx, lastAttempt);
+      return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
     case 'checkStep':
       return checkStep(decision, ctx);
   }
@@ -113,14 +136,12 @@ async function postInstructions(
 async function runStep(
   decision: Extract<ActionableDecision, { kind: 'runStep' }>,
   ctx: ActContext,
-  lastAttempt: boolean,
+  { lastAttempt, claim }: ActOptions,
 ): Promise<ActOutcome> {
   const { visit, step, target } = decision;
   // Recorded before anything runs: if this worker dies mid-step, the next plan knows the step began.
-  await ctx.jira.setBookkeeping(visit.key, {
-    ...visit.bookkeeping,
-    running: { step: step.name, since: ctx.now().toISOString() },
-  });
+  const claimed = await claimStep(ctx, decision, claim);
+  if (claimed !== 'ours') return claimed;
   const runs: report.CommandRun[] = [];
   try {
     if (decision.doneWhen) {
@@ -158,17 +179,15 @@ async function runStep(
 async function runIpmi(
   decision: Extract<ActionableDecision, { kind: 'runStep' }>,
   ctx: ActContext,
-  lastAttempt: boolean,
+  { lastAttempt, claim }: ActOptions,
 ): Promise<ActOutcome> {
   const { visit, step, ipmi } = decision;
   if (!ipmi) throw new Error('runIpmi called for a step without an ipmi action');
   const command = decision.commands[0] ?? ipmi.action;
   if (!ctx.ipmi) return fail(ctx, decision, [], 'This worker has no IPMI executor, so the step was not run.');
   // Recorded before anything runs, as for SSH steps: a power-cycle is never repeated on a guess.
-  await ctx.jira.setBookkeeping(visit.key, {
-    ...visit.bookkeeping,
-    running: { step: step.name, since: ctx.now().toISOString() },
-  });
+  const claimed = await claimStep(ctx, decision, claim);
+  if (claimed !== 'ours') return claimed;
   let result: Awaited<ReturnType<IpmiExecutor['run']>>;
   try {
     result = await ctx.ipmi.run(ipmi.bmc, ipmi.action, { timeoutSeconds: decision.timeoutSeconds });
@@ -191,6 +210,47 @@ async function runIpmi(
     return fail(ctx, decision, runs, failureReason(result, decision.expect));
   }
   return moveTo(ctx, visit, step.next, report.stepSucceeded(decision, runs, ctx.now()));
+}
+
+/**
+ * Writes the step's running mark, with a token of this worker's own, before anything runs. Jira has
+ * no compare-and-set, so when the job may have a twin (Redis lost work in flight) the mark is settled
+ * the way Fischer's mutual exclusion settles a shared variable: every claimant writes its mark within
+ * `settleMs` of the read that saw none, waits `settleMs`, and reads the mark back; only the claimant
+ * whose token is still there runs. A claimant slower than the bound cannot prove it is alone and does
+ * not run: its mark stays, so the step is treated as interrupted (never run twice on a guess).
+ */
+async function claimStep(
+  ctx: ActContext,
+  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  claim: ClaimCheck | undefined,
+): Promise<'ours' | 'duplicate' | 'contested'> {
+  const { visit, step } = decision;
+  const token = randomUUID();
+  await ctx.jira.setBookkeeping(visit.key, {
+    ...visit.bookkeeping,
+    running: { step: step.name, since: ctx.now().toISOString(), claim: token },
+  });
+  const markedAt = Date.now();
+  if (!claim || !(await claim.mayHaveTwin())) return 'ours';
+  ctx.logger.info(
+    { settleMs: claim.settleMs },
+    'redis may have lost work in flight: settling the claim in Jira',
+  );
+  await sleep(claim.settleMs);
+  const mark = (await ctx.jira.getBookkeeping(visit.key))?.running;
+  if (mark?.claim !== token) {
+    ctx.logger.info({ claimedBy: mark?.claim }, 'another worker claimed this step: not run');
+    return 'duplicate';
+  }
+  if (markedAt - claim.readAt > claim.settleMs) {
+    ctx.logger.warn(
+      { elapsedMs: markedAt - claim.readAt, settleMs: claim.settleMs },
+      'claim took longer than its bound, so another worker may run this step: not run here',
+    );
+    return 'contested';
+  }
+  return 'ours';
 }
 
 async function checkStep(

@@ -21,6 +21,7 @@ import {
   PauseSwitch,
   startStepWorkers,
   StepDeferred,
+  RedisEpoch,
   StepLimiter,
   StepQueue,
   type StepJob,
@@ -104,6 +105,15 @@ export async function startService(
       caps: {
         limiter: new StepLimiter(redis, { prefix: config.RUNBOT_QUEUE_PREFIX }),
         ...(config.RUNBOT_MAX_CONCURRENT_STEPS ? { global: config.RUNBOT_MAX_CONCURRENT_STEPS } : {}),
+      },
+      claims: {
+        // An epoch counts as young for twice the settle time: long enough for any claim read before
+        // the loss to have landed or to have given up.
+        epoch: new RedisEpoch(redis, {
+          prefix: config.RUNBOT_QUEUE_PREFIX,
+          youngMs: 2 * config.RUNBOT_CLAIM_SETTLE * 1000,
+        }),
+        settleMs: config.RUNBOT_CLAIM_SETTLE * 1000,
       },
       definitions,
       now,

@@ -10,10 +10,12 @@ import {
   stillWanted,
   type ActionableDecision,
   type CapRule,
+  type EpochMark,
+  type RedisEpoch,
   type StepJob,
   type StepLimiter,
 } from '../queue/index.js';
-import { act, type ActContext, type ActOutcome } from './act.js';
+import { act, type ActContext, type ActOutcome, type ClaimCheck } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
 
 export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'> {
@@ -25,6 +27,9 @@ export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'>
   onStart?: (job: StepJob, decision: ActionableDecision) => void;
   /** Blast-radius caps (inventory `caps`, and a global cap): a full cap defers the job. */
   caps?: { limiter: StepLimiter; global?: number };
+  /** Tells when Redis may have lost work in flight; then a step's claim is settled in Jira
+   * (act.ts, claimStep). Without it, the queue's job ids alone keep a step from running twice. */
+  claims?: { epoch: RedisEpoch; settleMs: number };
 }
 
 export function createStepProcessor(deps: WorkerDeps) {
@@ -46,6 +51,8 @@ export function createStepProcessor(deps: WorkerDeps) {
       logger.warn('job names a workflow that is not loaded');
       return 'stale';
     }
+    const epoch = await deps.claims?.epoch.read();
+    const readAt = Date.now();
     const ticket = await deps.jira.getTicket(job.key, context.shape);
     if (!ticket) {
       deps.onOutcome?.(job, 'gone');
@@ -65,7 +72,9 @@ export function createStepProcessor(deps: WorkerDeps) {
     if (rules.length > 0 && lease === undefined) throw capReached(rules);
     try {
       const route = deps.dryRun ? planRoute(planInput) : undefined;
+      const claim = claimCheck(epoch, readAt);
       return await actOn(job, decision, attempt, {
+        claim,
         comments: ticket.comments ?? [],
         failureStatus: context.workflow.failure,
         logger,
@@ -80,20 +89,32 @@ export function createStepProcessor(deps: WorkerDeps) {
     }
   };
 
+  function claimCheck(epoch: EpochMark | undefined, readAt: number): ClaimCheck | undefined {
+    const claims = deps.claims;
+    if (!claims || !epoch) return undefined;
+    return { readAt, settleMs: claims.settleMs, mayHaveTwin: () => claims.epoch.mayHaveLostWork(epoch) };
+  }
+
   async function actOn(
     job: StepJob,
     decision: ActionableDecision,
     attempt: { number: number; last: boolean },
-    about: { comments: TicketComment[]; failureStatus: string; logger: Logger; route?: Decision[] },
+    about: {
+      claim: ClaimCheck | undefined;
+      comments: TicketComment[];
+      failureStatus: string;
+      logger: Logger;
+      route?: Decision[];
+    },
   ): Promise<string> {
-    const { comments, failureStatus, logger, route } = about;
+    const { claim, comments, failureStatus, logger, route } = about;
     deps.onStart?.(job, decision);
     const step = 'step' in decision ? decision.step.name : undefined;
     const stepLogger = logger.child({ step });
     const outcome = await act(
       decision,
       { ...deps, logger: stepLogger, failureStatus },
-      { lastAttempt: attempt.last, comments, ...(route ? { route } : {}) },
+      { lastAttempt: attempt.last, comments, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
     deps.onOutcome?.(job, outcome);

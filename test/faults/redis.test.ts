@@ -15,6 +15,10 @@ import { until } from '../support/poll.js';
 
 const TICKETS = 50;
 
+/** Claims read back after settling (docs/reliability.md): the bot's only reads of its property alone. */
+const settledClaims = (w: FaultEnvironment) =>
+  w.sandbox.requestCounts()['GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}'] ?? 0;
+
 describe('faults: Redis lost mid-run', () => {
   let env: FaultEnvironment | undefined;
   afterEach(async () => {
@@ -44,7 +48,9 @@ describe('faults: Redis lost mid-run', () => {
     expect(countByStatus(w)).toEqual({ Done: TICKETS });
     console.info(
       'faults summary',
-      JSON.stringify(summary(w, { scenario: 'FLUSHALL x2', queue: queue.counts })),
+      JSON.stringify(
+        summary(w, { scenario: 'FLUSHALL x2', settledClaims: settledClaims(w), queue: queue.counts }),
+      ),
     );
   });
 
@@ -69,7 +75,13 @@ describe('faults: Redis lost mid-run', () => {
     expect(countByStatus(w)).toEqual({ Done: TICKETS });
     console.info(
       'faults summary',
-      JSON.stringify(summary(w, { scenario: 'Redis SIGKILL + restart', queue: queue.counts })),
+      JSON.stringify(
+        summary(w, {
+          scenario: 'Redis SIGKILL + restart',
+          settledClaims: settledClaims(w),
+          queue: queue.counts,
+        }),
+      ),
     );
   });
 });
