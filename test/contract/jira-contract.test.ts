@@ -97,6 +97,8 @@ beforeAll(async () => {
   await adapter.addComment(third, doc([paragraph('Action Required: run the sync by hand')]));
   await adapter.setBookkeeping(third, bookkeeping(gate)); // 201: new
   await adapter.setBookkeeping(third, bookkeeping(gate)); // 200: replaced
+  outcomes.claimRead = await adapter.getBookkeeping(third); // a settled claim's read-back
+  outcomes.noClaim = await adapter.getBookkeeping(second); // 404: never written
   // No time passes: the search index still lags, reconcileIssues brings the bot's writes in.
   outcomes.secondPoll = await poll();
   // What /readyz reads (src/http/readiness.ts): the bot's own account.
@@ -124,6 +126,7 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
     const seen = new Set(endpointsOf(proxy.exchanges));
     expect([...seen].sort()).toEqual([
       'GET /rest/api/3/issue/{issueIdOrKey}',
+      'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
       'GET /rest/api/3/myself',
       'GET /rest/api/3/search/jql',
       'POST /rest/api/3/issue',
@@ -135,6 +138,8 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
     const statuses = new Set(proxy.exchanges.map((e) => e.status));
     expect([...statuses].sort()).toEqual([200, 201, 204, 404]);
     expect(outcomes).toMatchObject({ deleted: undefined, moved: 'transitioned', refused: 'refused' });
+    expect(outcomes.claimRead).toEqual(bookkeeping(workflow.gate?.status ?? ''));
+    expect(outcomes.noClaim).toBeUndefined();
   });
 
   it('the poller walks the search in pages (three for five tickets)', () => {
