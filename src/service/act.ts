@@ -81,7 +81,7 @@ export async function act(
     case 'escalate':
       return escalate(ctx, decision.visit, decision.to, 'escalation', decision);
     case 'postInstructions':
-      return postInstructions(decision, ctx, comments);
+      return postInstructions(decision, ctx, options);
     case 'runStep':
       return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
     case 'checkStep':
@@ -124,10 +124,16 @@ async function escalate(
 async function postInstructions(
   decision: Extract<ActionableDecision, { kind: 'postInstructions' }>,
   ctx: ActContext,
-  comments: TicketComment[],
+  { comments, claim }: ActOptions,
 ): Promise<ActOutcome> {
-  const { visit } = decision;
-  const alreadyPosted = hasComment(comments, report.commentRef(visit, decision.step.name));
+  const { visit, step } = decision;
+  if (claim && (await claim.mayHaveTwin())) {
+    // A twin may be about to post the same instructions: settle which one posts, then look again.
+    const settled = await settleClaim(ctx, visit, await markRunning(ctx, visit, step.name), claim);
+    if (settled !== 'ours') return settled;
+    comments = (await ctx.jira.getTicket(visit.key, { inputFields: {} }))?.comments ?? comments;
+  }
+  const alreadyPosted = hasComment(comments, report.commentRef(visit, step.name));
   if (!alreadyPosted) await ctx.jira.addComment(visit.key, report.instructions(decision, ctx.now()));
   await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
   return alreadyPosted ? 'duplicate' : 'instructed';
@@ -213,39 +219,55 @@ async function runIpmi(
 }
 
 /**
- * Writes the step's running mark, with a token of this worker's own, before anything runs. Jira has
- * no compare-and-set, so when the job may have a twin (Redis lost work in flight) the mark is settled
- * the way Fischer's mutual exclusion settles a shared variable: every claimant writes its mark within
- * `settleMs` of the read that saw none, waits `settleMs`, and reads the mark back; only the claimant
- * whose token is still there runs. A claimant slower than the bound cannot prove it is alone and does
- * not run: its mark stays, so the step is treated as interrupted (never run twice on a guess).
+ * Writes the step's running mark before anything runs, and settles it when the job may have a twin
+ * (Redis lost work in flight: see settleClaim).
  */
 async function claimStep(
   ctx: ActContext,
   decision: Extract<ActionableDecision, { kind: 'runStep' }>,
   claim: ClaimCheck | undefined,
 ): Promise<'ours' | 'duplicate' | 'contested'> {
-  const { visit, step } = decision;
+  const mark = await markRunning(ctx, decision.visit, decision.step.name);
+  if (!claim || !(await claim.mayHaveTwin())) return 'ours';
+  return settleClaim(ctx, decision.visit, mark, claim);
+}
+
+async function markRunning(ctx: ActContext, visit: StepVisit, step: string) {
   const token = randomUUID();
   await ctx.jira.setBookkeeping(visit.key, {
     ...visit.bookkeeping,
-    running: { step: step.name, since: ctx.now().toISOString(), claim: token },
+    running: { step, since: ctx.now().toISOString(), claim: token },
   });
-  const markedAt = Date.now();
-  if (!claim || !(await claim.mayHaveTwin())) return 'ours';
+  return { token, markedAt: Date.now() };
+}
+
+/**
+ * Jira has no compare-and-set, so twins are told apart the way Fischer's mutual exclusion settles a
+ * shared variable: every claimant writes its mark within `settleMs` of the read that saw none, waits
+ * `settleMs`, and reads the mark back; only the claimant whose token is still there goes on. One
+ * slower than the bound cannot prove it is alone and stops: its mark stays, so a step is treated as
+ * interrupted (never run twice on a guess).
+ */
+async function settleClaim(
+  ctx: ActContext,
+  visit: StepVisit,
+  mark: { token: string; markedAt: number },
+  claim: ClaimCheck,
+): Promise<'ours' | 'duplicate' | 'contested'> {
   ctx.logger.info(
     { settleMs: claim.settleMs },
     'redis may have lost work in flight: settling the claim in Jira',
   );
   await sleep(claim.settleMs);
-  const mark = (await ctx.jira.getBookkeeping(visit.key))?.running;
-  if (mark?.claim !== token) {
-    ctx.logger.info({ claimedBy: mark?.claim }, 'another worker claimed this step: not run');
+  const running = (await ctx.jira.getBookkeeping(visit.key))?.running;
+  if (running?.claim !== mark.token) {
+    ctx.logger.info({ claimedBy: running?.claim }, 'another worker claimed this step: not run');
     return 'duplicate';
   }
-  if (markedAt - claim.readAt > claim.settleMs) {
+  const elapsedMs = mark.markedAt - claim.readAt;
+  if (elapsedMs > claim.settleMs) {
     ctx.logger.warn(
-      { elapsedMs: markedAt - claim.readAt, settleMs: claim.settleMs },
+      { elapsedMs, settleMs: claim.settleMs },
       'claim took longer than its bound, so another worker may run this step: not run here',
     );
     return 'contested';

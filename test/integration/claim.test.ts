@@ -37,9 +37,17 @@ sync:
   target: '{{ site.manager }}'
   commands: ['echo sync {{ host.short }} >> ${work}/runs.log']
   timeout: 30s
+check:
+  kind: manual
+  target: '{{ site.manager }}'
+  title: Check {{ host }}
+  instructions:
+    - text: 'Run on {{ site.manager }}:'
+      commands: ['check {{ host.short }}']
 `,
       workflow: `statuses:
-  Sync: { step: sync, next: Done }
+  Sync: { step: sync, next: Check }
+  Check: { step: check, next: Done }
 `,
       sshd: { knownHostsNames: [MANAGER] },
       inventory: ({ sshd }) =>
@@ -74,6 +82,11 @@ sync:
     host += 1;
     const short = `web-${host}`;
     const { key } = await world!.seed(`${short}.claim.internal`, { rmaDone: true });
+    return { key, short, job: await jobOf(key, 'runStep') };
+  }
+
+  /** The job the poller derives for the ticket now. */
+  async function jobOf(key: string, kind: StepJob['kind']): Promise<StepJob> {
     const jobs: StepJob[] = [];
     await pollOnce({
       jira: adapter(),
@@ -84,8 +97,8 @@ sync:
       logger,
     });
     const job = jobs.find((candidate) => candidate.key === key);
-    if (job?.kind !== 'runStep') throw new Error(`no runStep job for ${key}: ${JSON.stringify(jobs)}`);
-    return { key, short, job };
+    if (job?.kind !== kind) throw new Error(`no ${kind} job for ${key}: ${JSON.stringify(jobs)}`);
+    return job;
   }
 
   /** Lets `getTicket` answer only once `readers` reads are back: every twin plans on the same state. */
@@ -142,8 +155,26 @@ sync:
     // Both twins marked the step and read the mark back: the race was real, and settled.
     expect(propertyCalls('GET') - reads).toBe(2);
     expect(await runsOf(short)).toBe(1);
-    expect(world!.sandbox.snapshot(key)?.status).toBe('Done');
+    expect(world!.sandbox.snapshot(key)?.status).toBe('Check');
     expect(world!.comments(key).filter((text) => text.startsWith('✅ sync done'))).toHaveLength(1);
+  });
+
+  it('after a Redis loss, twins that both planned an Action Required comment post it once', async () => {
+    const { key, job } = await ticketAndJob();
+    const epoch = new RedisEpoch(redis!, { prefix: 'claim', youngMs: 60_000 });
+    const attempt = { number: 1, last: false };
+    expect(await processor(adapter(), 500, epoch)(job, attempt)).toBe('transitioned');
+    const instruct = await jobOf(key, 'postInstructions');
+    const jira = readTogether(adapter(), 2);
+
+    const outcomes = await Promise.all([
+      processor(jira, 500, epoch)(instruct, attempt),
+      processor(jira, 500, epoch)(instruct, attempt),
+    ]);
+
+    expect(outcomes.sort()).toEqual(['duplicate', 'instructed']);
+    expect(world!.comments(key).filter((text) => text.includes('Check web-'))).toHaveLength(1);
+    expect(await adapter().getBookkeeping(key)).toMatchObject({ instructed: true });
   });
 
   it('with Redis steady, a claim costs no read and no wait', async () => {
@@ -159,7 +190,7 @@ sync:
     expect(outcome).toBe('transitioned');
     expect(propertyCalls('GET')).toBe(reads);
     expect(await runsOf(short)).toBe(1);
-    expect(world!.sandbox.snapshot(key)?.status).toBe('Done');
+    expect(world!.sandbox.snapshot(key)?.status).toBe('Check');
   });
 
   it('a twin slower than the settle bound runs nothing and leaves its mark, so the step is never guessed', async () => {
