@@ -103,7 +103,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     endpoint: string,
     issueKey: string | undefined,
     send: () => Promise<T>,
-    options: { idempotent: boolean } = { idempotent: true },
+    options: { idempotent: boolean; once?: boolean } = { idempotent: true },
   ): Promise<T> {
     let attempts = 0;
     const attempt = () =>
@@ -137,7 +137,11 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         sleep,
         random,
         onRetry,
-        ...(options.idempotent ? {} : { retryable: isSafeToRepeatUnseen }),
+        ...(options.once
+          ? { retryable: () => false }
+          : options.idempotent
+            ? {}
+            : { retryable: isSafeToRepeatUnseen }),
       });
     } catch (error) {
       throw toRequestError(error, endpoint, issueKey, attempts);
@@ -271,7 +275,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       }
     },
 
-    async addComment(key: string, body: AdfDocument): Promise<void> {
+    async addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
       // Always ADF: jira.js sends a string body to v2 as wiki markup.
       // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
       // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
@@ -279,7 +283,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         ENDPOINT.addComment,
         key,
         () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
-        { idempotent: false },
+        { idempotent: false, once },
       );
       writes.wrote(key);
     },

@@ -31,7 +31,8 @@ export interface JiraPort {
     move: { from: string; to: string },
     options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
   ): Promise<TransitionOutcome>;
-  addComment(key: string, body: AdfDocument): Promise<void>;
+  /** `once`: a single attempt, a 429 thrown rather than waited out (the caller's retry decides again). */
+  addComment(key: string, body: AdfDocument, options?: { once?: boolean }): Promise<void>;
   setBookkeeping(key: string, value: Bookkeeping): Promise<void>;
   /** A consistent read of the bookkeeping property alone; undefined when absent or unreadable. */
   getBookkeeping(key: string): Promise<Bookkeeping | undefined>;

@@ -39,19 +39,22 @@ export interface RedisEpochOptions {
 export class RedisEpoch {
   private readonly keys: [string, string];
   private readonly timeoutMs: number;
+  /** Whole milliseconds, at least 1: `SET … PX` refuses anything else, after the epoch is set. */
+  private readonly youngMs: number;
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: RedisEpochOptions,
+    options: RedisEpochOptions,
   ) {
     this.keys = [`${options.prefix}:epoch`, `${options.prefix}:epoch:young`];
     this.timeoutMs = options.timeoutMs ?? 2_000;
+    this.youngMs = Math.max(1, Math.ceil(options.youngMs));
   }
 
   async read(): Promise<EpochMark> {
     try {
       const [id, young] = (await this.withTimeout(
-        this.redis.eval(READ, 2, ...this.keys, randomUUID(), String(this.options.youngMs)),
+        this.redis.eval(READ, 2, ...this.keys, randomUUID(), String(this.youngMs)),
       )) as [string, number];
       return { id, young: young === 1 };
     } catch {

@@ -37,11 +37,14 @@ end
 return 1
 `;
 
+// Not ZADD XX: a renewal puts back a lease that Redis lost (FLUSHALL, an empty restart), so steps
+// still running count against their caps again within a third of the lease. release() stops the
+// renewals before it removes the lease, and one connection keeps their order.
 const RENEW = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('ZADD', key, now + tonumber(ARGV[2]), ARGV[1])
   redis.call('PEXPIRE', key, tonumber(ARGV[2]) * 2)
 end
 return 1

@@ -54,7 +54,8 @@ export interface ActOptions {
 }
 
 export interface ClaimCheck {
-  /** When the worker's consistent read of the ticket began (Date.now() of this process). */
+  /** When the worker asked Redis for the epoch, before it read the ticket (performance.now()): a
+   * twin that started before a loss writes its mark within settleMs of this, or stands down. */
   readAt: number;
   /** Asked once the running mark is written: may another worker hold a copy of this job? */
   mayHaveTwin: () => Promise<boolean>;
@@ -127,6 +128,7 @@ async function postInstructions(
   { comments, claim }: ActOptions,
 ): Promise<ActOutcome> {
   const { visit, step } = decision;
+  const checkedAt = performance.now();
   if (claim && (await claim.mayHaveTwin())) {
     // A twin may be about to post the same instructions: settle which one posts, then look again.
     const settled = await settleClaim(ctx, visit, await markRunning(ctx, visit, step.name), claim);
@@ -134,7 +136,19 @@ async function postInstructions(
     comments = (await ctx.jira.getTicket(visit.key, { inputFields: {} }))?.comments ?? comments;
   }
   const alreadyPosted = hasComment(comments, report.commentRef(visit, step.name));
-  if (!alreadyPosted) await ctx.jira.addComment(visit.key, report.instructions(decision, ctx.now()));
+  if (!alreadyPosted) {
+    // With claims, a 429 is not waited out here: the job's retry decides again, so the comment lands
+    // within one request of the check above, before a twin that settles looks for it.
+    const body = report.instructions(decision, ctx.now());
+    await ctx.jira.addComment(visit.key, body, { once: claim !== undefined });
+    const elapsedMs = performance.now() - checkedAt;
+    if (claim && elapsedMs > claim.settleMs) {
+      ctx.logger.warn(
+        { elapsedMs, settleMs: claim.settleMs },
+        'instructions took longer to post than the claim bound: if Redis lost work meanwhile, a twin may post them too',
+      );
+    }
+  }
   await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
   return alreadyPosted ? 'duplicate' : 'instructed';
 }
@@ -238,7 +252,7 @@ async function markRunning(ctx: ActContext, visit: StepVisit, step: string) {
     ...visit.bookkeeping,
     running: { step, since: ctx.now().toISOString(), claim: token },
   });
-  return { token, markedAt: Date.now() };
+  return { token, markedAt: performance.now() };
 }
 
 /**

@@ -42,6 +42,9 @@ export function createStepProcessor(deps: WorkerDeps) {
       decision: job.kind,
       visit: job.visit,
     });
+    // First of all, before anything can stall: which Redis this job came from (see act.ts, claimStep).
+    const readAt = performance.now();
+    const epoch = await deps.claims?.epoch.read();
     // A full cap defers the job before it costs a Jira read; the cap is taken for real after the plan.
     const jobCaps =
       deps.caps && !deps.dryRun ? capsFor(job, deps.definitions.inventory, deps.caps.global) : [];
@@ -51,8 +54,6 @@ export function createStepProcessor(deps: WorkerDeps) {
       logger.warn('job names a workflow that is not loaded');
       return 'stale';
     }
-    const epoch = await deps.claims?.epoch.read();
-    const readAt = Date.now();
     const ticket = await deps.jira.getTicket(job.key, context.shape);
     if (!ticket) {
       deps.onOutcome?.(job, 'gone');

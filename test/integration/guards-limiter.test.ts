@@ -1,5 +1,6 @@
 // The cap limiter against a real redis-server: all-or-nothing leases over several caps, per-step
-// caps inside a site, and leases of a vanished worker lapsing instead of blocking the site.
+// caps inside a site, leases of a vanished worker lapsing instead of blocking the site, and leases
+// of a running step put back after Redis lost them.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InventorySchema } from '../../src/definitions/index.js';
@@ -70,5 +71,25 @@ describe('guards: cap limiter', () => {
     expect(await limiter.holders({ key: 'site:dev2' })).toBe(1);
     await next.release();
     expect(await limiter.holders({ key: 'site:dev2' })).toBe(0);
+  });
+
+  it('counts a running step again after Redis lost its lease (FLUSHALL)', async () => {
+    const limiter = new StepLimiter(redis, { prefix: 'cap-test-3', leaseMs: 300 });
+    const rules = [{ key: 'site:dev2', limit: 1 }];
+    const lease = await limiter.tryAcquire(rules);
+    expect(lease).toBeDefined();
+    await redis.flushall();
+    expect(await limiter.holders({ key: 'site:dev2' })).toBe(0);
+    // The next renewal (a third of the lease) puts it back: the cap holds again.
+    await until(
+      'the renewal to put the lease back',
+      async () => (await limiter.holders({ key: 'site:dev2' })) === 1,
+    );
+    expect(await limiter.tryAcquire(rules)).toBeUndefined();
+    await lease?.release();
+    expect(await limiter.holders({ key: 'site:dev2' })).toBe(0);
+    const later = await limiter.tryAcquire(rules);
+    expect(later).toBeDefined();
+    await later?.release();
   });
 });

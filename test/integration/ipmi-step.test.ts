@@ -72,6 +72,12 @@ power-cycle:
       `ipmitool -I lanplus -H 127.0.0.1 -p ${sim.port} -U runbot -E chassis power cycle`,
     );
     expect(done).toContain('Chassis Power Control: Cycle');
+    // ipmi_sim finishes a cycle on its own a moment later (get power, set power 1): wait for it, so
+    // the next test's count of BMC calls starts from a quiet BMC.
+    await until('the BMC to power the host back on', async () =>
+      (await sim.controlCalls()).includes('set power 1'),
+    );
+    expect(await sim.power()).toBe('on');
   });
 
   it('posts the manual fallback where the site has no IPMI access, once', async () => {

@@ -491,6 +491,17 @@ describe('jira adapter: backoff', () => {
     expect(sleeps).toEqual([2000]);
   });
 
+  it('posts a comment once when asked: a 429 is thrown, not waited out (the settled claim needs it)', async () => {
+    jira().post('/rest/api/3/issue/OPS-1/comment').reply(429, {}, { 'Retry-After': '2' });
+    const error = await adapter()
+      .addComment('OPS-1', doc([paragraph('hello')]), { once: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JiraRequestError);
+    expect((error as JiraRequestError).status).toBe(429);
+    expect(sleeps).toHaveLength(0);
+    expect(nock.isDone()).toBe(true);
+  });
+
   it('gives up after five attempts with an error naming the endpoint and status', async () => {
     readTransitions()
       .times(5)
