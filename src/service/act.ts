@@ -56,11 +56,11 @@ export interface ActOptions {
 export interface ClaimCheck {
   /** When the worker asked Redis for the epoch, before it read the ticket (performance.now()): a
    * twin that started before a loss writes its mark within settleMs of this, or stands down. */
-  readAt: number;
+  epochNotedAt: number;
   /** Asked once the running mark is written: may another worker hold a copy of this job? */
   mayHaveTwin: () => Promise<boolean>;
-  /** Fischer's bound: a mark must land within this long of the read that saw none, and each
-   * claimant waits this long before it reads the mark back. */
+  /** Fischer's bound: a mark must land within this long of `epochNotedAt`, and each claimant waits
+   * this long before it reads the mark back. */
   settleMs: number;
 }
 
@@ -257,8 +257,8 @@ async function markRunning(ctx: ActContext, visit: StepVisit, step: string) {
 
 /**
  * Jira has no compare-and-set, so twins are told apart the way Fischer's mutual exclusion settles a
- * shared variable: every claimant writes its mark within `settleMs` of the read that saw none, waits
- * `settleMs`, and reads the mark back; only the claimant whose token is still there goes on. One
+ * shared variable: every claimant writes its mark within `settleMs` of noting the epoch (before it
+ * read the ticket and saw no mark), waits `settleMs`, and reads the mark back; only the claimant whose token is still there goes on. One
  * slower than the bound cannot prove it is alone and stops: its mark stays, so a step is treated as
  * interrupted (never run twice on a guess).
  */
@@ -278,7 +278,7 @@ async function settleClaim(
     ctx.logger.info({ claimedBy: running?.claim }, 'another worker claimed this step: not run');
     return 'duplicate';
   }
-  const elapsedMs = mark.markedAt - claim.readAt;
+  const elapsedMs = mark.markedAt - claim.epochNotedAt;
   if (elapsedMs > claim.settleMs) {
     ctx.logger.warn(
       { elapsedMs, settleMs: claim.settleMs },

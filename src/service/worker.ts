@@ -43,7 +43,7 @@ export function createStepProcessor(deps: WorkerDeps) {
       visit: job.visit,
     });
     // First of all, before anything can stall: which Redis this job came from (see act.ts, claimStep).
-    const readAt = performance.now();
+    const epochNotedAt = performance.now();
     const epoch = await deps.claims?.epoch.read();
     // A full cap defers the job before it costs a Jira read; the cap is taken for real after the plan.
     const jobCaps =
@@ -73,7 +73,7 @@ export function createStepProcessor(deps: WorkerDeps) {
     if (rules.length > 0 && lease === undefined) throw capReached(rules);
     try {
       const route = deps.dryRun ? planRoute(planInput) : undefined;
-      const claim = claimCheck(epoch, readAt);
+      const claim = claimCheck(epoch, epochNotedAt);
       return await actOn(job, decision, attempt, {
         claim,
         comments: ticket.comments ?? [],
@@ -90,10 +90,14 @@ export function createStepProcessor(deps: WorkerDeps) {
     }
   };
 
-  function claimCheck(epoch: EpochMark | undefined, readAt: number): ClaimCheck | undefined {
+  function claimCheck(epoch: EpochMark | undefined, epochNotedAt: number): ClaimCheck | undefined {
     const claims = deps.claims;
     if (!claims || !epoch) return undefined;
-    return { readAt, settleMs: claims.settleMs, mayHaveTwin: () => claims.epoch.mayHaveLostWork(epoch) };
+    return {
+      epochNotedAt,
+      settleMs: claims.settleMs,
+      mayHaveTwin: () => claims.epoch.mayHaveLostWork(epoch),
+    };
   }
 
   async function actOn(
