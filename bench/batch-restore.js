@@ -15,9 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout, clearTimeout } from 'node:timers';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { describeCalls, dist, DIST, heading, mib, ratio, rssOf, sum, summary } from './support/common.js';
 import { hostName, peek, seedRestore } from './support/seed.js';
 
@@ -42,7 +40,7 @@ const profile = {
   rebalanceMs: scaled(REAL.rebalance) * 1000,
 };
 
-const { startDemoEnvironment } = await dist('sandbox/demo-env.js');
+const { fleetSites, startDemoEnvironment } = await dist('sandbox/demo-env.js');
 const { audit } = await dist('sandbox/audit.js');
 const { plainText } = await dist('jira/adf.js');
 
@@ -68,18 +66,13 @@ function lowerBound() {
  * through HTTP: 45 s at 1,000 tickets, a quarter of the budget, measuring nothing.
  */
 async function seedBatch(env, count) {
-  const manager = 'manager-0.dev2.internal'; // demo-env's MANAGER
-  const sites = {};
-  const knownHosts = [];
+  const hosts = fleetSites(env.fleet, {
+    inventory: env.config.RUNBOT_INVENTORY,
+    knownHosts: env.config.RUNBOT_KNOWN_HOSTS,
+  });
   for (let index = 0; index < count; index += 1) {
     const host = hostName(index);
-    const port = await env.fleet.addHost(host, { role: 'any' });
-    sites[host.split('.')[0]] = {
-      hosts: `^${host.replaceAll('.', '\\.')}$`,
-      manager,
-      ssh: { user: 'runbot', port, address: '127.0.0.1' },
-    };
-    knownHosts.push(env.fleet.knownHostsLine(host), `[${manager}]:${port} ${env.fleet.hostPublicKey}`);
+    await hosts.add(host);
     // The rack is back: every RMA is repaired, so every ticket can start at once.
     const { key, rma } = seedRestore(env.sandbox, env.workflow, {
       host,
@@ -88,8 +81,7 @@ async function seedBatch(env, count) {
     });
     env.tickets.push({ key, host, rma });
   }
-  await writeFile(env.config.RUNBOT_INVENTORY, stringify({ sites }));
-  await writeFile(env.config.RUNBOT_KNOWN_HOSTS, `${knownHosts.join('\n')}\n`);
+  await hosts.write();
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */

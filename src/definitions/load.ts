@@ -162,12 +162,23 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
+// The poller plans every ticket of every cycle: each site's pattern is compiled once, not per ticket.
+const compiledPatterns = new WeakMap<Inventory['sites'][string], RegExp>();
+function hostPattern(site: Inventory['sites'][string]): RegExp {
+  let pattern = compiledPatterns.get(site);
+  if (!pattern) {
+    pattern = new RegExp(site.hosts);
+    compiledPatterns.set(site, pattern);
+  }
+  return pattern;
+}
+
 /** The site whose host pattern matches the name, if exactly one does. */
 export function siteOf(
   inventory: Inventory,
   host: string,
 ): { name: string; site: Inventory['sites'][string] } | undefined {
-  const matches = Object.entries(inventory.sites).filter(([, site]) => new RegExp(site.hosts).test(host));
+  const matches = Object.entries(inventory.sites).filter(([, site]) => hostPattern(site).test(host));
   if (matches.length !== 1) return undefined;
   const [name, site] = matches[0] as [string, Inventory['sites'][string]];
   return { name, site };

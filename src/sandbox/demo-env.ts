@@ -15,7 +15,8 @@ import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
 import { jiraSeeder } from './seed.js';
 
 export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbox-token' };
-const MANAGER = 'manager-0.dev2.internal';
+/** The manager of every site of the simulated fleet. */
+export const FLEET_MANAGER = 'manager-0.dev2.internal';
 
 export interface DemoEnvironment {
   config: Config;
@@ -58,6 +59,31 @@ export async function writeFleetAccess(
   await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
   await chmod(files.key, 0o600);
   return files;
+}
+
+/**
+ * The inventory and known_hosts of the simulated fleet as hosts join it: one inventory site per
+ * host (the fleet tells hosts apart by port, and a site has one), each managed by FLEET_MANAGER.
+ */
+export function fleetSites(fleet: Fleet, files: Pick<FleetAccessFiles, 'inventory' | 'knownHosts'>) {
+  const sites: Record<string, unknown> = {};
+  const knownHosts: string[] = [];
+  return {
+    /** Adds the host to the fleet and its site to the inventory; `write` saves both files. */
+    async add(host: string): Promise<void> {
+      const port = await fleet.addHost(host, { role: 'any' });
+      sites[host.split('.')[0] ?? host] = {
+        hosts: `^${host.replaceAll('.', '\\.')}$`,
+        manager: FLEET_MANAGER,
+        ssh: { user: 'runbot', port, address: '127.0.0.1' },
+      };
+      knownHosts.push(fleet.knownHostsLine(host), `[${FLEET_MANAGER}]:${port} ${fleet.hostPublicKey}`);
+    },
+    async write(): Promise<void> {
+      await writeFile(files.inventory, stringify({ sites }));
+      await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
+    },
+  };
 }
 
 /** The service's environment for the sandbox and the simulated fleet (the demo's and the fault suite's). */
@@ -115,8 +141,7 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
   const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
 
   const files = await writeFleetAccess(dir, fleet, path.join(dir, 'inventory.yaml'));
-  const sites: Record<string, unknown> = {};
-  const knownHosts: string[] = [];
+  const hosts = fleetSites(fleet, files);
 
   const config = ConfigSchema.parse({
     ...fleetServiceEnv({ jiraUrl, credentials: DEMO_CREDENTIALS, redisUrl: redis.url, files }),
@@ -133,16 +158,8 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
     workflow,
     tickets,
     async seedTicket(host, seedOptions = {}) {
-      // One inventory site per simulated host: the fleet tells hosts apart by port, and a site has one.
-      const port = await fleet.addHost(host, { role: 'any' });
-      sites[host.split('.')[0] ?? host] = {
-        hosts: `^${host.replaceAll('.', '\\.')}$`,
-        manager: MANAGER,
-        ssh: { user: 'runbot', port, address: '127.0.0.1' },
-      };
-      knownHosts.push(fleet.knownHostsLine(host), `[${MANAGER}]:${port} ${fleet.hostPublicKey}`);
-      await writeFile(files.inventory, stringify({ sites }));
-      await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
+      await hosts.add(host);
+      await hosts.write();
 
       const { key, rma } = await seeder.restoreTicket(workflow, host);
       if (remote) await Promise.all([remote.track(key), remote.track(rma)]);

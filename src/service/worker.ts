@@ -32,6 +32,8 @@ export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'>
   claims?: { epoch: RedisEpoch; settleMs: number };
 }
 
+const CLAIMED_KINDS = new Set<StepJob['kind']>(['runStep', 'postInstructions']);
+
 export function createStepProcessor(deps: WorkerDeps) {
   const contexts = workflowContexts(deps.definitions);
   return async (job: StepJob, attempt: { number: number; last: boolean }): Promise<string> => {
@@ -43,8 +45,9 @@ export function createStepProcessor(deps: WorkerDeps) {
       visit: job.visit,
     });
     // First of all, before anything can stall: which Redis this job came from (see act.ts, claimStep).
+    // Only steps and instructions are claimed; checks and transitions are safe to repeat.
     const epochNotedAt = performance.now();
-    const epoch = await deps.claims?.epoch.read();
+    const epoch = CLAIMED_KINDS.has(job.kind) ? await deps.claims?.epoch.read() : undefined;
     // A full cap defers the job before it costs a Jira read; the cap is taken for real after the plan.
     const jobCaps =
       deps.caps && !deps.dryRun ? capsFor(job, deps.definitions.inventory, deps.caps.global) : [];

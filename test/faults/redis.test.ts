@@ -35,23 +35,23 @@ describe('faults: Redis lost mid-run', () => {
     return env;
   }
 
+  /** The end of both scenarios: every ticket Done, the guarantees kept, and the figures printed. */
+  async function everyTicketDoneOnce(w: FaultEnvironment, scenario: string): Promise<void> {
+    await settle(w, { timeoutMs: 180_000 });
+    const queue = await drained(w);
+    expect(brokenGuarantees(w)).toEqual([]);
+    expect(countByStatus(w)).toEqual({ Done: TICKETS });
+    const figures = { scenario, settledClaims: settledClaims(w), queue: queue.counts };
+    console.info('faults summary', JSON.stringify(summary(w, figures)));
+  }
+
   it('FLUSHALL twice while steps run: every ticket Done, no step twice, no comment twice', async () => {
     const w = await start('flush');
     for (let flush = 0; flush < 2; flush += 1) {
       await commandsInFlight(w, 3);
       await w.redis.flushAll();
     }
-    await settle(w, { timeoutMs: 180_000 });
-    const queue = await drained(w);
-
-    expect(brokenGuarantees(w)).toEqual([]);
-    expect(countByStatus(w)).toEqual({ Done: TICKETS });
-    console.info(
-      'faults summary',
-      JSON.stringify(
-        summary(w, { scenario: 'FLUSHALL x2', settledClaims: settledClaims(w), queue: queue.counts }),
-      ),
-    );
+    await everyTicketDoneOnce(w, 'FLUSHALL x2');
   });
 
   it('Redis killed and started again empty on the same port: every ticket Done, no step twice', async () => {
@@ -60,28 +60,11 @@ describe('faults: Redis lost mid-run', () => {
     await w.redis.stop({ hard: true });
     // The outage lasts until a step that was running when Redis died has reported to Jira: the
     // workers carry on without Redis, and what they did must not be done again afterwards.
-    const reportsBefore = w.sandbox.requestCounts()['POST /rest/api/3/issue/{issueIdOrKey}/transitions'] ?? 0;
-    await until(
-      'a transition during the outage',
-      () =>
-        (w.sandbox.requestCounts()['POST /rest/api/3/issue/{issueIdOrKey}/transitions'] ?? 0) > reportsBefore,
-    );
+    const reports = () => w.sandbox.requestCounts()['POST /rest/api/3/issue/{issueIdOrKey}/transitions'] ?? 0;
+    const reportsBefore = reports();
+    await until('a transition during the outage', () => reports() > reportsBefore);
     await w.redis.start();
 
-    await settle(w, { timeoutMs: 180_000 });
-    const queue = await drained(w);
-
-    expect(brokenGuarantees(w)).toEqual([]);
-    expect(countByStatus(w)).toEqual({ Done: TICKETS });
-    console.info(
-      'faults summary',
-      JSON.stringify(
-        summary(w, {
-          scenario: 'Redis SIGKILL + restart',
-          settledClaims: settledClaims(w),
-          queue: queue.counts,
-        }),
-      ),
-    );
+    await everyTicketDoneOnce(w, 'Redis SIGKILL + restart');
   });
 });

@@ -9,15 +9,11 @@ export const LINK_TYPES: LinkType[] = [
   { id: '10003', name: 'Relates', inward: 'relates to', outward: 'relates to' },
 ];
 
-export interface NewIssue {
-  projectKey: string;
-  issueType: string;
-  status: string;
-  summary: string;
-  description: unknown;
-  labels: string[];
-  custom: Record<string, unknown>;
-}
+/** What a new issue starts from; the store adds ids, times, comments and properties. */
+export type NewIssue = Pick<
+  IssueRecord,
+  'projectKey' | 'issueType' | 'status' | 'summary' | 'description' | 'labels' | 'custom'
+>;
 
 interface Version {
   at: number;

@@ -10,14 +10,19 @@ import { loadDefinitions, type Workflow } from '../../../src/definitions/index.j
 import { startFleet, type Fleet, type FleetProfile } from '../../../src/sandbox/fleet/index.js';
 import { JiraSandbox, type SandboxOptions } from '../../../src/sandbox/jira/index.js';
 import { HOST_FIELD, restoreProject, RMA_PROJECT } from '../../../src/sandbox/rma-jira.js';
-import { fleetServiceEnv, writeFleetAccess } from '../../../src/sandbox/demo-env.js';
+import {
+  FLEET_MANAGER,
+  fleetServiceEnv,
+  fleetSites,
+  writeFleetAccess,
+} from '../../../src/sandbox/demo-env.js';
 import { jiraSeeder } from '../../../src/sandbox/seed.js';
 import { RunbotProcesses } from './processes.js';
 import { startRestartableRedis, type RestartableRedis } from './redis.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 export const CREDENTIALS = { email: 'runbot@example.com', apiToken: 'faults-token' };
-export const MANAGER = 'manager-0.dev2.internal';
+export const MANAGER = FLEET_MANAGER;
 /** SSH step timeout in the fixture runbook. The planner treats a step as possibly still running for
  * commands × timeout + 120 s after it began, so this bounds how long an interrupted step waits. */
 export const FIXTURE_SSH_TIMEOUT = '3s';
@@ -126,24 +131,10 @@ export async function startFaultEnvironment(
     const processes = new RunbotProcesses(env);
     cleanups.push(() => processes.stopAll());
 
-    const sites: Record<string, unknown> = {};
-    const knownHosts: string[] = [];
+    const hosts = fleetSites(fleet, files);
     // Seeding is what people do in Jira: straight to the sandbox, never through an injected fault.
     const seeder = jiraSeeder(sandboxUrl, CREDENTIALS);
     const tickets: FaultTicket[] = [];
-    const addHost = async (host: string) => {
-      const port = await fleet.addHost(host, { role: 'any' });
-      sites[host.split('.')[0] ?? host] = {
-        hosts: `^${host.replaceAll('.', '\\.')}$`,
-        manager: MANAGER,
-        ssh: { user: 'runbot', port, address: '127.0.0.1' },
-      };
-      knownHosts.push(fleet.knownHostsLine(host), `[${MANAGER}]:${port} ${fleet.hostPublicKey}`);
-    };
-    const writeInventory = async () => {
-      await writeFile(files.inventory, stringify({ sites }));
-      await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
-    };
 
     return {
       dir,
@@ -156,18 +147,18 @@ export async function startFaultEnvironment(
       processes,
       tickets,
       async addHost(host) {
-        await addHost(host);
-        await writeInventory();
+        await hosts.add(host);
+        await hosts.write();
       },
       async seedTickets(prefix, count, seedOptions = {}) {
-        const hosts = Array.from(
+        const names = Array.from(
           { length: count },
           (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}.dev2.internal`,
         );
-        for (const host of hosts) await addHost(host);
-        await writeInventory();
+        for (const host of names) await hosts.add(host);
+        await hosts.write();
         const seeded: FaultTicket[] = [];
-        for (const host of hosts) {
+        for (const host of names) {
           const { key, rma } = await seeder.restoreTicket(workflow, host);
           if (seedOptions.rmaDone ?? true) sandbox.moveAsHuman(rma, 'Done');
           seeded.push({ key, host, rma });
