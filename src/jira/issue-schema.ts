@@ -1,6 +1,6 @@
 // Lenient schemas for the slices of Jira's JSON the bot reads (IssueBean, transitions, error bodies),
 // and the mapping of an IssueBean to the planner's Ticket. Unknown keys pass through untouched;
-// shapes are those of Atlassian's spec (shared/jira/swagger-v3.v3.json) and of live Jira Cloud.
+// shapes are those of Atlassian's spec (test/contract/jira-platform-v3.json) and of live Jira Cloud.
 import { z } from 'zod';
 import { BOOKKEEPING_PROPERTY, BookkeepingSchema } from '../planner/ticket.js';
 import type { Bookkeeping, Ticket, TicketComment, TicketLink } from '../planner/ticket.js';

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { CloudClient } from 'jira.js';
+import { SPEC_PATH } from '../contract/openapi.js';
 import { JiraSandbox } from '../../src/sandbox/jira/index.js';
 import type { SandboxOptions } from '../../src/sandbox/jira/index.js';
 
@@ -69,7 +70,7 @@ const doc = (text: string) => ({
 });
 
 type Spec = { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
-const SPEC_PATH = process.env.RUNBOT_JIRA_SPEC ?? '/work/shared/jira/swagger-v3.v3.json';
+
 const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Spec;
 
 /** Keys of `value` that the spec's schema `name` does not declare (empty when the shape fits). */

@@ -1,5 +1,5 @@
 // The Jira adapter against nock: request shapes as Atlassian's spec describes them, response bodies
-// shaped like the spec's examples (shared/jira/swagger-v3.v3.json), and every failure mode we retry.
+// shaped like the spec's examples (test/contract/jira-platform-v3.json), and every failure mode we retry.
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JiraRequestError, createJiraAdapter } from '../../src/jira/adapter.js';
