@@ -7,7 +7,7 @@ import type { JiraSandbox } from './jira/index.js';
 const REF = /ref runbot\/([A-Z][A-Z0-9]*-\d+)\/(\d+)\/([a-z0-9-]+)/;
 
 /** Fleet command patterns of the RMA runbook's automated steps, and the steps that run them. */
-const STEP_COMMANDS: { pattern: RegExp; steps: string[] }[] = [
+export const STEP_COMMANDS: { pattern: RegExp; steps: string[] }[] = [
   { pattern: /memcheck start/, steps: ['memcheck-start'] },
   { pattern: /storage-sync/, steps: ['sync', 'second-sync'] },
   { pattern: /blacklist remove/, steps: ['blacklist-removal'] },

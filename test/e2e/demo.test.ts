@@ -80,7 +80,10 @@ describe('e2e: the demo with 6 tickets', () => {
       2,
     );
     expect(sample(m, 'runbot_queue_jobs{state="completed"}')).toBeGreaterThan(0);
+    // Ages are seconds, not milliseconds or epoch times: nothing in the run is older than the run.
+    const runSeconds = Number(/in (\d+\.\d) s$/.exec(run.lines.at(-1) ?? '')?.[1]);
     expect(sample(m, 'runbot_queue_oldest_job_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(sample(m, 'runbot_queue_oldest_job_age_seconds')).toBeLessThan(runSeconds);
     expect(
       sample(
         m,
@@ -92,6 +95,7 @@ describe('e2e: the demo with 6 tickets', () => {
     expect(sample(m, 'runbot_poll_cycles_total{outcome="ok"}')).toBeGreaterThan(1);
     expect(sample(m, 'runbot_poll_cycle_duration_seconds_count')).toBeGreaterThan(1);
     expect(sample(m, 'runbot_poll_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(sample(m, 'runbot_poll_lag_seconds')).toBeLessThan(runSeconds);
     expect(m).toContain('# TYPE runbot_tickets gauge');
   });
 

@@ -32,11 +32,18 @@ describe('faults: Jira 5xx, 429, slow answers and a lagging search', () => {
     expect(brokenGuarantees(w)).toEqual([]);
     // A ticket not Done went to a person because a step's report could not reach Jira in time and
     // the step has no done_when check (it is not run again on a guess); the comment says so.
+    // That is the exception, not the way through: most tickets must reach Done (50 of 50 in the
+    // recorded runs), so a run where the faults stop every ticket cannot pass.
+    let done = 0;
     for (const ticket of w.tickets) {
       const snapshot = w.sandbox.snapshot(ticket.key);
-      if (snapshot?.status === 'Done') continue;
+      if (snapshot?.status === 'Done') {
+        done += 1;
+        continue;
+      }
       expect(plainText(snapshot?.comments.at(-1)?.body), ticket.key).toMatch(/was interrupted/);
     }
+    expect(done).toBeGreaterThanOrEqual(TICKETS * 0.8);
     const counts = w.sandbox.requestCounts();
     console.info(
       'faults summary',

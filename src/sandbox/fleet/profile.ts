@@ -141,6 +141,9 @@ const COMMANDS: CommandSpec[] = [
   },
 ];
 
+/** The command lines the simulated hosts answer (anything else exits 127). */
+export const FLEET_COMMAND_PATTERNS: readonly RegExp[] = COMMANDS.map((spec) => spec.pattern);
+
 /** Finds what the host answers to a command; unknown commands (or wrong role) exit 127 like sh. */
 export function replyTo(command: string, host: HostState, profile: FleetProfile, now: number): Reply {
   for (const spec of COMMANDS) {
