@@ -56,8 +56,29 @@ export async function settle(
     },
     { timeoutMs: options.timeoutMs, everyMs: 100 },
   ).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; statuses ${JSON.stringify(countByStatus(env, tickets))}`);
+    const stuck = tickets.filter(({ key }) => !['Done', 'Actionable'].includes(statusOf(env, key) ?? ''));
+    throw new Error(
+      `${(error as Error).message}; statuses ${JSON.stringify(countByStatus(env, tickets))}\n` +
+        stuck
+          .slice(0, 3)
+          .map((ticket) => explainStuck(env, ticket.key))
+          .join('\n'),
+    );
   });
+}
+
+/** What a ticket that did not settle shows: Jira's view of it and every log line that names it. */
+function explainStuck(env: FaultEnvironment, key: string): string {
+  const snapshot = env.sandbox.snapshot(key);
+  const comments = (snapshot?.comments ?? []).slice(-2).map((c) => plainText(c.body).slice(0, 300));
+  const lines = env.processes
+    .all()
+    .flatMap((entry) => entry.linesWith(`"${key}"`).map((line) => `${entry.name}: ${line}`));
+  return [
+    `--- ${key}: ${snapshot?.status ?? 'missing'}, property ${JSON.stringify(snapshot?.properties)}`,
+    ...comments.map((text) => `comment: ${text}`),
+    ...lines.slice(-25),
+  ].join('\n');
 }
 
 export interface QueueState {

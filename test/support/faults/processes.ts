@@ -22,7 +22,12 @@ export interface RunbotProcess {
   signal(signal: NodeJS.Signals): void;
   /** The last lines the process wrote (pino JSON on stdout, crashes on stderr). */
   output(): string;
+  /** Every line the process wrote that contains `text` (kept for failure messages). */
+  linesWith(text: string): string[];
 }
+
+/** Enough of a scenario's log to explain a stuck ticket, without holding an unbounded run. */
+const KEPT_LOG_CHARS = 32_000_000;
 
 export class RunbotProcesses {
   private readonly started: RunbotProcess[] = [];
@@ -44,8 +49,13 @@ export class RunbotProcesses {
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start runbot ${role} (${CLI})`);
     let tail = '';
+    let log = '';
     let signalled = false;
-    const keep = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-8_000));
+    const keep = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      tail = (tail + text).slice(-8_000);
+      log = (log + text).slice(-KEPT_LOG_CHARS);
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -63,6 +73,7 @@ export class RunbotProcesses {
       },
       crashed: () => !signalled && (child.exitCode !== null || child.signalCode !== null),
       output: () => tail,
+      linesWith: (text) => log.split('\n').filter((line) => line.includes(text)),
     };
     this.started.push(entry);
     return entry;
