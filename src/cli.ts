@@ -6,6 +6,7 @@ import { ConfigError } from './config.js';
 import { DefinitionError } from './definitions/index.js';
 import { registerSandboxCommands } from './sandbox/commands.js';
 import { registerAuthoringCommands } from './service/commands.js';
+import { registerDoctorCommand } from './service/doctor.js';
 import { registerServiceCommands } from './service/serve.js';
 import { registerStatusCommand } from './service/status.js';
 
@@ -17,6 +18,7 @@ const program = new Command()
 registerServiceCommands(program);
 registerStatusCommand(program);
 registerAuthoringCommands(program);
+registerDoctorCommand(program);
 registerSandboxCommands(program);
 
 try {

@@ -181,6 +181,21 @@ export const WorkflowSchema = z.strictObject({
     .describe('which status runs which step, and where success goes'),
   failure: z.string().describe('human status for failures and bad tickets'),
   done: z.string().describe('the final status'),
+  transitions: z
+    .record(
+      z.string().describe('target status name, e.g. Done'),
+      z
+        .object({
+          fields: z
+            .record(z.string(), z.unknown())
+            .describe('Jira field id → value sent with the move, e.g. resolution: { name: Done }'),
+        })
+        .strict(),
+    )
+    .optional()
+    .describe(
+      "values for the fields a transition's screen requires, by target status (e.g. Resolution on Done)",
+    ),
   pause_label: z
     .string()
     .default('runbot-pause')

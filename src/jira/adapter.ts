@@ -26,6 +26,7 @@ import {
   type MappingProblem,
 } from './issue-schema.js';
 import { createRecentWrites } from './recent-writes.js';
+import { siteReads, type SiteReads } from './site-reads.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
 
 export interface JiraAdapterOptions {
@@ -57,7 +58,7 @@ export interface CallCount {
   count: number;
 }
 
-export type JiraAdapter = JiraPort & { calls(): CallCount[] };
+export type JiraAdapter = JiraPort & SiteReads & { calls(): CallCount[] };
 
 export { JiraRequestError };
 
@@ -318,6 +319,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     calls(): CallCount[] {
       return [...counts.values()].map((entry) => ({ ...entry }));
     },
+
+    // Read-only calls about the site (`runbot doctor`), through the same wrapper.
+    ...siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send)),
   };
 
   async function transitionIdOrRefused(

@@ -5,3 +5,4 @@ export type { CallCount, JiraAdapter, JiraAdapterOptions } from './adapter.js';
 export type { BackoffPolicy, CallOutcome, Random, Sleep } from './backoff.js';
 export { DEFAULT_BACKOFF } from './backoff.js';
 export * from './adf.js';
+export type { SiteField, SiteReads, SiteTransition } from './site-reads.js';

@@ -2,8 +2,12 @@
 // sandbox) and `runbot sandbox` (the Jira sandbox and the simulated fleet, served until stopped, so
 // `runbot start` can be pointed at them).
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { PROJECT_ROOT } from '../config.js';
+import { loadDefinitions } from '../definitions/index.js';
 import { runDemo } from './demo.js';
-import { startDemoEnvironment } from './demo-env.js';
+import { DEMO_CREDENTIALS, startDemoEnvironment } from './demo-env.js';
+import { brokenSite, seedOnePerStatus } from './doctor-jira.js';
+import { JiraSandbox } from './jira/index.js';
 
 interface SandboxCommandOptions {
   port: number;
@@ -14,6 +18,7 @@ interface SandboxCommandOptions {
   latency: number;
   searchLag: number;
   pageSize: number;
+  broken?: boolean;
 }
 
 const number =
@@ -40,7 +45,37 @@ const POINTED_VARIABLES = [
   'RUNBOT_POLL_INTERVAL',
 ] as const;
 
+const untilSignal = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+
+/** Jira alone, its restore project broken in each way `runbot doctor` checks, a ticket per status. */
+async function runBrokenSandbox(options: SandboxCommandOptions): Promise<number> {
+  const definitions = await loadDefinitions({ root: PROJECT_ROOT });
+  const workflow = definitions.workflows.get('rma-restore');
+  if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
+  const { breaks, ...site } = brokenSite(workflow);
+  const sandbox = new JiraSandbox({ ...site, credentials: DEMO_CREDENTIALS });
+  const url = await sandbox.start(options.port, '127.0.0.1');
+  try {
+    await seedOnePerStatus(sandbox, url, DEMO_CREDENTIALS, workflow);
+    console.log(`sandbox: broken Jira at ${url} for runbot doctor; it breaks: ${JSON.stringify(breaks)}`);
+    console.log('sandbox: point runbot doctor at it with these (Ctrl-C stops the sandbox):');
+    console.log(`export JIRA_URL=${url}`);
+    console.log(`export JIRA_EMAIL=${DEMO_CREDENTIALS.email}`);
+    console.log(`export JIRA_API_TOKEN=${DEMO_CREDENTIALS.apiToken}`);
+    await untilSignal();
+    console.log('sandbox: stopping');
+    return 0;
+  } finally {
+    await sandbox.stop();
+  }
+}
+
 async function runSandbox(options: SandboxCommandOptions): Promise<number> {
+  if (options.broken) return runBrokenSandbox(options);
   const env = await startDemoEnvironment({
     jiraPort: options.port,
     jira: {
@@ -65,10 +100,7 @@ async function runSandbox(options: SandboxCommandOptions): Promise<number> {
     );
     console.log('sandbox: point runbot at it with these (Ctrl-C stops the sandbox):');
     for (const name of POINTED_VARIABLES) console.log(`export ${name}=${String(env.config[name] ?? '')}`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilSignal();
     console.log('sandbox: stopping');
     return 0;
   } finally {
@@ -117,6 +149,10 @@ export function registerSandboxCommands(program: Command): void {
       new Option('--search-lag <ms>', 'how long search lags behind writes').default(0).argParser(count),
     )
     .addOption(new Option('--page-size <n>', 'largest search page').default(100).argParser(count))
+    .option(
+      '--broken',
+      'serve only Jira, its restore project broken in each way `runbot doctor` checks (faults options ignored)',
+    )
     .action(async (options: SandboxCommandOptions) => {
       process.exitCode = await runSandbox(options).catch((error: unknown) => {
         console.error(error instanceof Error ? error.message : String(error));

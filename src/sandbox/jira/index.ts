@@ -7,8 +7,10 @@ export type {
   IssueSnapshot,
   SandboxFaults,
   SandboxOptions,
+  SandboxCustomField,
   SandboxProject,
   SandboxStatus,
   SandboxTransition,
   SandboxWorkflow,
+  ScreenField,
 } from './types.js';

@@ -8,7 +8,6 @@ import type { RequestContext, Route } from './http.js';
 import { fieldSelector } from './render.js';
 import type { SandboxState } from './state.js';
 import { listParam, requireIssue } from './state.js';
-import { LINK_TYPES } from './store.js';
 import type { IssueRecord } from './types.js';
 
 const ISSUE = '/rest/api/3/issue/{issueIdOrKey}';
@@ -69,10 +68,16 @@ function getIssue(state: SandboxState, context: RequestContext) {
   const issue = requireIssue(state, context.params.issueIdOrKey);
   const wanted = fieldSelector(listParam(context.query, 'fields'), '*all');
   const bean = state.render.issueBean(issue, wanted, listParam(context.query, 'properties'));
-  if (!listParam(context.query, 'expand').includes('transitions')) return { status: 200, body: bean };
-  // expand=transitions: the transitions available now, in the same read as the status.
+  const expand = listParam(context.query, 'expand');
+  const withFields = expand.includes('transitions.fields');
+  if (!expand.includes('transitions') && !withFields) return { status: 200, body: bean };
+  // expand=transitions: the transitions available now, in the same read as the status;
+  // transitions.fields adds each one's screen fields.
   const transitions = state.catalog.availableTransitions(issue.projectKey, issue.status);
-  return { status: 200, body: { ...bean, transitions: transitions.map((t) => state.render.transition(t)) } };
+  return {
+    status: 200,
+    body: { ...bean, transitions: transitions.map((t) => state.render.transition(t, withFields)) },
+  };
 }
 
 function editIssue(state: SandboxState, context: RequestContext) {
@@ -91,9 +96,13 @@ function getTransitions(state: SandboxState, context: RequestContext) {
   const available = state.catalog
     .availableTransitions(issue.projectKey, issue.status)
     .filter((t) => only === null || t.id === only);
+  const withFields = listParam(context.query, 'expand').includes('transitions.fields');
   return {
     status: 200,
-    body: { expand: 'transitions', transitions: available.map((t) => state.render.transition(t)) },
+    body: {
+      expand: 'transitions',
+      transitions: available.map((t) => state.render.transition(t, withFields)),
+    },
   };
 }
 
@@ -118,7 +127,7 @@ function doTransition(state: SandboxState, context: RequestContext) {
 function linkIssues(state: SandboxState, context: RequestContext) {
   const body = parseBody(linkIssueRequest, context.body);
   const wanted = (body.type.name ?? body.type.id ?? '').toLowerCase();
-  const type = LINK_TYPES.find((t) => t.name.toLowerCase() === wanted || t.id === wanted);
+  const type = state.linkTypes.find((t) => t.name.toLowerCase() === wanted || t.id === wanted);
   if (!type)
     throw new JiraError(404, [`No issue link type with name '${body.type.name ?? body.type.id}' found.`]);
   const find = (ref: { id?: string | undefined; key?: string | undefined }) => {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { IssueStore } from './store.js';
 import { LINK_TYPES } from './store.js';
-import type { CommentRecord, IssueRecord, SandboxTransition } from './types.js';
+import type { CommentRecord, IssueRecord, SandboxTransition, ScreenField } from './types.js';
 import type { WorkflowCatalog } from './workflow.js';
 
 /** Jira's timestamp format: `2021-01-17T12:34:00.000+0000`, always UTC here. */
@@ -124,6 +124,26 @@ export class JiraRenderer {
     };
   }
 
+  fieldMetadata(field: ScreenField): Record<string, unknown> {
+    return {
+      key: field.key,
+      name: field.name,
+      required: field.required,
+      schema: field.schema,
+      operations: ['set'],
+      hasDefaultValue: field.defaultValue !== undefined,
+      ...(field.defaultValue ? { defaultValue: this.screenValue(field.key, field.defaultValue) } : {}),
+      ...(field.allowedValues
+        ? { allowedValues: field.allowedValues.map((value) => this.screenValue(field.key, value)) }
+        : {}),
+    };
+  }
+
+  /** An allowed value of a screen field as Jira shows it (a resolution: self, id, name). */
+  screenValue(key: string, value: { id: string; name: string }): Record<string, unknown> {
+    return { self: this.url(`/rest/api/3/${key}/${value.id}`), id: value.id, name: value.name };
+  }
+
   pageOfComments(issue: IssueRecord, startAt: number, maxResults: number, withProperties = false): object {
     const page = issue.comments.slice(startAt, startAt + maxResults);
     return {
@@ -134,12 +154,17 @@ export class JiraRenderer {
     };
   }
 
-  transition(transition: SandboxTransition): Record<string, unknown> {
+  /** IssueTransition; with `withFields` (expand=transitions.fields) its screen's FieldMetadata. */
+  transition(transition: SandboxTransition, withFields = false): Record<string, unknown> {
+    const screen = transition.screen ?? [];
     return {
       id: transition.id,
       name: transition.name,
       to: this.status(transition.to),
-      hasScreen: false,
+      hasScreen: screen.length > 0,
+      ...(withFields
+        ? { fields: Object.fromEntries(screen.map((field) => [field.key, this.fieldMetadata(field)])) }
+        : {}),
       isGlobal: transition.from === 'any',
       isInitial: false,
       isAvailable: true,

@@ -5,11 +5,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { commentRoutes } from './comment-routes.js';
 import { createJiraServer } from './http.js';
+import { fieldRoutes } from './field-routes.js';
 import { issueRoutes } from './issue-routes.js';
 import { JiraRenderer } from './render.js';
 import { SearchEngine } from './search.js';
+import { DEFAULT_PERMISSIONS, siteRoutes } from './site-routes.js';
 import type { SandboxState } from './state.js';
-import { IssueStore } from './store.js';
+import { IssueStore, LINK_TYPES } from './store.js';
 import type { IssueSnapshot, SandboxFaults, SandboxOptions } from './types.js';
 import { WorkflowCatalog } from './workflow.js';
 
@@ -30,6 +32,8 @@ export class JiraSandbox {
       render: new JiraRenderer(catalog, store, () => this.baseUrl),
       customFieldIds: new Set((options.customFields ?? []).map((f) => f.id)),
       searchPageMax: options.searchPageMax ?? 100,
+      linkTypes: options.linkTypes ?? LINK_TYPES,
+      permissions: new Set(options.permissions ?? DEFAULT_PERMISSIONS),
     };
   }
 
@@ -40,7 +44,9 @@ export class JiraSandbox {
       routes: [
         ...issueRoutes(this.state),
         ...commentRoutes(this.state),
+        ...fieldRoutes(this.options.customFields ?? []),
         ...new SearchEngine(this.state).routes(),
+        ...siteRoutes(this.state),
       ],
       credentials: this.options.credentials,
       counts: this.counts,

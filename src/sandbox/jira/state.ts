@@ -3,7 +3,7 @@
 import { badRequest, issueNotFound } from './errors.js';
 import type { JiraRenderer } from './render.js';
 import type { IssueStore } from './store.js';
-import type { IssueRecord } from './types.js';
+import type { IssueRecord, LinkType } from './types.js';
 import type { WorkflowCatalog } from './workflow.js';
 
 export interface SandboxState {
@@ -12,6 +12,8 @@ export interface SandboxState {
   render: JiraRenderer;
   customFieldIds: Set<string>;
   searchPageMax: number;
+  linkTypes: LinkType[];
+  permissions: Set<string>;
 }
 
 export function requireIssue(state: SandboxState, idOrKey: string | undefined): IssueRecord {

@@ -6,11 +6,38 @@ export interface SandboxStatus {
   category: 'new' | 'indeterminate' | 'done';
 }
 
+/** A field on a transition's screen, as Jira's FieldMetadata describes it. */
+export interface ScreenField {
+  /** Field id, e.g. resolution. */
+  key: string;
+  /** Display name, e.g. Resolution. */
+  name: string;
+  required: boolean;
+  /** Jira's JsonTypeBean of the field, e.g. { type: 'resolution', system: 'resolution' }. */
+  schema: { type: string; system?: string; custom?: string; customId?: number };
+  /** The values the screen accepts, e.g. resolutions `{ id, name }`; a value is given by id or name. */
+  allowedValues?: { id: string; name: string }[];
+  /** Jira fills the field itself when the move gives no value. */
+  defaultValue?: { id: string; name: string };
+}
+
 export interface SandboxTransition {
   id: string;
   name: string;
   to: string;
   from: string[] | 'any';
+  /** The transition's screen: its fields, required ones refused with Jira's 400 when missing. */
+  screen?: ScreenField[];
+}
+
+/** A custom field as GET /rest/api/3/field describes it; values are stored as sent. */
+export interface SandboxCustomField {
+  id: string;
+  name: string;
+  /** JsonTypeBean `type` (default `string`), e.g. `number`, `user`, `array`. */
+  type?: string;
+  /** For `array`: the items' type, e.g. `string`, `option`. */
+  items?: string;
 }
 
 export interface SandboxWorkflow {
@@ -41,7 +68,11 @@ export interface SandboxFaults {
 export interface SandboxOptions {
   projects: SandboxProject[];
   /** Custom fields issues may carry, e.g. `{ id: 'customfield_10042', name: 'Service Hosts' }` (free values). */
-  customFields?: { id: string; name: string }[];
+  customFields?: SandboxCustomField[];
+  /** Issue link types of the site (default Blocks and Relates, as a fresh Jira Cloud site has). */
+  linkTypes?: LinkType[];
+  /** Project permissions every caller holds (GET /mypermissions); default all the bot uses. */
+  permissions?: string[];
   /** When set, every request needs HTTP basic auth with these; otherwise 401 like Jira. */
   credentials?: { email: string; apiToken: string };
   /** Largest page the enhanced search returns (default 100). */
