@@ -67,13 +67,21 @@ export function addSecrets(logger: Logger, secrets: (string | undefined)[]): voi
   forms.splice(0, forms.length, ...[...all].sort((a, b) => b.length - a.length));
 }
 
-/** The values of the environment variables the inventory names as BMC passwords (`ipmi.password_env`). */
+/** The values of the environment variables the inventory names as BMC passwords (`ipmi.password_env`,
+ * `redfish.password_env`). */
 export function inventorySecrets(
-  inventory: { sites: Record<string, { ipmi?: 'none' | { password_env: string } }> },
+  inventory: {
+    sites: Record<
+      string,
+      { ipmi?: 'none' | { password_env: string }; redfish?: 'none' | { password_env: string } }
+    >;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): string[] {
   return Object.values(inventory.sites).flatMap((site) =>
-    site.ipmi && site.ipmi !== 'none' ? (env[site.ipmi.password_env] ?? []) : [],
+    [site.ipmi, site.redfish].flatMap((access) =>
+      access && access !== 'none' ? (env[access.password_env] ?? []) : [],
+    ),
   );
 }
 

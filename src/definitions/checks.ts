@@ -116,6 +116,7 @@ export function stepTemplates(step: Step): StepTemplate[] {
       });
       break;
     case 'ipmi':
+    case 'redfish':
       // The instructions posted when the site has no BMC access (fallback: manual).
       if (step.title) templates.push(text(['title'], step.title));
       step.instructions?.forEach((block, index) => {

@@ -15,6 +15,7 @@ import {
   type Workflow,
 } from './schema.js';
 import { loadYamlFile, type Parsed, type SourceFile } from './yaml-file.js';
+import { resolveRedfishCaFiles } from './redfish-access.js';
 
 export interface LoadedRunbook {
   runbook: Runbook;
@@ -119,7 +120,11 @@ export async function loadDefinitions(paths: DefinitionPaths): Promise<Definitio
     definitions.workflows.set(source.value.name, source.value);
   }
   problems.push(...checkWorkflowOverlap(loadedWorkflows));
-  if (inventory) definitions.inventory = inventory.value;
+  if (inventory) {
+    const resolved = await resolveRedfishCaFiles(inventory);
+    problems.push(...resolved.problems);
+    definitions.inventory = resolved.inventory;
+  }
   if (problems.length > 0) throw new DefinitionError(inReadingOrder(problems));
   return definitions;
 }

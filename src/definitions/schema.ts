@@ -122,7 +122,52 @@ const IpmiStep = z.strictObject({
     .describe('what a person runs instead, where the site has no IPMI access'),
 });
 
-export const StepSchema = z.discriminatedUnion('kind', [SshStep, WaitStep, ManualStep, IpmiStep]);
+export const REDFISH_ACTIONS = [
+  'power-status',
+  'power-on',
+  'power-off',
+  'power-cycle',
+  'sel-read',
+  'sel-clear',
+  'boot-pxe',
+  'boot-disk',
+  'health',
+] as const;
+
+const RedfishStep = z.strictObject({
+  kind: z
+    .literal('redfish')
+    .describe("power, SEL, one-time boot override or memory/CPU health through the host's Redfish BMC"),
+  description: StepDescription,
+  /** The host whose BMC is addressed (the BMC's address comes from the site's `redfish` access). */
+  target: Target,
+  action: z
+    .enum(REDFISH_ACTIONS)
+    .describe('what to do through the BMC; health fails the step when a DIMM or CPU is not OK'),
+  expect: z
+    .strictObject({ power: z.enum(['on', 'off']).describe('the power state the step expects') })
+    .optional()
+    .describe('power-status only: what success looks like'),
+  timeout: Duration.default(60).describe('limit of each HTTPS call to the BMC (default 60 s)'),
+  fallback: z
+    .enum(['manual', 'fail'])
+    .default('manual')
+    .describe('where the site has no Redfish access: post the instructions (manual) or fail the step'),
+  title: z.string().min(1).optional().describe('heading of the Action Required comment of the fallback'),
+  instructions: z
+    .array(InstructionBlock)
+    .min(1)
+    .optional()
+    .describe('what a person runs instead, where the site has no Redfish access'),
+});
+
+export const StepSchema = z.discriminatedUnion('kind', [
+  SshStep,
+  WaitStep,
+  ManualStep,
+  IpmiStep,
+  RedfishStep,
+]);
 
 export const RunbookSchema = z.strictObject({
   name: z
@@ -244,6 +289,40 @@ const IpmiAccess = z.strictObject({
     .describe('name of the environment variable holding the BMC password (never the password itself)'),
 });
 
+const RedfishAccess = z
+  .strictObject({
+    address: IpmiAccess.shape.address.describe(
+      'BMC address template (host name or IP of its Redfish service), e.g. "{{ host.short }}-bmc.dev2.internal"',
+    ),
+    port: z.number().int().min(1).max(65535).default(443).describe('HTTPS port of the BMC (default 443)'),
+    user: z.string().min(1).describe('BMC user (a Redfish session is opened as this user)'),
+    password_env: IpmiAccess.shape.password_env,
+    fingerprint: z
+      .string()
+      .regex(
+        /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/,
+        'a SHA-256 fingerprint: 32 hex pairs separated by colons (openssl x509 -noout -fingerprint -sha256)',
+      )
+      .optional()
+      .describe("pin the BMC's certificate by its SHA-256 fingerprint (for self-signed BMC certificates)"),
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM file of the CA that signs the BMCs' certificates, absolute or relative to the inventory file",
+      ),
+    system: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Id of the ComputerSystem when the BMC lists several (default: its only system)'),
+  })
+  .refine((access) => !(access.fingerprint && access.ca), {
+    message: 'give either fingerprint or ca, not both',
+    path: ['ca'],
+  });
+
 /** Blast-radius caps: how many steps may run at once in the site, in total and per step. */
 const SiteCaps = z.strictObject({
   per_site: z.number().int().positive().optional().describe('steps running at once in the site'),
@@ -263,6 +342,11 @@ export const SiteSchema = z.strictObject({
     .default('none')
     .describe('how the bot reaches the BMCs of the site, or none (ipmi steps fall back)'),
   caps: SiteCaps.optional().describe('how many steps may run at once in the site'),
+  /** How the bot reaches the site's BMCs over Redfish; `none` turns redfish steps into manual ones. */
+  redfish: z
+    .union([z.literal('none'), RedfishAccess])
+    .default('none')
+    .describe('how the bot reaches the Redfish BMCs of the site (HTTPS), or none (redfish steps fall back)'),
 });
 
 export const InventorySchema = z.strictObject({
@@ -278,6 +362,8 @@ export type ManualStep = z.infer<typeof ManualStep>;
 export type IpmiStep = z.infer<typeof IpmiStep>;
 export type IpmiAction = (typeof IPMI_ACTIONS)[number];
 export type IpmiAccess = z.infer<typeof IpmiAccess>;
+export type RedfishStep = z.infer<typeof RedfishStep>;
+export type RedfishAccess = z.infer<typeof RedfishAccess>;
 export type Runbook = z.infer<typeof RunbookSchema>;
 export type Workflow = z.infer<typeof WorkflowSchema>;
 export type Site = z.infer<typeof SiteSchema>;

@@ -1,5 +1,6 @@
 // What the planner decides for one ticket: data, never a callback. The worker turns it into calls.
 import type { BmcTarget, IpmiAction, SshTarget } from '../executors/types.js';
+import type { RedfishAction, RedfishTarget } from '../executors/redfish/types.js';
 import type { Bookkeeping } from './ticket.js';
 
 /** One visit of a ticket to a status: the unit that is done once (job ids and comment markers). */
@@ -34,6 +35,8 @@ export type Decision =
       commands: string[];
       /** Set for an IPMI step: the action runs against the host's BMC, not over SSH. */
       ipmi?: { action: IpmiAction; bmc: BmcTarget };
+      /** Set for a Redfish step: the action runs against the host's BMC over HTTPS. */
+      redfish?: { action: RedfishAction; bmc: RedfishTarget };
       timeoutSeconds: number;
       /** A run of this visit began before and its worker is gone; done_when decides whether to run again. */
       resumed: boolean;

@@ -15,6 +15,7 @@ import {
 import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
+import { planRedfish } from './redfish.js';
 import type { Ticket } from './ticket.js';
 
 export interface PlanInput {
@@ -108,7 +109,12 @@ function planGate(
 
 interface Resolved {
   variables: Record<string, string>;
-  site: { name: string; ssh: Inventory['sites'][string]['ssh']; ipmi: Inventory['sites'][string]['ipmi'] };
+  site: {
+    name: string;
+    ssh: Inventory['sites'][string]['ssh'];
+    ipmi: Inventory['sites'][string]['ipmi'];
+    redfish: Inventory['sites'][string]['redfish'];
+  };
 }
 
 /** Ticket fields → checked input values and the site; a bad value escalates, it is never guessed. */
@@ -158,10 +164,13 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
     };
   }
   const variables = templateVariables(values, { name: match.name, manager: match.site.manager }, ticket.key);
-  return { variables, site: { name: match.name, ssh: match.site.ssh, ipmi: match.site.ipmi } };
+  return {
+    variables,
+    site: { name: match.name, ssh: match.site.ssh, ipmi: match.site.ipmi, redfish: match.site.redfish },
+  };
 }
 
-interface StepPlan extends PlanInput, Resolved {
+export interface StepPlan extends PlanInput, Resolved {
   visit: StepVisit;
   step: Step;
   stepRef: StepRef;
@@ -224,6 +233,8 @@ function planStep(plan: StepPlan): Decision {
     }
     case 'ipmi':
       return planIpmi(plan, step);
+    case 'redfish':
+      return planRedfish(plan, step);
     case 'manual': {
       if (visit.bookkeeping.instructed)
         return { kind: 'nothing', reason: 'waiting for a person (instructions posted)' };
@@ -248,7 +259,7 @@ function planStep(plan: StepPlan): Decision {
  * that the worker that ran it is gone, and only a step that can tell it is done (done_when, or an
  * action that is safe to repeat) is run again.
  */
-function runningState(
+export function runningState(
   plan: StepPlan,
   host: string,
   budgetSeconds: number,
@@ -369,7 +380,7 @@ function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
   };
 }
 
-function escalate(
+export function escalate(
   visit: StepVisit,
   workflow: Workflow,
   title: string,

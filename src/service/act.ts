@@ -11,12 +11,16 @@ import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
 import * as report from './report.js';
+import { runRedfish } from './act-redfish.js';
+import type { RedfishExecutor } from '../executors/redfish/index.js';
 
 export interface ActContext {
   jira: JiraPort;
   runner: CommandRunner;
   /** Runs ipmi steps; without one, an ipmi step fails with a comment saying so. */
   ipmi?: IpmiExecutor;
+  /** Runs redfish steps; without one, a redfish step fails with a comment saying so. */
+  redfish?: RedfishExecutor;
   now: () => Date;
   dryRun: boolean;
   logger: Logger;
@@ -84,6 +88,7 @@ export async function act(
     case 'postInstructions':
       return postInstructions(decision, ctx, options);
     case 'runStep':
+      if (decision.redfish) return runRedfish(decision, ctx, options);
       return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
     case 'checkStep':
       return checkStep(decision, ctx);
@@ -95,7 +100,7 @@ function enter(visit: StepVisit, status: string, now: Date): Bookkeeping {
   return { status, visit: visit.bookkeeping.visit + 1, enteredAt: now.toISOString() };
 }
 
-async function moveTo(
+export async function moveTo(
   ctx: ActContext,
   visit: StepVisit,
   to: string,
@@ -236,7 +241,7 @@ async function runIpmi(
  * Writes the step's running mark before anything runs, and settles it when the job may have a twin
  * (Redis lost work in flight: see settleClaim).
  */
-async function claimStep(
+export async function claimStep(
   ctx: ActContext,
   decision: Extract<ActionableDecision, { kind: 'runStep' }>,
   claim: ClaimCheck | undefined,
@@ -339,19 +344,19 @@ async function checkStep(
   return 'pending';
 }
 
-function passes(result: CommandResult, exit: number, output: string | undefined): boolean {
+export function passes(result: CommandResult, exit: number, output: string | undefined): boolean {
   if (result.timedOut || result.exitCode !== exit) return false;
   return output === undefined || new RegExp(output, 'm').test(result.stdout);
 }
 
-function failureReason(result: CommandResult, expect: { exit: number; output?: string }): string {
+export function failureReason(result: CommandResult, expect: { exit: number; output?: string }): string {
   if (result.timedOut) return 'The command timed out and was stopped on the host.';
   if (result.exitCode !== expect.exit)
     return `The command exited with ${result.exitCode ?? 'no code'}, expected ${expect.exit}.`;
   return `The command's output did not match ${expect.output ?? ''}.`;
 }
 
-async function fail(
+export async function fail(
   ctx: ActContext,
   decision: Extract<ActionableDecision, { kind: 'runStep' | 'checkStep' }>,
   runs: report.CommandRun[],
@@ -439,6 +444,12 @@ async function dryRun(
 export function describe(decision: ActionableDecision): string[] {
   switch (decision.kind) {
     case 'runStep':
+      if (decision.redfish)
+        return [
+          `${decision.redfish.action} ${decision.redfish.bmc.host} over Redfish (BMC https://${decision.redfish.bmc.address}:${decision.redfish.bmc.port}) for ${decision.step.name}`,
+          ...decision.commands.map((command) => `  $ ${command}`),
+          `  then move to ${decision.step.next}`,
+        ];
       if (decision.ipmi)
         return [
           `${decision.ipmi.action} ${decision.ipmi.bmc.host} over IPMI (BMC ${decision.ipmi.bmc.address}:${decision.ipmi.bmc.port}) for ${decision.step.name}`,

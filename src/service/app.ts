@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
 import { IpmiRunner } from '../executors/ipmi/index.js';
+import { RedfishRunner, type RedfishExecutor } from '../executors/redfish/index.js';
 import { SshRunner } from '../executors/ssh/index.js';
 import type { CommandRunner, IpmiExecutor } from '../executors/types.js';
 import {
@@ -49,6 +50,7 @@ export interface RunningService {
 export interface ServiceOverrides {
   runner?: CommandRunner;
   ipmi?: IpmiExecutor;
+  redfish?: RedfishExecutor;
 }
 
 export async function startService(
@@ -102,6 +104,7 @@ export async function startService(
       jira,
       runner,
       ipmi: overrides.ipmi ?? new IpmiRunner({ logger }),
+      redfish: overrides.redfish ?? new RedfishRunner({ logger }),
       caps: {
         limiter: new StepLimiter(redis, { prefix: config.RUNBOT_QUEUE_PREFIX }),
         ...(config.RUNBOT_MAX_CONCURRENT_STEPS ? { global: config.RUNBOT_MAX_CONCURRENT_STEPS } : {}),

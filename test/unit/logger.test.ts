@@ -126,4 +126,16 @@ describe('logger: secrets known later', () => {
     expect(out.text()).toContain('ipmi failed');
     expect(out.text()).not.toContain('calvin-bmc-dev2');
   });
+
+  it('knows the Redfish passwords the inventory names too', () => {
+    const inventory = {
+      sites: {
+        dev2: { ipmi: { password_env: 'BMC_PW_DEV2' }, redfish: 'none' as const },
+        sm1: { ipmi: 'none' as const, redfish: { password_env: 'REDFISH_PW_SM1' } },
+      },
+    };
+    expect(
+      inventorySecrets(inventory, { BMC_PW_DEV2: 'ipmi-secret', REDFISH_PW_SM1: 'redfish-secret' }),
+    ).toEqual(['ipmi-secret', 'redfish-secret']);
+  });
 });

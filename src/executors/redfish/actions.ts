@@ -1,7 +1,7 @@
 // The actions, as walks over Redfish resources (DMTF's ComputerSystem, LogService, Memory and
 // Processor schemas): find the system, read or change what the action is about, and say what was
 // seen. Each returns the lines shown in the ticket, and a problem when the answer is not success.
-import { linkOf, RedfishSession, type RedfishResource } from './http.js';
+import { linkOf, type RedfishSession, type RedfishResource } from './http.js';
 import { RedfishProtocolError } from './errors.js';
 import { resetTypeFor } from './command.js';
 import type { RedfishAction, RedfishTarget } from './types.js';
@@ -86,7 +86,7 @@ function powerOf(system: RedfishResource): 'on' | 'off' | undefined {
 }
 
 function powerStatus(system: RedfishResource): ActionOutcome {
-  const state = String(system.PowerState ?? 'missing');
+  const state = text(system.PowerState, 'missing');
   const power = powerOf(system);
   return power
     ? { lines: [`PowerState: ${state}`], power }
@@ -102,7 +102,10 @@ async function reset(
   const before = powerOf(system);
   // Repeating power-on or power-off is harmless, but sending it to a system already there is noise.
   if ((action === 'power-on' && before === 'on') || (action === 'power-off' && before === 'off')) {
-    return { lines: [`PowerState: ${String(system.PowerState)} (already; no reset sent)`], power: before };
+    return {
+      lines: [`PowerState: ${text(system.PowerState, 'missing')} (already; no reset sent)`],
+      power: before,
+    };
   }
   const resetAction = (system.Actions as RedfishResource | undefined)?.['#ComputerSystem.Reset'] as
     RedfishResource | undefined;
@@ -123,7 +126,7 @@ async function reset(
   await session.send('POST', targetPath, { ResetType: resetType });
   return {
     lines: [
-      `PowerState before: ${String(system.PowerState)}`,
+      `PowerState before: ${text(system.PowerState, 'missing')}`,
       `ComputerSystem.Reset ResetType=${resetType}: accepted`,
     ],
     ...(action === 'power-off' ? { power: 'off' as const } : { power: 'on' as const }),
@@ -157,7 +160,7 @@ async function readLog(session: RedfishSession, servicePath: string): Promise<Ac
     for (const entry of Array.isArray(collection.Members) ? (collection.Members as RedfishResource[]) : []) {
       lines.push(
         [entry.Created, entry.Severity, entry.Message ?? entry.Name]
-          .map((value) => String(value ?? '-'))
+          .map((value) => text(value, '-'))
           .join(' | '),
       );
     }
@@ -201,8 +204,8 @@ async function bootOnce(
   // Read back: a BMC may accept the PATCH and keep another value.
   const after = ((await session.get(systemPath)).Boot ?? {}) as RedfishResource;
   const lines = [
-    `BootSourceOverrideTarget: ${String(after.BootSourceOverrideTarget)}`,
-    `BootSourceOverrideEnabled: ${String(after.BootSourceOverrideEnabled)}`,
+    `BootSourceOverrideTarget: ${text(after.BootSourceOverrideTarget, 'missing')}`,
+    `BootSourceOverrideEnabled: ${text(after.BootSourceOverrideEnabled, 'missing')}`,
   ];
   return after.BootSourceOverrideTarget === bootTarget && after.BootSourceOverrideEnabled === 'Once'
     ? { lines }
@@ -223,17 +226,24 @@ async function health(session: RedfishSession, systemPath: string): Promise<Acti
     for (const path of memberPaths(await session.get(collectionPath))) {
       const member = await session.get(path);
       const status = (member.Status ?? {}) as RedfishResource;
-      const name = String(member.Id ?? path);
+      const name = text(member.Id, path);
       if (status.State === 'Absent') {
         lines.push(`${kind} ${name}: absent`);
         continue;
       }
-      const healthValue = String(status.Health ?? 'unknown');
-      lines.push(`${kind} ${name}: ${healthValue} (${String(status.State ?? 'unknown')})`);
+      const healthValue = text(status.Health, 'unknown');
+      lines.push(`${kind} ${name}: ${healthValue} (${text(status.State, 'unknown')})`);
       if (healthValue !== 'OK') unhealthy.push(`${kind} ${name} is ${healthValue}`);
     }
   }
   return unhealthy.length === 0
     ? { lines: [...lines, 'Health: OK'] }
     : { lines: [...lines, `Health: ${unhealthy.length} not OK`], problem: `${unhealthy.join('; ')}` };
+}
+
+/** A scalar field as text; anything else (missing, an object) as the fallback. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
 }

@@ -1,6 +1,5 @@
 // What a person would type for a Redfish action: DMTF's redfishtool, with the password read from the
 // same environment variable as the bot's (never written out). Pure: the planner renders it too.
-import { quote } from 'shell-quote';
 import type { RedfishAction, RedfishTarget } from './types.js';
 
 const OPERATIONS: Record<Exclude<RedfishAction, 'sel-clear'>, string[]> = {
@@ -23,7 +22,7 @@ export function redfishtoolCommandLine(
   target: Pick<RedfishTarget, 'address' | 'port' | 'user' | 'passwordEnv' | 'system'>,
   action: RedfishAction,
 ): string {
-  const words = quote(['-r', `${target.address}:${target.port}`, '-u', target.user]);
+  const words = shellWords(['-r', `${target.address}:${target.port}`, '-u', target.user]);
   const operation =
     action === 'sel-clear'
       ? [
@@ -35,7 +34,7 @@ export function redfishtoolCommandLine(
         ]
       : ['Systems', ...(target.system ? ['-I', target.system] : ['-1']), ...OPERATIONS[action]];
   // The password stays in the environment: "$VAR" is expanded by the person's shell.
-  return `redfishtool ${words} -p "$${target.passwordEnv}" ${quote(['-S', 'Always', '-A', 'Session', ...operation])}`;
+  return `redfishtool ${words} -p "$${target.passwordEnv}" ${shellWords(['-S', 'Always', '-A', 'Session', ...operation])}`;
 }
 
 /** The ResetType sent for an action; power-cycle uses PowerCycle when offered, else ForceRestart. */
@@ -47,4 +46,11 @@ export function resetTypeFor(
   if (action === 'power-off') return 'ForceOff';
   if (!allowed || allowed.includes('PowerCycle')) return 'PowerCycle';
   return 'ForceRestart';
+}
+
+/** Words as a shell reads them: bare when plain (host:port, paths), else in single quotes. */
+function shellWords(words: string[]): string {
+  return words
+    .map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
 }
