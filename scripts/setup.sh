@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what runbot needs on a fresh Debian machine, and only what is missing:
-# Node 24 (from the npm registry), Debian's redis-server, openssh-server, openipmi and ipmitool,
+# Node 24 (from the npm registry), Debian's redis-server, openssh-server, openipmi, ipmitool,
+# redfishtool (DMTF's Redfish client, which checks the Redfish simulator) and openssl,
 # then the project's npm packages. Safe to run again; does nothing when all is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v ipmi_sim >/dev/null || missing+=(openipmi)
 command -v ipmitool >/dev/null || missing+=(ipmitool)
+command -v redfishtool >/dev/null || missing+=(redfishtool)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

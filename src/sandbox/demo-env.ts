@@ -11,17 +11,22 @@ import { loadDefinitions, type Workflow } from '../definitions/index.js';
 import { startFleet, type Fleet, type FleetProfile } from './fleet/index.js';
 import { JiraSandbox, RemoteJiraSandbox, type SandboxOptions } from './jira/index.js';
 import { startRedis, type RedisInstance } from './redis.js';
+import { RedfishSimulator } from './redfish/index.js';
 import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
 import { jiraSeeder } from './seed.js';
 
 export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbox-token' };
 /** The manager of every site of the simulated fleet. */
 export const FLEET_MANAGER = 'manager-0.dev2.internal';
+/** The variable holding the simulated BMCs' Redfish password in the demo (set while it runs). */
+export const DEMO_BMC_PASSWORD_ENV = 'RUNBOT_DEMO_BMC_PASSWORD';
 
 export interface DemoEnvironment {
   config: Config;
   sandbox: JiraSandbox;
   fleet: Fleet;
+  /** The fleet's Redfish BMC (one simulated BMC answers for every host; pinned by fingerprint). */
+  bmc: RedfishSimulator;
   redis: RedisInstance;
   workflow: Workflow;
   /** Restore tickets seeded so far, with their host and RMA ticket. */
@@ -65,7 +70,11 @@ export async function writeFleetAccess(
  * The inventory and known_hosts of the simulated fleet as hosts join it: one inventory site per
  * host (the fleet tells hosts apart by port, and a site has one), each managed by FLEET_MANAGER.
  */
-export function fleetSites(fleet: Fleet, files: Pick<FleetAccessFiles, 'inventory' | 'knownHosts'>) {
+export function fleetSites(
+  fleet: Fleet,
+  files: Pick<FleetAccessFiles, 'inventory' | 'knownHosts'>,
+  bmc?: { port: number; user: string; fingerprint: string; passwordEnv: string },
+) {
   const sites: Record<string, unknown> = {};
   const knownHosts: string[] = [];
   return {
@@ -76,6 +85,17 @@ export function fleetSites(fleet: Fleet, files: Pick<FleetAccessFiles, 'inventor
         hosts: `^${host.replaceAll('.', '\\.')}$`,
         manager: FLEET_MANAGER,
         ssh: { user: 'runbot', port, address: '127.0.0.1' },
+        ...(bmc
+          ? {
+              redfish: {
+                address: '127.0.0.1',
+                port: bmc.port,
+                user: bmc.user,
+                password_env: bmc.passwordEnv,
+                fingerprint: bmc.fingerprint,
+              },
+            }
+          : {}),
       };
       knownHosts.push(fleet.knownHostsLine(host), `[${FLEET_MANAGER}]:${port} ${fleet.hostPublicKey}`);
     },
@@ -141,7 +161,16 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
   const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
 
   const files = await writeFleetAccess(dir, fleet, path.join(dir, 'inventory.yaml'));
-  const hosts = fleetSites(fleet, files);
+  const bmc = new RedfishSimulator();
+  await bmc.start();
+  // The worker reads BMC passwords from its environment, by the name the inventory gives.
+  process.env[DEMO_BMC_PASSWORD_ENV] = bmc.password;
+  const hosts = fleetSites(fleet, files, {
+    port: bmc.port,
+    user: bmc.user,
+    fingerprint: bmc.fingerprint,
+    passwordEnv: DEMO_BMC_PASSWORD_ENV,
+  });
 
   const config = ConfigSchema.parse({
     ...fleetServiceEnv({ jiraUrl, credentials: DEMO_CREDENTIALS, redisUrl: redis.url, files }),
@@ -154,6 +183,7 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
     config,
     sandbox,
     fleet,
+    bmc,
     redis,
     workflow,
     tickets,
@@ -168,6 +198,8 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
       return { key, rma };
     },
     async stop() {
+      await bmc.stop();
+      delete process.env[DEMO_BMC_PASSWORD_ENV];
       await fleet.stop();
       await sandbox.stop();
       await redis.stop();
