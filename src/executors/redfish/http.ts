@@ -237,7 +237,8 @@ export class RedfishSession {
           reject(new RedfishCertificateError({ ...this.fields(), fingerprint, detail: problem }));
           return;
         }
-        socket.removeAllListeners('error');
+        // The error listener above stays: once settled it does nothing, and it keeps a late socket
+        // error from being unhandled before the request attaches its own.
         resolve(socket);
       });
     });
