@@ -10,6 +10,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
+import { noteHold } from './hold.js';
 import * as report from './report.js';
 
 export interface ActContext {
@@ -34,7 +35,8 @@ export type ActOutcome =
   | 'refused'
   | 'dry-run'
   | 'duplicate'
-  | 'contested';
+  | 'contested'
+  | 'held';
 
 /** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
 export class RetryableStepError extends Error {
@@ -87,6 +89,8 @@ export async function act(
       return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
     case 'checkStep':
       return checkStep(decision, ctx);
+    case 'noteHold':
+      return noteHold(decision, ctx, comments);
   }
 }
 
@@ -466,5 +470,7 @@ export function describe(decision: ActionableDecision): string[] {
       return [`move to ${decision.to}: ${decision.reason}`];
     case 'escalate':
       return [`move to ${decision.to}: ${decision.title} — ${decision.reason}`];
+    case 'noteHold':
+      return [`comment that ${decision.step.name} waits: ${decision.hold.reason}`];
   }
 }
