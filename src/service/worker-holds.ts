@@ -33,10 +33,12 @@ export function heldJob(
   openBreakers: OpenBreakers,
   now: Date,
 ): StepDeferred | undefined {
+  const startsStep = job.kind === 'runStep' || job.kind === 'postInstructions';
+  // A fresh plan that holds the step (nothing, or first the breaker's comment) holds its job too.
   const hold =
     decision === undefined
       ? holdOf(job, inventory, openBreakers, now)
-      : decision.kind === 'nothing' && (job.kind === 'runStep' || job.kind === 'postInstructions')
+      : startsStep && (decision.kind === 'nothing' || decision.kind === 'noteHold')
         ? decision.hold
         : undefined;
   if (!hold) return undefined;
