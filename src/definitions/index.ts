@@ -1,5 +1,6 @@
 // Definitions: runbooks (how), workflows (when) and the inventory (where), loaded and checked.
 export * from './schema.js';
+export * from './site-safety.js';
 export * from './errors.js';
 export * from './template.js';
 export * from './json-schema.js';

@@ -1,6 +1,7 @@
 // Zod schemas for the three kinds of definition file. They are the single source of the types
 // (z.infer) and of the JSON Schemas editors use. Our own files are strict: unknown keys are errors.
 import { z } from 'zod';
+import { BreakerDefault, SiteBreaker, SiteFreezes, SiteWindows } from './site-safety.js';
 
 const DURATION = /^(\d+)(s|m|h)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
@@ -347,12 +348,16 @@ export const SiteSchema = z.strictObject({
     .union([z.literal('none'), RedfishAccess])
     .default('none')
     .describe('how the bot reaches the Redfish BMCs of the site (HTTPS), or none (redfish steps fall back)'),
+  breaker: SiteBreaker.optional(),
+  windows: SiteWindows.optional(),
+  freezes: SiteFreezes.optional(),
 });
 
 export const InventorySchema = z.strictObject({
   sites: z
     .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'), SiteSchema)
     .describe('sites by name; each host belongs to the one site whose pattern matches it'),
+  breaker: BreakerDefault.optional(),
 });
 
 export type Step = z.infer<typeof StepSchema>;

@@ -109,6 +109,18 @@ export function createMetrics() {
       help: 'Time spent waiting before retrying Jira calls (Retry-After or exponential backoff)',
       registers,
     }),
+    breakerOpen: new Gauge({
+      name: 'runbot_breaker_open',
+      help: 'Failure-rate breaker of a site and step: 1 open (new starts held back), 0 closed; read from Redis at each scrape',
+      labelNames: ['site', 'step'],
+      registers,
+    }),
+    breakerTrips: new Counter({
+      name: 'runbot_breaker_trips_total',
+      help: 'Times a failure-rate breaker opened, by site and step (counted by the worker whose run opened it)',
+      labelNames: ['site', 'step'],
+      registers,
+    }),
   };
 
   // Counters fed from cumulative totals kept by the adapter: add what is new since the last scrape.
@@ -129,6 +141,14 @@ export function createMetrics() {
       metrics.pollDuration.observe(seconds);
       metrics.ticketsByStatus.reset();
       for (const [status, count] of Object.entries(byStatus)) metrics.ticketsByStatus.set({ status }, count);
+    },
+    /** Every breaker the inventory arms (`site/step`) at 0, the open ones at 1. */
+    showBreakers(armed: readonly string[], open: Readonly<Record<string, unknown>>) {
+      metrics.breakerOpen.reset();
+      for (const field of new Set([...armed, ...Object.keys(open)])) {
+        const [site = '', step = ''] = field.split('/');
+        metrics.breakerOpen.set({ site, step }, field in open ? 1 : 0);
+      }
     },
     /** Brings the Jira call counters up to the adapter's cumulative counts. */
     syncJiraCalls(calls: { endpoint: string; outcome: string; count: number }[]) {
@@ -155,6 +175,8 @@ export function stepKindOf(decision: string): string {
       return 'manual';
     case 'transition':
       return 'gate';
+    case 'noteHold':
+      return 'hold';
     default:
       return 'escalation';
   }
@@ -178,9 +200,9 @@ type StepLabels = { workflow: string; kind: string; step: string };
 export function stepObserver(metrics: Metrics, definitions: Definitions) {
   const running = new WeakMap<StepJob, { labels: StepLabels; end: () => void }>();
   const labelsOf = (job: StepJob, decision: ActionableDecision): StepLabels => {
-    if (!('step' in decision)) {
+    if (!('step' in decision) || decision.kind === 'noteHold') {
       const kind = stepKindOf(decision.kind);
-      return { workflow: job.workflow, kind, step: kind };
+      return { workflow: job.workflow, kind, step: 'step' in decision ? decision.step.name : kind };
     }
     const runbook = definitions.runbooks.get(definitions.workflows.get(job.workflow)?.runbook ?? '');
     const kind = runbook?.runbook.steps[decision.step.name]?.kind ?? stepKindOf(decision.kind);

@@ -1,6 +1,7 @@
 // What the planner decides for one ticket: data, never a callback. The worker turns it into calls.
 import type { BmcTarget, IpmiAction, SshTarget } from '../executors/types.js';
 import type { RedfishAction, RedfishTarget } from '../executors/redfish/types.js';
+import type { Hold } from './holds.js';
 import type { Bookkeeping } from './ticket.js';
 
 /** One visit of a ticket to a status: the unit that is done once (job ids and comment markers). */
@@ -82,6 +83,17 @@ export type Decision =
       /** What a person should do next. */
       nextStep: string;
     }
-  | { kind: 'nothing'; reason: string };
+  | {
+      /** A step held back by an open breaker: say so once in the ticket, then wait in the status. */
+      kind: 'noteHold';
+      visit: StepVisit;
+      step: StepRef;
+      site: string;
+      hold: Hold;
+      /** The tickets whose failures opened the breaker. */
+      tickets: string[];
+    }
+  /** `hold`: the step waits for a breaker, a window or a freeze (its job waits too, it is not stale). */
+  | { kind: 'nothing'; reason: string; hold?: Hold };
 
 export type DecisionKind = Decision['kind'];

@@ -2,3 +2,15 @@
 export * from './ticket.js';
 export * from './decision.js';
 export { planTicket, planRoute, currentVisit, formatSeconds, type PlanInput } from './plan.js';
+export {
+  breakerKey,
+  breakerLimits,
+  holdOf,
+  holdMark,
+  DEFAULT_BREAKER,
+  type Hold,
+  type HoldSubject,
+  type OpenBreaker,
+  type OpenBreakers,
+} from './holds.js';
+export { siteClosed, type SiteClosed } from './windows.js';

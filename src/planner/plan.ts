@@ -16,6 +16,7 @@ import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import { planRedfish } from './redfish.js';
+import { heldBack, type OpenBreakers } from './holds.js';
 import type { Ticket } from './ticket.js';
 
 export interface PlanInput {
@@ -26,6 +27,8 @@ export interface PlanInput {
   now: Date;
   /** Divides wait intervals and timeouts (demos and tests run hours-long steps in seconds). */
   timeScale?: number;
+  /** Failure-rate breakers open now, by `site/step` (read from Redis at the edge); default none. */
+  openBreakers?: OpenBreakers;
 }
 
 /** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
@@ -58,7 +61,9 @@ export function planTicket(input: PlanInput): Decision {
     runbookVersion: input.runbook.version,
     next: binding.next,
   };
-  return planStep({ ...input, visit, step, stepRef, ...resolved });
+  const decision = planStep({ ...input, visit, step, stepRef, ...resolved });
+  // Breakers, freezes and maintenance windows hold new starts back (src/planner/holds.ts).
+  return heldBack(decision, visit, input.inventory, input.openBreakers ?? {}, input.now);
 }
 
 /** The visit the ticket is on: the recorded one if the status still matches, else a new one. */

@@ -22,6 +22,8 @@ export const BookkeepingSchema = z.object({
     .optional(),
   /** Instructions for a manual step of this visit were posted. */
   instructed: z.boolean().optional(),
+  /** The ticket was told in this visit that its step waits for this (e.g. "breaker dev2/sync"). */
+  held: z.string().optional(),
 });
 export type Bookkeeping = z.infer<typeof BookkeepingSchema>;
 

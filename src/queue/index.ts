@@ -5,3 +5,4 @@ export * from './limiter.js';
 export * from './caps.js';
 export * from './pause.js';
 export * from './epoch.js';
+export * from './breaker.js';

@@ -9,6 +9,7 @@ export const ACTIONABLE_KINDS = [
   'postInstructions',
   'transition',
   'escalate',
+  'noteHold',
 ] as const;
 export type ActionableDecision = Extract<Decision, { kind: (typeof ACTIONABLE_KINDS)[number] }>;
 

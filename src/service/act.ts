@@ -10,6 +10,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
+import { noteHold } from './hold.js';
 import * as report from './report.js';
 import { runRedfish } from './act-redfish.js';
 import type { RedfishExecutor } from '../executors/redfish/index.js';
@@ -38,7 +39,8 @@ export type ActOutcome =
   | 'refused'
   | 'dry-run'
   | 'duplicate'
-  | 'contested';
+  | 'contested'
+  | 'held';
 
 /** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
 export class RetryableStepError extends Error {
@@ -92,6 +94,8 @@ export async function act(
       return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
     case 'checkStep':
       return checkStep(decision, ctx);
+    case 'noteHold':
+      return noteHold(decision, ctx, comments);
   }
 }
 
@@ -477,5 +481,7 @@ export function describe(decision: ActionableDecision): string[] {
       return [`move to ${decision.to}: ${decision.reason}`];
     case 'escalate':
       return [`move to ${decision.to}: ${decision.title} — ${decision.reason}`];
+    case 'noteHold':
+      return [`comment that ${decision.step.name} waits: ${decision.hold.reason}`];
   }
 }

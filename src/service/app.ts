@@ -19,6 +19,7 @@ import {
 import { createJiraAdapter } from '../jira/index.js';
 import { addSecrets, inventorySecrets, type Logger } from '../logger.js';
 import {
+  BreakerStore,
   PauseSwitch,
   startStepWorkers,
   StepDeferred,
@@ -30,6 +31,7 @@ import {
 } from '../queue/index.js';
 import { runPoller, type CycleReport } from './poller.js';
 import { createStepProcessor } from './worker.js';
+import { armedBreakers } from './worker-holds.js';
 
 export interface Roles {
   poll: boolean;
@@ -88,9 +90,11 @@ export async function startService(
 
   let worker: StepWorkers | undefined;
   let runner: CommandRunner | undefined;
-  // Caps and the global pause live in Redis, shared by every worker process.
-  const redis = roles.work ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 }) : undefined;
-  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error (caps, pause)'));
+  // Caps, the global pause and the breakers live in Redis, shared by every worker process.
+  const redis =
+    roles.work || roles.poll ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error (caps, pause, breakers)'));
+  const breakers = redis ? new BreakerStore(redis, config.RUNBOT_QUEUE_PREFIX) : undefined;
   if (roles.work && redis) {
     runner =
       overrides.runner ??
@@ -118,6 +122,14 @@ export async function startService(
         }),
         settleMs: config.RUNBOT_CLAIM_SETTLE * 1000,
       },
+      ...(breakers
+        ? {
+            breakers: {
+              store: breakers,
+              onOpened: (site: string, step: string) => metrics.breakerTrips.inc({ site, step }),
+            },
+          }
+        : {}),
       definitions,
       now,
       dryRun: config.RUNBOT_DRY_RUN,
@@ -176,6 +188,9 @@ export async function startService(
       },
       definitions,
       enqueue: (job) => queue.enqueue(job).catch(cycleFailed),
+      ...(breakers && !config.RUNBOT_DRY_RUN
+        ? { openBreakers: () => breakers.open().catch(cycleFailed) }
+        : {}),
       now,
       timeScale: config.RUNBOT_TIME_SCALE,
       logger,
@@ -208,6 +223,8 @@ export async function startService(
           const queues = [undefined, ...sites].map((site) => queue.queueFor(site));
           metrics.queueOldestAge.set(await oldestWaitingAge(queues).catch(() => 0));
           metrics.syncJiraCalls(jira.calls());
+          const open = await breakers?.open().catch(() => undefined);
+          if (open) metrics.showBreakers(armedBreakers(definitions), open);
         },
       })
     : undefined;

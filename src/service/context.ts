@@ -1,6 +1,6 @@
 // What the poller and the worker share: the loaded definitions and how to read tickets for a workflow.
 import type { Definitions, LoadedRunbook, Workflow } from '../definitions/index.js';
-import type { PlanInput, Ticket } from '../planner/index.js';
+import type { OpenBreakers, PlanInput, Ticket } from '../planner/index.js';
 import type { TicketShape } from '../jira/port.js';
 
 export interface WorkflowContext {
@@ -42,6 +42,7 @@ export function planInputFor(
   context: WorkflowContext,
   ticket: Ticket,
   world: { definitions: Definitions; now: () => Date; timeScale: number },
+  openBreakers?: OpenBreakers,
 ): PlanInput {
   return {
     ticket,
@@ -50,5 +51,6 @@ export function planInputFor(
     inventory: world.definitions.inventory,
     now: world.now(),
     timeScale: world.timeScale,
+    ...(openBreakers ? { openBreakers } : {}),
   };
 }

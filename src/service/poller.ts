@@ -3,7 +3,7 @@
 import type { Definitions } from '../definitions/index.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import { planTicket, type Decision } from '../planner/index.js';
+import { planTicket, type Decision, type OpenBreakers } from '../planner/index.js';
 import { isActionable, jobFor, type StepJob } from '../queue/index.js';
 import { planInputFor, workflowContexts, workflowJql } from './context.js';
 
@@ -14,6 +14,8 @@ export interface PollerDeps {
   now: () => Date;
   timeScale: number;
   logger: Logger;
+  /** The failure-rate breakers open now (Redis), read once per cycle; without it, none. */
+  openBreakers?: () => Promise<OpenBreakers>;
 }
 
 export interface CycleReport {
@@ -29,8 +31,17 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     tickets: 0,
     enqueued: 0,
     byStatus: {},
-    decisions: { runStep: 0, checkStep: 0, postInstructions: 0, transition: 0, escalate: 0, nothing: 0 },
+    decisions: {
+      runStep: 0,
+      checkStep: 0,
+      postInstructions: 0,
+      transition: 0,
+      escalate: 0,
+      noteHold: 0,
+      nothing: 0,
+    },
   };
+  const openBreakers = await deps.openBreakers?.();
   for (const context of workflowContexts(deps.definitions).values()) {
     const jql = workflowJql(context.workflow);
     let token: string | undefined;
@@ -48,7 +59,7 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
         }
         cycle.tickets += 1;
         cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
-        const decision = planTicket(planInputFor(context, ticket, deps));
+        const decision = planTicket(planInputFor(context, ticket, deps, openBreakers));
         cycle.decisions[decision.kind] += 1;
         if (!isActionable(decision)) continue;
         deps.logger.debug(

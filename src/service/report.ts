@@ -138,3 +138,20 @@ export function wouldRun(decision: ActionableDecision, lines: string[], now: Dat
     footer(decision.visit, `dry-run-${decision.kind}`, now),
   ]);
 }
+
+/** A step held back by an open failure-rate breaker: why, which tickets failed, how to reset it. */
+export function held(decision: Extract<ActionableDecision, { kind: 'noteHold' }>, now: Date): AdfDocument {
+  const { hold, step, visit, tickets } = decision;
+  const failed = tickets.length > 0 ? ` (${tickets.join(', ')})` : '';
+  return doc([
+    heading(`⏸ ${step.name} waits: ${hold.reason.split(':')[0] ?? hold.reason}`, 3),
+    panel('warning', [
+      paragraph(
+        `${hold.reason}${failed}, so the bot starts no new ${step.name} in site ${hold.site} until a person has looked. Steps already running finish. This ticket stays in ${visit.status}, is not failed, and goes on by itself once the breaker is reset.`,
+      ),
+    ]),
+    paragraph(strong('What next: '), 'find the cause in the failed tickets, then reset the breaker:'),
+    codeBlock(`$ runbot resume --breaker ${hold.site}/${hold.step}`),
+    footer(visit, `hold-${step.name}`, now, step),
+  ]);
+}

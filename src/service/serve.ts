@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { PauseSwitch } from '../queue/index.js';
 import { configSecrets, createLogger, wantsPretty } from '../logger.js';
 import { startService, type Roles } from './app.js';
+import { resumeBreakerCommand } from './breaker-command.js';
 
 const serve =
   (roles: Roles) =>
@@ -71,9 +72,14 @@ export function registerServiceCommands(program: Command): void {
     });
   program
     .command('resume')
-    .description('lift the global pause set by `runbot pause`')
-    .action(async () => {
+    .description('lift the global pause set by `runbot pause`, or with --breaker reset one breaker')
+    .option('--breaker <site/step>', 'reset the failure-rate breaker of this site and step (the pause stays)')
+    .action(async (options: { breaker?: string }) => {
       const config = loadConfig();
+      if (options.breaker !== undefined) {
+        process.exitCode = await resumeBreakerCommand(config, options.breaker, (line) => console.log(line));
+        return;
+      }
       await withPauseSwitch(config, (pause) => pause.resume());
       console.log(
         config.RUNBOT_PAUSE

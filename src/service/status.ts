@@ -2,18 +2,22 @@
 // search: tickets per status in runbook order (like a service desk's queue list), the steps running
 // now, and the tickets waiting for a person. The demo draws the same table live.
 import type { Command } from 'commander';
+import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../config.js';
 import { loadDefinitions, type Definitions, type Workflow } from '../definitions/index.js';
 import { createJiraAdapter, JiraRequestError, type JiraAdapter } from '../jira/index.js';
 import { configSecrets, createLogger } from '../logger.js';
-import type { Bookkeeping } from '../planner/index.js';
-import { workflowContexts } from './context.js';
+import { planTicket, type Bookkeeping, type OpenBreakers, type Ticket } from '../planner/index.js';
+import { BreakerStore } from '../queue/index.js';
+import { planInputFor, workflowContexts, type WorkflowContext } from './context.js';
 
 /** What the table needs of one ticket. */
 export interface TicketView {
   key: string;
   status: string;
   bookkeeping: Bookkeeping | undefined;
+  /** Why its step waits though the ticket is ready: a breaker, a freeze, a maintenance window. */
+  held?: string;
 }
 
 export interface StatusTable {
@@ -22,6 +26,8 @@ export interface StatusTable {
   counts: { status: string; count: number }[];
   running: string[];
   waitingForPeople: string[];
+  /** Tickets whose step is held back, with why ("HOT-3 outside maintenance window of dev2 until …"). */
+  held: string[];
 }
 
 /** The workflow's statuses in the order a ticket walks them. */
@@ -56,7 +62,9 @@ export function statusTable(
   const counts = new Map(order.map((status) => [status, 0]));
   const running: string[] = [];
   const waitingForPeople: string[] = [];
+  const held: string[] = [];
   for (const ticket of tickets) {
+    if (ticket.held !== undefined) held.push(`${ticket.key} ${ticket.held}`);
     counts.set(ticket.status, (counts.get(ticket.status) ?? 0) + 1);
     const stepName = workflow.statuses[ticket.status]?.step;
     const step = stepName ? steps[stepName] : undefined;
@@ -74,6 +82,7 @@ export function statusTable(
     counts: [...counts].map(([status, count]) => ({ status, count })),
     running,
     waitingForPeople,
+    held,
   };
 }
 
@@ -96,6 +105,10 @@ export function renderStatusTable(table: StatusTable): string[] {
     ),
     list('running', table.running),
     list('waiting for a person', table.waitingForPeople),
+    // Every held ticket in full: each line says why and until when (only when there are some).
+    ...(table.held.length > 0
+      ? [`  held back (${table.held.length}):`, ...table.held.map((line) => `    ${line}`)]
+      : []),
   ];
 }
 
@@ -107,7 +120,11 @@ export function statusLine(table: StatusTable): string {
     .join(' · ');
 }
 
-export async function statusCommand(config: Config, print: (line: string) => void): Promise<number> {
+export async function statusCommand(
+  config: Config,
+  print: (line: string) => void,
+  now = new Date(),
+): Promise<number> {
   const definitions = await loadDefinitions({
     root: config.RUNBOT_DEFINITIONS,
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
@@ -120,7 +137,13 @@ export async function statusCommand(config: Config, print: (line: string) => voi
     logger,
   });
   try {
-    for (const line of await statusLines(definitions, jira, new Date())) print(line);
+    const breakers = await readBreakers(config);
+    const world = { definitions, now: () => now, timeScale: config.RUNBOT_TIME_SCALE };
+    for (const line of await statusLines(definitions, jira, now, (context, ticket) =>
+      heldReason(context, ticket, world, breakers.open ?? {}),
+    ))
+      print(line);
+    for (const line of breakerLines(breakers)) print(line);
     return 0;
   } catch (error) {
     // Jira's answer already says what failed and what to check; a stack trace would hide it.
@@ -130,9 +153,15 @@ export async function statusCommand(config: Config, print: (line: string) => voi
   }
 }
 
-async function statusLines(definitions: Definitions, jira: JiraAdapter, now: Date): Promise<string[]> {
+async function statusLines(
+  definitions: Definitions,
+  jira: JiraAdapter,
+  now: Date,
+  heldOf: (context: WorkflowContext, ticket: Ticket) => string | undefined,
+): Promise<string[]> {
   const lines: string[] = [];
-  for (const { workflow, shape } of workflowContexts(definitions).values()) {
+  for (const context of workflowContexts(definitions).values()) {
+    const { workflow, shape } = context;
     // Every status but Done: Done grows without end, and the open queues are what people follow.
     const statuses = statusOrder(workflow).filter((status) => status !== workflow.done);
     const jql = [
@@ -144,7 +173,10 @@ async function statusLines(definitions: Definitions, jira: JiraAdapter, now: Dat
     let token: string | undefined;
     do {
       const page = await jira.searchPage(`${jql} ORDER BY key ASC`, shape, token);
-      tickets.push(...page.tickets);
+      for (const ticket of page.tickets) {
+        const held = heldOf(context, ticket);
+        tickets.push(held === undefined ? ticket : { ...ticket, held });
+      }
       token = page.nextPageToken;
     } while (token);
     const table = statusTable(workflow, definitions, tickets, now);
@@ -152,6 +184,51 @@ async function statusLines(definitions: Definitions, jira: JiraAdapter, now: Dat
     lines.push(...renderStatusTable(table));
   }
   return lines;
+}
+
+/** Why the planner holds this ticket's step back now, if it does. */
+function heldReason(
+  context: WorkflowContext,
+  ticket: Ticket,
+  world: { definitions: Definitions; now: () => Date; timeScale: number },
+  open: OpenBreakers,
+): string | undefined {
+  const decision = planTicket(planInputFor(context, ticket, world, open));
+  if (decision.kind === 'noteHold') return decision.hold.reason;
+  return decision.kind === 'nothing' ? decision.hold?.reason : undefined;
+}
+
+/** The open breakers from Redis; when Redis does not answer, status still shows what Jira says. */
+async function readBreakers(config: Config): Promise<{ open?: OpenBreakers; problem?: string }> {
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return { open: await new BreakerStore(redis, config.RUNBOT_QUEUE_PREFIX).open() };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function breakerLines(breakers: { open?: OpenBreakers; problem?: string }): string[] {
+  if (breakers.problem !== undefined)
+    return [`breakers: not known (Redis did not answer: ${breakers.problem})`];
+  const open = Object.entries(breakers.open ?? {});
+  if (open.length === 0) return ['breakers: all closed'];
+  return [
+    `breakers open (${open.length}), reset with runbot resume --breaker SITE/STEP:`,
+    ...open.map(
+      ([field, breaker]) =>
+        `  ${field} since ${breaker.since}: ${breaker.failures} of the last ${breaker.window} runs failed (${breaker.tickets.join(', ')})`,
+    ),
+  ];
 }
 
 export function registerStatusCommand(program: Command): void {

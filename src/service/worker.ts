@@ -4,6 +4,7 @@ import type { Definitions } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
 import { planRoute, planTicket, type Decision, type TicketComment } from '../planner/index.js';
 import {
+  type BreakerStore,
   capsFor,
   jobId,
   StepDeferred,
@@ -17,6 +18,7 @@ import {
 } from '../queue/index.js';
 import { act, type ActContext, type ActOutcome, type ClaimCheck } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
+import { heldJob, recordRun, type BreakerHooks } from './worker-holds.js';
 
 export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'> {
   definitions: Definitions;
@@ -30,9 +32,13 @@ export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'>
   /** Tells when Redis may have lost work in flight; then a step's claim is settled in Jira
    * (act.ts, claimStep). Without it, the queue's job ids alone keep a step from running twice. */
   claims?: { epoch: RedisEpoch; settleMs: number };
+  /** The failure-rate breakers (Redis): outcomes recorded, open ones hold new starts back. */
+  breakers?: { store: BreakerStore } & BreakerHooks;
 }
 
 const CLAIMED_KINDS = new Set<StepJob['kind']>(['runStep', 'postInstructions']);
+/** Jobs whose fresh plan depends on the open breakers. */
+const HELD_KINDS = new Set<StepJob['kind']>(['runStep', 'postInstructions', 'noteHold']);
 
 export function createStepProcessor(deps: WorkerDeps) {
   const contexts = workflowContexts(deps.definitions);
@@ -52,6 +58,11 @@ export function createStepProcessor(deps: WorkerDeps) {
     const jobCaps =
       deps.caps && !deps.dryRun ? capsFor(job, deps.definitions.inventory, deps.caps.global) : [];
     if (jobCaps.length > 0 && !(await deps.caps?.limiter.hasRoom(jobCaps))) throw capReached(jobCaps);
+    // A breaker, a freeze or a closed window defers the job before it costs a Jira read, like a cap.
+    const openBreakers =
+      deps.dryRun || !HELD_KINDS.has(job.kind) ? undefined : await deps.breakers?.store.open();
+    const held = heldJob(job, undefined, deps.definitions.inventory, openBreakers ?? {}, deps.now());
+    if (held) throw held;
     const context = contexts.get(job.workflow);
     if (!context) {
       logger.warn('job names a workflow that is not loaded');
@@ -62,8 +73,11 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const planInput = planInputFor(context, ticket, deps);
+    const planInput = planInputFor(context, ticket, deps, openBreakers);
     const decision = planTicket(planInput);
+    // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
+    const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());
+    if (heldNow) throw heldNow;
     if (!stillWanted(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
       deps.onOutcome?.(job, 'stale');
@@ -125,6 +139,8 @@ export function createStepProcessor(deps: WorkerDeps) {
       { lastAttempt: attempt.last, comments, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
+    if (deps.breakers && decision.kind === 'runStep')
+      await recordRun(deps.breakers, decision, outcome, deps.definitions.inventory, deps.now(), stepLogger);
     deps.onOutcome?.(job, outcome);
     return outcome;
   }

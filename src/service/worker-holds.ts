@@ -1,0 +1,98 @@
+// The worker's side of holds (src/planner/holds.ts): a job whose step is held back by an open
+// breaker, a freeze or a closed maintenance window goes back to its queue untouched, and the outcome
+// of every step run is counted by the failure-rate breaker of its site and step.
+import type { Definitions, Inventory } from '../definitions/index.js';
+import type { Logger } from '../logger.js';
+import {
+  breakerKey,
+  breakerLimits,
+  holdOf,
+  type Decision,
+  type OpenBreaker,
+  type OpenBreakers,
+} from '../planner/index.js';
+import { StepDeferred, type ActionableDecision, type BreakerStore, type StepJob } from '../queue/index.js';
+import type { ActOutcome } from './act.js';
+
+/** A window or freeze that ends later is looked at again after this long at most (inventory edits). */
+const MAX_WINDOW_DEFER_MS = 5 * 60_000;
+
+export interface BreakerHooks {
+  /** This run opened the breaker of its site and step (metrics). */
+  onOpened?: (site: string, step: string, breaker: OpenBreaker) => void;
+}
+
+/**
+ * The deferral of a job held back: before the ticket is read (the job's own site and step), or after
+ * the fresh plan (`decision`: nothing, with a hold). Undefined when the job may go on.
+ */
+export function heldJob(
+  job: StepJob,
+  decision: Decision | undefined,
+  inventory: Inventory,
+  openBreakers: OpenBreakers,
+  now: Date,
+): StepDeferred | undefined {
+  const startsStep = job.kind === 'runStep' || job.kind === 'postInstructions';
+  // A fresh plan that holds the step (nothing, or first the breaker's comment) holds its job too.
+  const hold =
+    decision === undefined
+      ? holdOf(job, inventory, openBreakers, now)
+      : startsStep && (decision.kind === 'nothing' || decision.kind === 'noteHold')
+        ? decision.hold
+        : undefined;
+  if (!hold) return undefined;
+  // A breaker is reset by a person at any time: look again at the worker's usual pace.
+  if (hold.until === undefined) return new StepDeferred(hold.reason);
+  const untilMs = Date.parse(hold.until) - now.getTime();
+  return new StepDeferred(hold.reason, Math.min(MAX_WINDOW_DEFER_MS, Math.max(1_000, untilMs)));
+}
+
+/** Counts a step run's outcome in its breaker: moved on is a success, failed a failure; else nothing. */
+export async function recordRun(
+  breakers: { store: BreakerStore } & BreakerHooks,
+  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  outcome: ActOutcome,
+  inventory: Inventory,
+  now: Date,
+  logger: Logger,
+): Promise<void> {
+  if (outcome !== 'transitioned' && outcome !== 'failed') return;
+  const site = decision.site;
+  const limits = site === undefined ? undefined : breakerLimits(inventory, site, decision.step.name);
+  if (site === undefined || limits === undefined) return;
+  const step = decision.step.name;
+  try {
+    const opened = await breakers.store.record({
+      site,
+      step,
+      ticket: decision.visit.key,
+      failed: outcome === 'failed',
+      limits,
+      now,
+    });
+    if (!opened) return;
+    logger.warn(
+      { site, step, failures: opened.failures, window: opened.window, failedTickets: opened.tickets },
+      'breaker opened: no new starts of this step at this site until `runbot resume --breaker`',
+    );
+    breakers.onOpened?.(site, step, opened);
+  } catch (error) {
+    // The run itself is done and reported; only its count is lost (the breaker sees one run fewer).
+    logger.warn({ err: error, site, step }, 'breaker could not record a run');
+  }
+}
+
+/** Every `site/step` whose breaker the inventory arms: each site × each step that runs on machines. */
+export function armedBreakers(definitions: Pick<Definitions, 'inventory' | 'runbooks'>): string[] {
+  const armed = new Set<string>();
+  for (const site of Object.keys(definitions.inventory.sites)) {
+    for (const { runbook } of definitions.runbooks.values()) {
+      for (const [step, definition] of Object.entries(runbook.steps)) {
+        if (definition.kind !== 'ssh' && definition.kind !== 'ipmi') continue;
+        if (breakerLimits(definitions.inventory, site, step)) armed.add(breakerKey(site, step));
+      }
+    }
+  }
+  return [...armed];
+}
