@@ -10,6 +10,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
+import { hostTrustComment, isHostTrustRefusal } from './host-trust.js';
 import * as report from './report.js';
 
 export interface ActContext {
@@ -399,6 +400,12 @@ async function sshTrouble(
       },
       step,
     );
+  }
+  if (isHostTrustRefusal(error)) {
+    // A refused host certificate (expired, principal mismatch, unknown CA) or a @revoked key.
+    ctx.logger.warn({ host: error.host, fingerprint: error.fingerprint, err: error }, 'host not trusted');
+    const content = hostTrustComment(error, target, visit.status);
+    return escalate(ctx, visit, ctx.failureStatus, `hostkey-${step.name}`, content, step);
   }
   if (error instanceof SshConnectError) {
     // Nothing ran: clear the at-most-once mark, then let the queue retry before asking a person.
