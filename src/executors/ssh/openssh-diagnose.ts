@@ -89,7 +89,7 @@ export function diagnoseOpensshFailure(log: string, context: DiagnoseContext): O
   }
 
   const unknown = /No (\S+) host key is known for (\S+) and you have requested strict checking/.test(log);
-  const certificateRefusal = /(Certificate invalid: [^\n]+|Certificate lacks principal list)/.exec(log)?.[1];
+  const certificateRefusal = /(Certificate invalid: [^\r\n]+|Certificate lacks principal list)/.exec(log)?.[1];
   if (unknown && offered?.certificate) {
     const detail = certificateRefusal ?? 'no @cert-authority line for this name holds the signing CA';
     return new HostCertificateError({
@@ -116,7 +116,7 @@ export function diagnoseOpensshFailure(log: string, context: DiagnoseContext): O
 
 function offeredKey(log: string): OfferedKey | undefined {
   const certificate = new RegExp(
-    `Server host certificate: (\\S+) (${FP}), serial \\d+ ID "([^"]*)" CA \\S+ (${FP}) valid ([^\\n]+)`,
+    `Server host certificate: (\\S+) (${FP}), serial \\d+ ID "([^"]*)" CA \\S+ (${FP}) valid ([^\\r\\n]+)`,
   ).exec(log);
   if (certificate) {
     const [, keyType = '', fingerprint = '', id = '', caFingerprint = '', validity = ''] = certificate;
