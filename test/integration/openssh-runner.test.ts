@@ -294,3 +294,41 @@ describe('openssh transport: the node-ssh guarantees', () => {
     expect(result.stdout).toBe("a b\n$HOME\nit's\n");
   });
 });
+
+describe('openssh transport: jump host', () => {
+  const JUMP = 'bastion.dc1.internal';
+  const via = (): SshTarget => ({
+    ...target,
+    jump: { host: JUMP, address: '127.0.0.1', port: sshd.port, user: sshd.user },
+  });
+
+  it('reaches the target through the jump host, each verified by certificate under its own name', async () => {
+    await sshd.signHostKey({ principals: [HOST, JUMP] });
+    const file = await knownHosts('known_hosts.jump', [
+      `@cert-authority ${HOST},${JUMP} ${sshd.hostCa!.publicKey}`,
+    ]);
+    const ssh = runner({ knownHostsFile: file });
+    const before = sshd.acceptedLogins();
+    expect(await ssh.run(via(), 'echo through', { timeoutSeconds: 10 })).toMatchObject({
+      exitCode: 0,
+      stdout: 'through\n',
+    });
+    // One login per hop, and the second command reuses both.
+    await ssh.run(via(), 'true', { timeoutSeconds: 10 });
+    expect(sshd.acceptedLogins() - before).toBe(2);
+  });
+
+  it('refuses a jump host whose certificate does not name it, naming the jump host', async () => {
+    const file = await knownHosts('known_hosts.jump-only-ca', [
+      `@cert-authority ${HOST},${JUMP} ${sshd.hostCa!.publicKey}`,
+    ]);
+    const error = await runner({ knownHostsFile: file })
+      .run(via(), 'true', { timeoutSeconds: 10 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostCertificateError);
+    expect(error).toMatchObject({ host: JUMP, problem: 'principal' });
+    expect(hostTrustComment(error as HostCertificateError, via(), 'Sync').reason).toContain(
+      `offered by ${JUMP} (the jump host to ${HOST})`,
+    );
+  });
+});
