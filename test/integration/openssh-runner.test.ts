@@ -6,6 +6,7 @@
 // that close() ends the masters.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +15,6 @@ import {
   HostCertificateError,
   HostKeyChangedError,
   HostKeyRevokedError,
-  HostKeyUnknownError,
   OpensshRunner,
   SshConnectError,
   type OpensshRunnerOptions,
@@ -42,10 +42,11 @@ function runner(options: Partial<OpensshRunnerOptions> = {}): OpensshRunner {
   return created;
 }
 
+/** Running, not a zombie waiting for init to reap it (the master is daemonized, not our child). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
   }
@@ -189,7 +190,6 @@ describe('openssh transport: certificates', () => {
       timeoutSeconds: 10,
     });
     expect(pinned).toMatchObject({ exitCode: 0, stdout: 'pinned\n' });
-    expect(HostKeyUnknownError).toBeDefined();
   });
 
   it('fails as auth (not retried) when the bot has no certificate and no authorized key', async () => {

@@ -394,7 +394,18 @@ function isJump(master: Master, all: Master[]): boolean {
   return all.some((other) => other.jump === master);
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether the master still runs. It is not our child (ssh daemonized it), so once it exits it is
+ * reaped by init; a zombie still answers kill(pid, 0), so on Linux its state is read from /proc.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  }
   try {
     process.kill(pid, 0);
     return true;
