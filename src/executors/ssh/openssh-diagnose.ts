@@ -89,7 +89,9 @@ export function diagnoseOpensshFailure(log: string, context: DiagnoseContext): O
   }
 
   const unknown = /No (\S+) host key is known for (\S+) and you have requested strict checking/.test(log);
-  const certificateRefusal = /(Certificate invalid: [^\r\n]+|Certificate lacks principal list)/.exec(log)?.[1];
+  const certificateRefusal = /(Certificate invalid: [^\r\n]+|Certificate lacks principal list)/.exec(
+    log,
+  )?.[1];
   if (unknown && offered?.certificate) {
     const detail = certificateRefusal ?? 'no @cert-authority line for this name holds the signing CA';
     return new HostCertificateError({
