@@ -233,7 +233,14 @@ export class OpensshRunner implements CommandRunner {
 
   private async startMaster(master: Master): Promise<void> {
     master.pid = null;
-    await writeFile(master.configPath, this.config(master), { mode: 0o600 });
+    let config: string;
+    try {
+      config = this.config(master);
+    } catch (error) {
+      // An inventory value ssh_config cannot hold: the step fails with the reason on the ticket.
+      throw this.startFailure(master.hop, error);
+    }
+    await writeFile(master.configPath, config, { mode: 0o600 });
     // A socket left by a master that died would make the new one give up multiplexing.
     await unlink(master.controlPath).catch(() => undefined);
     const idle = this.options.idleSeconds ?? 600;

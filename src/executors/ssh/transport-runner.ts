@@ -29,6 +29,10 @@ export class SshTransports implements CommandRunner {
     this.openssh = options.openssh
       ? new OpensshRunner({ ...common, certificate: options.certificate })
       : undefined;
+    if (options.certificate !== undefined && !options.openssh) {
+      // ssh2 cannot log in with a certificate: say so rather than ignore it silently.
+      options.logger?.warn('RUNBOT_SSH_CERT is set but no site uses ssh.transport: openssh; it is not used');
+    }
   }
 
   run(target: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult> {
