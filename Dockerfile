@@ -17,6 +17,10 @@ LABEL org.opencontainers.image.title="runbot" \
 ENV NODE_ENV=production \
     RUNBOT_HTTP_PORT=8080 \
     RUNBOT_LOG_PRETTY=false
+# OpenSSH's client, for sites with `ssh.transport: openssh` (host and user certificates).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends openssh-client \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist

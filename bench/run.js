@@ -1,4 +1,4 @@
-// `npm run bench`: the four benchmarks, one process each (so memory and CPU figures are their own),
+// `npm run bench`: the five benchmarks, one process each (so memory and CPU figures are their own),
 // one after the other, then every one-line summary together. `node bench/run.js ssh-overhead`
 // runs only the named ones. Not part of `make test`: figures, not pass/fail.
 import process from 'node:process';
@@ -9,7 +9,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { REPO } from './support/common.js';
 
-const BENCHMARKS = ['jira-cost', 'ssh-overhead', 'planning', 'batch-restore'];
+const BENCHMARKS = ['jira-cost', 'ssh-overhead', 'ssh-transports', 'planning', 'batch-restore'];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !BENCHMARKS.includes(name));

@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   RUNBOT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   RUNBOT_SSH_KEY: z.string().default('/etc/runbot/id_ed25519'),
   RUNBOT_KNOWN_HOSTS: z.string().default('/etc/runbot/known_hosts'),
+  /** OpenSSH certificate of RUNBOT_SSH_KEY (`…-cert.pub`), offered by sites with `transport: openssh`. */
+  RUNBOT_SSH_CERT: z.string().min(1).optional(),
   RUNBOT_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)

@@ -266,6 +266,12 @@ const SshAccess = z.strictObject({
     })
     .optional()
     .describe('reach the hosts of the site through this jump host (like ssh -J)'),
+  transport: z
+    .enum(['node-ssh', 'openssh'])
+    .default('node-ssh')
+    .describe(
+      'node-ssh (default): pinned host keys only; openssh: the OpenSSH client, which also trusts host certificates (@cert-authority) and logs in with RUNBOT_SSH_CERT',
+    ),
 });
 
 const IpmiAccess = z.strictObject({

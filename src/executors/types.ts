@@ -10,6 +10,8 @@ export interface SshTarget {
   user: string;
   /** Reach the target through this bastion (an SSH `direct-tcpip` channel); its key is verified too. */
   jump?: JumpHost;
+  /** How the site is reached: unset is node-ssh; `openssh` drives the OpenSSH client (host certificates). */
+  transport?: 'openssh';
 }
 
 /** A bastion between the bot and a site's hosts, verified under its own name like any target. */

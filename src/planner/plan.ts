@@ -382,6 +382,7 @@ function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
     user: ssh.user,
     ...(ssh.address ? { address: ssh.address } : {}),
     ...(jump ? { jump } : {}),
+    ...(ssh.transport === 'openssh' ? { transport: 'openssh' as const } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
 import { noteHold } from './hold.js';
+import { hostTrustComment, isHostTrustRefusal } from './host-trust.js';
 import * as report from './report.js';
 import { runRedfish } from './act-redfish.js';
 import type { RedfishExecutor } from '../executors/redfish/index.js';
@@ -408,6 +409,12 @@ async function sshTrouble(
       },
       step,
     );
+  }
+  if (isHostTrustRefusal(error)) {
+    // A refused host certificate (expired, principal mismatch, unknown CA) or a @revoked key.
+    ctx.logger.warn({ host: error.host, fingerprint: error.fingerprint, err: error }, 'host not trusted');
+    const content = hostTrustComment(error, target, visit.status);
+    return escalate(ctx, visit, ctx.failureStatus, `hostkey-${step.name}`, content, step);
   }
   if (error instanceof SshConnectError) {
     // Nothing ran: clear the at-most-once mark, then let the queue retry before asking a person.

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
 import { IpmiRunner } from '../executors/ipmi/index.js';
 import { RedfishRunner, type RedfishExecutor } from '../executors/redfish/index.js';
-import { SshRunner } from '../executors/ssh/index.js';
+import { SshTransports } from '../executors/ssh/index.js';
 import type { CommandRunner, IpmiExecutor } from '../executors/types.js';
 import {
   createMetrics,
@@ -98,9 +98,11 @@ export async function startService(
   if (roles.work && redis) {
     runner =
       overrides.runner ??
-      new SshRunner({
+      new SshTransports({
         privateKey: config.RUNBOT_SSH_KEY,
+        certificate: config.RUNBOT_SSH_CERT,
         knownHostsFile: config.RUNBOT_KNOWN_HOSTS,
+        openssh: Object.values(definitions.inventory.sites).some((site) => site.ssh.transport === 'openssh'),
         logger,
       });
     const pause = new PauseSwitch(redis, config.RUNBOT_QUEUE_PREFIX, config.RUNBOT_PAUSE);

@@ -154,3 +154,55 @@ describe('e2e: host key check', () => {
     expect(existsSync(path.join(w.work, 'memtest-web-1'))).toBe(false);
   });
 });
+
+describe('e2e: host certificates over the openssh transport', () => {
+  let world: World | undefined;
+  beforeAll(async () => {
+    // The sshd's host certificate names the host and the manager; known_hosts trusts the host CA for
+    // every name in the site and pins no key; the bot logs in with a user certificate only.
+    world = await startWorld({
+      name: 'restore-lite',
+      steps: ({ work }) => steps(work),
+      workflow: `gate: { status: Waiting for RMA, link: is blocked by, next: Memcheck }
+statuses:
+  Memcheck: { step: memcheck-start, next: Memcheck Running }
+  Memcheck Running: { step: memcheck-wait, next: Sync }
+  Sync: { step: sync, next: Enable Alerting }
+  Enable Alerting: { step: enable-alerting, next: Rebalance }
+  Rebalance: { step: rebalance, next: Done }
+`,
+      sshd: { hostCertificate: { principals: [HOST, MANAGER] }, userCertificate: {} },
+      inventory: ({ sshd }) =>
+        `sites:\n  e2e:\n    hosts: '\\.e2e\\.internal$'\n    manager: ${MANAGER}\n    ssh: { user: ${sshd!.user}, port: ${sshd!.port}, address: 127.0.0.1, transport: openssh }\n`,
+      files: { known_hosts: ({ sshd }) => `@cert-authority *.e2e.internal ${sshd!.hostCa!.publicKey}\n` },
+      env: ({ root, sshd }) => ({
+        RUNBOT_KNOWN_HOSTS: path.join(root, 'known_hosts'),
+        RUNBOT_SSH_CERT: sshd!.clientCertPath!,
+      }),
+    });
+  });
+  afterAll(() => world?.stop());
+
+  it('runs the steps on a host trusted by its certificate alone', async () => {
+    const w = world!;
+    const { key } = await w.seed(HOST, { rmaDone: true });
+    await until('the manual step', () => w.sandbox.snapshot(key)?.status === 'Enable Alerting');
+    expect(readFileSync(path.join(w.work, 'memtest-web-1'), 'utf8')).toBe('PASSED\n');
+    expect(readFileSync(path.join(w.work, 'manager.log'), 'utf8')).toMatch(/^sync web-1 on /);
+    expect(w.comments(key).some((text) => text.includes(`sync done on ${MANAGER}`))).toBe(true);
+    expect(w.sshd!.log()).toMatch(/Accepted publickey for .*ED25519-CERT/);
+  });
+
+  it('refuses a host whose certificate does not name it, with a clear comment', async () => {
+    const w = world!;
+    const other = 'web-2.e2e.internal';
+    const { key } = await w.seed(other, { rmaDone: true });
+    await until('the ticket in Actionable', () => w.sandbox.snapshot(key)?.status === 'Actionable');
+    const [comment] = w.comments(key).filter((text) => text.includes('Host certificate'));
+    expect(comment).toContain(`Host certificate of ${other} refused: principal mismatch`);
+    expect(comment).toContain(`It names ${HOST}, ${MANAGER}, not ${other}.`);
+    expect(comment).toContain('Nothing was run.');
+    expect(comment).not.toContain(w.sshd!.clientKeyPath);
+    expect(existsSync(path.join(w.work, 'memtest-web-2'))).toBe(false);
+  });
+});

@@ -1,6 +1,9 @@
 // Starts a real OpenSSH server on a loopback port for integration tests: fresh host and client
-// keys in a temp dir, key auth only, and a known_hosts that pins the host key. Needs root
-// (privilege separation) and Debian's openssh-server.
+// keys in a temp dir, key auth only, and a known_hosts that pins the host key — or, with
+// `hostCertificate`, a host certificate from a fresh host CA and a known_hosts holding only that
+// CA's `@cert-authority` line; with `userCertificate`, a user CA sshd trusts (TrustedUserCAKeys)
+// and a client certificate, and no authorized_keys entry. Needs root (privilege separation) and
+// Debian's openssh-server.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
@@ -13,6 +16,20 @@ const run = promisify(execFile);
 export interface SshdOptions {
   /** Also pin the host key under these names (as `[name]:port`), for targets whose `host` is a logical name. */
   knownHostsNames?: string[];
+  /** Serve a certificate for the host key (sshd HostCertificate), signed by a fresh host CA. */
+  hostCertificate?: CertificateSpec;
+  /** Trust a fresh user CA (TrustedUserCAKeys) and certify the client key with it, instead of authorized_keys. */
+  userCertificate?: Partial<CertificateSpec>;
+}
+
+/** What `ssh-keygen -s` puts in a certificate. */
+export interface CertificateSpec {
+  /** `-n`: host names (host certificates) or user names (user certificates). */
+  principals: string[];
+  /** `-V`, e.g. `-5m:+1h` (the default) or `20200101:20200102` for one long expired. */
+  validity?: string;
+  /** `-I`; defaults to the first principal. */
+  identity?: string;
 }
 
 export interface Sshd {
@@ -26,6 +43,12 @@ export interface Sshd {
   /** The host key's public line, `ssh-ed25519 AAAA… comment`. */
   hostKeyPublic: string;
   hostKeyPublicPath: string;
+  /** With `hostCertificate`: the host CA's private key (sign again with `signHostKey`) and its `@cert-authority` line's key. */
+  hostCa?: { keyPath: string; publicKey: string };
+  /** With `userCertificate`: the client key's certificate (`<clientKeyPath>-cert.pub`). */
+  clientCertPath?: string;
+  /** Replaces the host certificate; sshd reads it on every new connection. */
+  signHostKey(spec: CertificateSpec): Promise<void>;
   dir: string;
   /** sshd's log so far (it logs to stderr with -e). */
   log(): string;
@@ -51,7 +74,10 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
   await generateKey(clientKeyPath, 'runbot-test-client');
   const hostKeyPublic = (await readFile(`${hostKeyPath}.pub`, 'utf8')).trim();
   const authorizedKeysPath = join(dir, 'authorized_keys');
-  await writeFile(authorizedKeysPath, await readFile(`${clientKeyPath}.pub`, 'utf8'), { mode: 0o600 });
+  const clientPublic = await readFile(`${clientKeyPath}.pub`, 'utf8');
+  // With a user CA, the certificate is the only way in: authorized_keys stays empty.
+  await writeFile(authorizedKeysPath, options.userCertificate ? '' : clientPublic, { mode: 0o600 });
+  const certs = await makeCertificates(dir, hostKeyPath, clientKeyPath, options);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
   // A free port can be taken between our probe and sshd's bind; try a few.
@@ -59,7 +85,10 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
     const configPath = join(dir, 'sshd_config');
-    await writeFile(configPath, sshdConfig({ port, dir, hostKeyPath, authorizedKeysPath }));
+    await writeFile(
+      configPath,
+      sshdConfig({ port, dir, hostKeyPath, authorizedKeysPath, ...certs.sshdPaths }),
+    );
     const daemon = spawnSshd(configPath);
     try {
       await waitForBanner(port, daemon);
@@ -69,8 +98,15 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
       continue;
     }
     const knownHostsPath = join(dir, 'known_hosts');
-    const names = ['127.0.0.1', ...(options.knownHostsNames ?? [])].map((name) => `[${name}]:${port}`);
-    await writeFile(knownHostsPath, `${names.join(',')} ${hostKeyPublic}\n`);
+    const logical = ['127.0.0.1', ...(options.knownHostsNames ?? [])];
+    const names = logical.map((name) => `[${name}]:${port}`);
+    // The openssh transport checks keys and principals under the bare name (HostKeyAlias).
+    await writeFile(
+      knownHostsPath,
+      certs.hostCa
+        ? `@cert-authority ${logical.join(',')} ${certs.hostCa.publicKey}\n`
+        : `${names.join(',')} ${hostKeyPublic}\n`,
+    );
     const pid = daemon.child.pid;
     if (pid === undefined) throw new Error('sshd has no pid');
     return {
@@ -82,6 +118,12 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
       knownHostsPath,
       hostKeyPublic,
       hostKeyPublicPath: `${hostKeyPath}.pub`,
+      ...(certs.hostCa ? { hostCa: certs.hostCa } : {}),
+      ...(certs.clientCertPath ? { clientCertPath: certs.clientCertPath } : {}),
+      signHostKey: async (spec) => {
+        if (!certs.hostCa) throw new Error('sshd: started without hostCertificate, so it has no host CA');
+        await signKey(certs.hostCa.keyPath, `${hostKeyPath}.pub`, spec, 'host');
+      },
       dir,
       log: () => daemon.output.join(''),
       acceptedLogins: () => daemon.output.join('').match(/^Accepted publickey for /gm)?.length ?? 0,
@@ -105,6 +147,59 @@ async function childPids(parent: number): Promise<number[]> {
   }
 }
 
+interface Certificates {
+  hostCa?: { keyPath: string; publicKey: string };
+  clientCertPath?: string;
+  sshdPaths: { hostCertificatePath?: string; trustedUserCaPath?: string };
+}
+
+async function makeCertificates(
+  dir: string,
+  hostKeyPath: string,
+  clientKeyPath: string,
+  options: SshdOptions,
+): Promise<Certificates> {
+  const made: Certificates = { sshdPaths: {} };
+  if (options.hostCertificate) {
+    const keyPath = join(dir, 'host_ca');
+    await generateKey(keyPath, 'runbot-test-host-ca');
+    await signKey(keyPath, `${hostKeyPath}.pub`, options.hostCertificate, 'host');
+    made.hostCa = { keyPath, publicKey: (await readFile(`${keyPath}.pub`, 'utf8')).trim() };
+    made.sshdPaths.hostCertificatePath = `${hostKeyPath}-cert.pub`;
+  }
+  if (options.userCertificate) {
+    const keyPath = join(dir, 'user_ca');
+    await generateKey(keyPath, 'runbot-test-user-ca');
+    const principals = options.userCertificate.principals ?? [userInfo().username];
+    await signKey(keyPath, `${clientKeyPath}.pub`, { ...options.userCertificate, principals }, 'user');
+    made.clientCertPath = `${clientKeyPath}-cert.pub`;
+    made.sshdPaths.trustedUserCaPath = `${keyPath}.pub`;
+  }
+  return made;
+}
+
+/** `ssh-keygen -s`: writes `<key>-cert.pub` next to `publicKeyPath`. */
+export async function signKey(
+  caKeyPath: string,
+  publicKeyPath: string,
+  spec: CertificateSpec,
+  kind: 'host' | 'user',
+): Promise<void> {
+  await run('ssh-keygen', [
+    '-q',
+    '-s',
+    caKeyPath,
+    ...(kind === 'host' ? ['-h'] : []),
+    '-I',
+    spec.identity ?? spec.principals[0] ?? 'runbot-test',
+    '-n',
+    spec.principals.join(','),
+    '-V',
+    spec.validity ?? '-5m:+1h',
+    publicKeyPath,
+  ]);
+}
+
 async function generateKey(path: string, comment: string): Promise<void> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
 }
@@ -114,11 +209,15 @@ function sshdConfig(paths: {
   dir: string;
   hostKeyPath: string;
   authorizedKeysPath: string;
+  hostCertificatePath?: string;
+  trustedUserCaPath?: string;
 }): string {
   return [
     `ListenAddress 127.0.0.1`,
     `Port ${paths.port}`,
     `HostKey ${paths.hostKeyPath}`,
+    ...(paths.hostCertificatePath ? [`HostCertificate ${paths.hostCertificatePath}`] : []),
+    ...(paths.trustedUserCaPath ? [`TrustedUserCAKeys ${paths.trustedUserCaPath}`] : []),
     `AuthorizedKeysFile ${paths.authorizedKeysPath}`,
     `PidFile ${join(paths.dir, 'sshd.pid')}`,
     'PermitRootLogin prohibit-password',

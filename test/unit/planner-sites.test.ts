@@ -21,7 +21,7 @@ const inventory = InventorySchema.parse({
   },
 });
 
-function plan(status: string): Decision {
+function plan(status: string, sites = inventory): Decision {
   const workflow = definitions.workflows.get('rma-restore')!;
   return planTicket({
     ticket: {
@@ -36,7 +36,7 @@ function plan(status: string): Decision {
     },
     workflow,
     runbook: definitions.runbooks.get(workflow.runbook)!,
-    inventory,
+    inventory: sites,
     now: new Date('2026-11-23T12:00:00Z'),
   });
 }
@@ -63,5 +63,16 @@ describe('planner: sites', () => {
 
   it('names the site on manual steps too (their comment is posted by a worker of that site)', () => {
     expect(plan('Enable Alerting')).toMatchObject({ kind: 'postInstructions', site: 'sm1' });
+  });
+
+  it('carries the site’s SSH transport to the target: openssh when chosen, node-ssh (unset) by default', () => {
+    const sm1 = inventory.sites.sm1!;
+    const openssh = InventorySchema.parse({
+      sites: { sm1: { ...sm1, ssh: { ...sm1.ssh, transport: 'openssh' } } },
+    });
+    expect(plan('Sync', openssh)).toMatchObject({ kind: 'runStep', target: { transport: 'openssh' } });
+    const decision = plan('Sync');
+    expect(decision.kind === 'runStep' && 'transport' in decision.target).toBe(false);
+    expect(sm1.ssh.transport).toBe('node-ssh');
   });
 });

@@ -108,6 +108,79 @@ export class HostKeyRevokedError extends Error {
   }
 }
 
+/** Why OpenSSH refused a host certificate (its `Certificate invalid: …` line, or no CA line matched). */
+export type HostCertificateProblem = 'expired' | 'not-yet-valid' | 'principal' | 'untrusted-ca' | 'invalid';
+
+const CERTIFICATE_PROBLEM: Record<HostCertificateProblem, string> = {
+  expired: 'host certificate expired',
+  'not-yet-valid': 'host certificate not yet valid',
+  principal: 'principal mismatch: the certificate does not name this host',
+  'untrusted-ca': 'host certificate signed by a CA that known_hosts does not trust for this name',
+  invalid: 'host certificate invalid',
+};
+
+/**
+ * The server offered a host certificate and OpenSSH refused it (openssh transport only: ssh2
+ * negotiates no certificate algorithms). No key is pinned as a fallback, so nothing ran.
+ */
+export class HostCertificateError extends Error {
+  override readonly name = 'HostCertificateError';
+  readonly host: string;
+  readonly port: number;
+  readonly problem: HostCertificateProblem;
+  /** What OpenSSH said, e.g. `Certificate invalid: expired`. */
+  readonly detail: string;
+  readonly fingerprint: string;
+  readonly keyType: string;
+  readonly caFingerprint: string | undefined;
+  /** As OpenSSH prints it: `from 2026-01-01T00:00:00 to 2026-02-01T00:00:00` (UTC here). */
+  readonly validity: string | undefined;
+  readonly principals: string[];
+  readonly knownHostsName: string;
+  readonly knownHostsFile: string;
+
+  constructor(fields: {
+    host: string;
+    port: number;
+    problem: HostCertificateProblem;
+    detail: string;
+    fingerprint: string;
+    keyType: string;
+    caFingerprint?: string | undefined;
+    validity?: string | undefined;
+    principals: string[];
+    knownHostsName: string;
+    knownHostsFile: string;
+  }) {
+    const signed = fields.caFingerprint ? `, signed by CA ${fields.caFingerprint}` : '';
+    const valid = fields.validity ? `, valid ${fields.validity}` : '';
+    const names = fields.principals.length > 0 ? fields.principals.join(', ') : 'none';
+    super(
+      `Refused the host certificate of ${fields.knownHostsName} port ${fields.port}: ` +
+        `${CERTIFICATE_PROBLEM[fields.problem]} (${fields.detail}). The server offered ${fields.keyType} ` +
+        `${fields.fingerprint}${signed}${valid}, principals: ${names}; ${fields.knownHostsFile} ` +
+        `pins no plain key for it. Re-sign the host key for this name with the fleet's host CA and ` +
+        `install the certificate (sshd HostCertificate), or fix the @cert-authority line.`,
+    );
+    this.host = fields.host;
+    this.port = fields.port;
+    this.problem = fields.problem;
+    this.detail = fields.detail;
+    this.fingerprint = fields.fingerprint;
+    this.keyType = fields.keyType;
+    this.caFingerprint = fields.caFingerprint;
+    this.validity = fields.validity;
+    this.principals = fields.principals;
+    this.knownHostsName = fields.knownHostsName;
+    this.knownHostsFile = fields.knownHostsFile;
+  }
+
+  /** A short phrase for the comment's title and the log: "host certificate expired", … */
+  get summary(): string {
+    return CERTIFICATE_PROBLEM[this.problem];
+  }
+}
+
 export type HostKeyError = HostKeyUnknownError | HostKeyChangedError | HostKeyRevokedError;
 
 /**
