@@ -154,6 +154,7 @@ export function stepKindOf(decision: string): string {
     case 'postInstructions':
       return 'manual';
     case 'transition':
+    case 'hold':
       return 'gate';
     default:
       return 'escalation';
@@ -166,6 +167,7 @@ const HANDED_TO_PEOPLE: Record<string, string> = {
   instructed: 'runbook',
   failed: 'failure',
   escalated: 'escalation',
+  'awaiting-approval': 'approval',
 };
 
 type StepLabels = { workflow: string; kind: string; step: string };

@@ -2,3 +2,5 @@
 export * from './ticket.js';
 export * from './decision.js';
 export { planTicket, planRoute, currentVisit, formatSeconds, type PlanInput } from './plan.js';
+export * from './exclusive.js';
+export { planHash, planLines } from './approval.js';

@@ -1,6 +1,7 @@
 // The heart of runbot, a pure reconciler: given what Jira says about a ticket now, the one next action.
 // No I/O, no clock of its own; everything it needs comes in as arguments.
 import {
+  inputFormatProblem,
   siteOf,
   renderCommand,
   renderText,
@@ -14,7 +15,10 @@ import {
 } from '../definitions/index.js';
 import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
+import { planApprovalStatus, requireApproval } from './approval.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
+import { holdAtGate, type InputHolders } from './exclusive.js';
+import { manualRouting } from './routing.js';
 import type { Ticket } from './ticket.js';
 
 export interface PlanInput {
@@ -25,6 +29,9 @@ export interface PlanInput {
   now: Date;
   /** Divides wait intervals and timeouts (demos and tests run hours-long steps in seconds). */
   timeScale?: number;
+  /** Who holds each exclusive input value (exclusiveHolders over the workflow's tickets); without
+   * it the gate does not check exclusivity (`runbot plan`, dry-run routes). */
+  holders?: InputHolders;
 }
 
 /** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
@@ -40,8 +47,12 @@ export function planTicket(input: PlanInput): Decision {
     // A bad ticket is told so at the gate, in one comment, before the restore starts.
     const resolved = resolveInputs(input, visit);
     if ('escalate' in resolved) return resolved.escalate;
-    return planGate(ticket, workflow.gate, visit, workflow);
+    const opened = planGate(ticket, workflow.gate, visit, workflow);
+    if (opened.kind !== 'transition' || !input.holders) return opened;
+    return holdAtGate(ticket, workflow, input.holders, visit, opened);
   }
+  const approval = planApprovalStatus(ticket, workflow, visit);
+  if (approval) return approval;
 
   const binding = workflow.statuses[ticket.status];
   if (!binding) return { kind: 'nothing', reason: `status "${ticket.status}" runs no step` };
@@ -57,7 +68,7 @@ export function planTicket(input: PlanInput): Decision {
     runbookVersion: input.runbook.version,
     next: binding.next,
   };
-  return planStep({ ...input, visit, step, stepRef, ...resolved });
+  return requireApproval(planStep({ ...input, visit, step, stepRef, ...resolved }), step, workflow);
 }
 
 /** The visit the ticket is on: the recorded one if the status still matches, else a new one. */
@@ -130,14 +141,26 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
       };
     }
     const unsafe = unsafeValueReason(raw);
-    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
-    if (unsafe || !new RegExp(`^(?:${spec.pattern})$`).test(raw)) {
+    const badFormat = unsafe || !spec.format ? undefined : inputFormatProblem(spec.format, raw);
+    if (badFormat) {
       return {
         escalate: escalate(
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern}`} of input "${name}".`,
+          `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of input "${name}" ${badFormat} (format: ${spec.format}). Nothing was run.`,
+          `Correct ${field} and move the ticket back to ${ticket.status}.`,
+        ),
+      };
+    }
+    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
+    if (unsafe || (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(raw))) {
+      return {
+        escalate: escalate(
+          visit,
+          workflow,
+          `Field ${field} is not a valid ${name}`,
+          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -238,6 +261,7 @@ function planStep(plan: StepPlan): Decision {
           text: renderText(block.text, variables),
           commands: (block.commands ?? []).map((command) => renderCommand(command, variables)),
         })),
+        ...manualRouting(step, plan.ticket, visit),
       };
     }
   }

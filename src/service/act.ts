@@ -10,6 +10,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
 import { isActionable, type ActionableDecision } from '../queue/index.js';
+import { holdTicket, requestApproval, routeManualStep } from './act-safety.js';
 import * as report from './report.js';
 
 export interface ActContext {
@@ -34,7 +35,9 @@ export type ActOutcome =
   | 'refused'
   | 'dry-run'
   | 'duplicate'
-  | 'contested';
+  | 'contested'
+  | 'held'
+  | 'awaiting-approval';
 
 /** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
 export class RetryableStepError extends Error {
@@ -78,7 +81,12 @@ export async function act(
         decision.visit,
         decision.to,
         report.gateOpened(decision.visit, decision.to, decision.reason, ctx.now()),
+        decision.approved ? { approved: decision.approved } : undefined,
       );
+    case 'hold':
+      return holdTicket(decision, ctx, comments);
+    case 'requestApproval':
+      return requestApproval(decision, ctx);
     case 'escalate':
       return escalate(ctx, decision.visit, decision.to, 'escalation', decision);
     case 'postInstructions':
@@ -100,11 +108,12 @@ async function moveTo(
   visit: StepVisit,
   to: string,
   comment: ReturnType<typeof report.gateOpened>,
+  record?: Partial<Bookkeeping>,
 ) {
   const outcome = await ctx.jira.transitionTo(
     visit.key,
     { from: visit.status, to },
-    { comment, bookkeeping: enter(visit, to, ctx.now()) },
+    { comment, bookkeeping: { ...enter(visit, to, ctx.now()), ...record } },
   );
   if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');
   return outcome;
@@ -136,6 +145,7 @@ async function postInstructions(
     comments = (await ctx.jira.getTicket(visit.key, { inputFields: {} }))?.comments ?? comments;
   }
   const alreadyPosted = hasComment(comments, report.commentRef(visit, step.name));
+  await routeManualStep(decision, ctx);
   if (!alreadyPosted) {
     // With claims, a 429 is not waited out here: the job's retry decides again, so the comment lands
     // within one request of the check above, before a twin that settles looks for it.
@@ -466,5 +476,12 @@ export function describe(decision: ActionableDecision): string[] {
       return [`move to ${decision.to}: ${decision.reason}`];
     case 'escalate':
       return [`move to ${decision.to}: ${decision.title} — ${decision.reason}`];
+    case 'hold':
+      return [`wait for ${decision.holder}, which holds ${decision.input} ${decision.value} (one comment)`];
+    case 'requestApproval':
+      return [
+        `ask for approval of ${decision.step.name} (move to ${decision.to}; a person moves it to ${decision.approved})`,
+        ...decision.plan.map((line) => `  ${line}`),
+      ];
   }
 }

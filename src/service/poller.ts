@@ -3,9 +3,10 @@
 import type { Definitions } from '../definitions/index.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import { planTicket, type Decision } from '../planner/index.js';
+import { planTicket, type Decision, type Ticket } from '../planner/index.js';
 import { isActionable, jobFor, type StepJob } from '../queue/index.js';
 import { planInputFor, workflowContexts, workflowJql } from './context.js';
+import { batchHolders } from './holders.js';
 
 export interface PollerDeps {
   jira: JiraPort;
@@ -29,10 +30,22 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     tickets: 0,
     enqueued: 0,
     byStatus: {},
-    decisions: { runStep: 0, checkStep: 0, postInstructions: 0, transition: 0, escalate: 0, nothing: 0 },
+    decisions: {
+      runStep: 0,
+      checkStep: 0,
+      postInstructions: 0,
+      transition: 0,
+      escalate: 0,
+      hold: 0,
+      requestApproval: 0,
+      nothing: 0,
+    },
   };
   for (const context of workflowContexts(deps.definitions).values()) {
     const jql = workflowJql(context.workflow);
+    // The whole search first: who holds an exclusive value (one restore per host) is a property of
+    // the batch, so every poller that sees the same tickets plans the same holder.
+    const tickets: Ticket[] = [];
     let token: string | undefined;
     do {
       const page = await deps.jira.searchPage(jql, context.shape, token);
@@ -46,20 +59,24 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
           );
           continue;
         }
-        cycle.tickets += 1;
-        cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
-        const decision = planTicket(planInputFor(context, ticket, deps));
-        cycle.decisions[decision.kind] += 1;
-        if (!isActionable(decision)) continue;
-        deps.logger.debug(
-          { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
-          'planned',
-        );
-        await deps.enqueue(jobFor(decision));
-        cycle.enqueued += 1;
+        tickets.push(ticket);
       }
       token = page.nextPageToken;
     } while (token);
+    const holders = batchHolders(context, tickets);
+    for (const ticket of tickets) {
+      cycle.tickets += 1;
+      cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
+      const decision = planTicket(planInputFor(context, ticket, deps, holders));
+      cycle.decisions[decision.kind] += 1;
+      if (!isActionable(decision)) continue;
+      deps.logger.debug(
+        { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
+        'planned',
+      );
+      await deps.enqueue(jobFor(decision));
+      cycle.enqueued += 1;
+    }
   }
   return cycle;
 }

@@ -17,6 +17,7 @@ import {
 } from '../queue/index.js';
 import { act, type ActContext, type ActOutcome, type ClaimCheck } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
+import { freshHolders } from './holders.js';
 
 export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'> {
   definitions: Definitions;
@@ -62,7 +63,9 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const planInput = planInputFor(context, ticket, deps);
+    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now.
+    const holders = await freshHolders(deps.jira, context, ticket);
+    const planInput = planInputFor(context, ticket, deps, holders);
     const decision = planTicket(planInput);
     if (!stillWanted(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');

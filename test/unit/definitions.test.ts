@@ -83,7 +83,7 @@ describe('definitions: every problem at once', () => {
       'workflows/inventory.yaml': shipped('workflows/inventory.yaml').replace('port: 22 }', 'port: 0 }'),
     });
     expect(problems).toEqual([
-      'runbooks/rma-restore.yaml:92:52: unknown template variable "hots" (known: host, host.short, site.manager, site.name, ticket.key)',
+      'runbooks/rma-restore.yaml:93:52: unknown template variable "hots" (known: host, host.short, site.manager, site.name, ticket.key)',
       'workflows/inventory.yaml:8:32: sites.dev2.ssh.port: must be at least 1',
       'workflows/rma-restore.yaml:18:17: step "synk" is not in runbook "rma-restore" (its steps: memcheck-start, memcheck-wait, sync, blacklist-removal, second-sync, enable-alerting, rebalance)',
       'workflows/rma-restore.yaml:19:55: next status "Second Synk" is not a status of this workflow (statuses: Memcheck, Memcheck Running, Sync, Blacklist Removal, Second Sync, Enable Alerting, Rebalance; gate: Waiting for RMA; failure: Actionable; done: Done)',
