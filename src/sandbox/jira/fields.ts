@@ -40,9 +40,8 @@ function setField(
     // The spec's UserDetails reference: {accountId}; null unassigns.
     if (value === null) delete draft.assignee;
     else {
-      const accountId = (value as { accountId?: unknown } | undefined)?.accountId;
-      if (typeof value !== 'object' || typeof accountId !== 'string' || accountId === '')
-        return 'Specify a valid value for assignee';
+      const accountId = typeof value === 'object' && 'accountId' in value ? value.accountId : undefined;
+      if (typeof accountId !== 'string' || accountId === '') return 'Specify a valid value for assignee';
       draft.assignee = accountId;
     }
   } else if (field === 'duedate') {
