@@ -182,7 +182,7 @@ describe('definitions: the safety keys', () => {
       withWorkflow((text) =>
         text
           .replace('exclusive: { inputs: [host]', 'exclusive: { inputs: [hots]')
-          .replace(/gate:\n(  .*\n)+/, ''),
+          .replace(/gate:\n( {2}.*\n)+/, ''),
       ),
     );
     expect(problems).toEqual(

@@ -18,6 +18,7 @@ import {
   type InputHolders,
   type Ticket,
 } from '../../src/planner/index.js';
+import { statusTable } from '../../src/service/status.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const HOST = 'container-101-08.dev2.internal';
@@ -368,5 +369,23 @@ describe('manual steps routed', () => {
       unassigned: 'field customfield_10070 names nobody, so the ticket was not assigned',
     });
     expect(decision).not.toHaveProperty('assignee');
+  });
+});
+
+describe('runbot status: a plan waiting for approval', () => {
+  it('lists the ticket as waiting for a person, with the step', () => {
+    const bookkeeping = {
+      status: 'Awaiting Approval',
+      visit: 2,
+      enteredAt: NOW.toISOString(),
+      awaiting: { step: 'sync', status: 'Sync', hash: 'h' },
+    };
+    const table = statusTable(
+      workflow,
+      { runbooks: new Map([['safety', { runbook, file: 'runbooks/safety.yaml', version: 'abc123' }]]) },
+      [{ key: 'HOT-7', status: 'Awaiting Approval', bookkeeping }],
+      NOW,
+    );
+    expect(table.waitingForPeople).toEqual(['HOT-7 sync (approval)']);
   });
 });
