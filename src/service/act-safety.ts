@@ -46,7 +46,7 @@ export async function requestApproval(
   return 'awaiting-approval';
 }
 
-/** Assignee and due date of a manual step, set before its comment mentions the assignee. */
+/** Assignee and due date of a manual step, set once its comment is posted (same values on a retry). */
 export async function routeManualStep(
   decision: Extract<ActionableDecision, { kind: 'postInstructions' }>,
   ctx: ActContext,

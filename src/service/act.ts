@@ -145,7 +145,6 @@ async function postInstructions(
     comments = (await ctx.jira.getTicket(visit.key, { inputFields: {} }))?.comments ?? comments;
   }
   const alreadyPosted = hasComment(comments, report.commentRef(visit, step.name));
-  await routeManualStep(decision, ctx);
   if (!alreadyPosted) {
     // With claims, a 429 is not waited out here: the job's retry decides again, so the comment lands
     // within one request of the check above, before a twin that settles looks for it.
@@ -159,6 +158,8 @@ async function postInstructions(
       );
     }
   }
+  // After the comment, so it still lands right after the check above; a retry routes again.
+  await routeManualStep(decision, ctx);
   await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
   return alreadyPosted ? 'duplicate' : 'instructed';
 }

@@ -141,12 +141,18 @@ approval: { status: Awaiting Approval, approved: Approved }
     w.sandbox.moveAsHuman(key, 'Approved');
     await until('the manual step after the approved one', () => w.sandbox.snapshot(key)?.status === 'Alert');
     expect(await trace(w)).toEqual([`wipe ${key} web-1`]);
-    await until('the Action Required comment', () =>
-      w.comments(key).some((text) => text.includes('Action Required')),
+    // Routing lands after the comment and before the visit is recorded as instructed.
+    await until(
+      'the manual step recorded as instructed',
+      () => (w.sandbox.snapshot(key)?.properties.runbot as { instructed?: boolean } | undefined)?.instructed,
     );
     const snapshot = w.sandbox.snapshot(key)!;
     expect(snapshot.fields.assignee).toMatchObject({ accountId: ASSIGNEE });
-    expect(snapshot.fields.duedate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // due_in: 4h after the ticket entered Alert, as the bookkeeping records it.
+    const enteredAt = (snapshot.properties.runbot as { enteredAt: string }).enteredAt;
+    expect(snapshot.fields.duedate).toBe(
+      new Date(Date.parse(enteredAt) + 4 * 3600_000).toISOString().slice(0, 10),
+    );
     const posted = snapshot.comments.find((c) => JSON.stringify(c.body).includes('Action Required'));
     expect(JSON.stringify(posted?.body)).toContain(`"type":"mention","attrs":{"id":"${ASSIGNEE}"`);
     expect(w.comments(key).filter((text) => text.includes('Action Required')).length).toBe(1);
