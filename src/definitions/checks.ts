@@ -1,6 +1,7 @@
 // The checks a schema cannot express: templates against a runbook's inputs, and the references
 // between a workflow, its runbook and the other workflows. Each problem is placed at the YAML node
 // that causes it, and every problem is reported, so an author fixes them in one pass.
+import { checkSafety } from './checks-safety.js';
 import type { DefinitionProblem } from './errors.js';
 import type { Runbook, Step, Workflow } from './schema.js';
 import { commandIssues, knownVariables, templateIssues, type TemplateProblem } from './template.js';
@@ -26,6 +27,7 @@ export function checkRunbook(source: SourceFile<Runbook>): DefinitionProblem[] {
     );
   }
   for (const [name, input] of Object.entries(runbook.inputs)) {
+    if (input.pattern === undefined) continue;
     const reason = anchorProblem(input.pattern);
     if (reason)
       problems.push(where(source.locate(['inputs', name, 'pattern']), `inputs.${name}.pattern: ${reason}`));
@@ -157,7 +159,11 @@ export function checkWorkflow(
       );
     }
   }
-  problems.push(...checkContradictions(source), ...checkFields(source, runbook));
+  problems.push(
+    ...checkContradictions(source),
+    ...checkFields(source, runbook),
+    ...checkSafety(source, runbook),
+  );
   const jqlReason = workflow.jira.jql === undefined ? undefined : jqlProblem(workflow.jira.jql);
   if (jqlReason) problems.push(where(source.locate(['jira', 'jql']), `jira.jql: ${jqlReason}`));
   problems.push(...checkReachability(source), ...checkLoops(source, runbook));

@@ -4,6 +4,7 @@ export * from './site-safety.js';
 export * from './errors.js';
 export * from './template.js';
 export * from './json-schema.js';
+export * from './formats.js';
 export { MAX_DEFINITION_BYTES } from './yaml-file.js';
 export {
   loadDefinitions,

@@ -2,6 +2,7 @@
 // (z.infer) and of the JSON Schemas editors use. Our own files are strict: unknown keys are errors.
 import { z } from 'zod';
 import { BreakerDefault, SiteBreaker, SiteFreezes, SiteWindows } from './site-safety.js';
+import { INPUT_FORMATS } from './formats.js';
 
 const DURATION = /^(\d+)(s|m|h)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
@@ -50,12 +51,20 @@ const Command = z
   .min(1)
   .describe('a shell command template; each {{ value }} becomes one quoted shell word');
 
+const Approve = z
+  .boolean()
+  .optional()
+  .describe(
+    "post the step's plan and run it only after a person approves it (the workflow's approval statuses)",
+  );
+
 const SshStep = z.strictObject({
   kind: z.literal('ssh').describe('run commands on the target over SSH'),
   description: StepDescription,
   target: Target,
   commands: z.array(Command).min(1).describe('run in order; the step fails at the first that fails'),
   timeout: Duration.describe('limit of each command: seconds, or "90s", "10m", "2h"'),
+  approve: Approve,
   expect: OutputCheck.optional().describe('what success looks like (default: exit 0)'),
   done_when: z
     .strictObject({
@@ -94,6 +103,26 @@ const ManualStep = z.strictObject({
   target: Target,
   title: z.string().min(1).describe('heading of the Action Required comment'),
   instructions: z.array(InstructionBlock).min(1).describe('what to run and check, in order'),
+  assign: z
+    .union([
+      z.strictObject({
+        account_id: z
+          .string()
+          .regex(/^[A-Za-z0-9:_-]{1,128}$/, 'an Atlassian account id')
+          .describe('the Atlassian account id of the person'),
+      }),
+      z.strictObject({
+        field: z
+          .string()
+          .regex(/^[A-Za-z0-9_]+$/, 'a Jira field id')
+          .describe('a ticket field holding a user or users (e.g. request participants): its first user'),
+      }),
+    ])
+    .optional()
+    .describe('who the ticket is assigned to when the instructions are posted (mentioned in the comment)'),
+  due_in: Duration.optional().describe(
+    "the ticket's due date: this long after the status was entered (Jira keeps the date, UTC)",
+  ),
 });
 
 export const IPMI_ACTIONS = ['power-status', 'power-on', 'power-cycle', 'sel-read'] as const;
@@ -104,6 +133,7 @@ const IpmiStep = z.strictObject({
   /** The host whose BMC is addressed (the BMC's address comes from the site's `ipmi` access). */
   target: Target,
   action: z.enum(IPMI_ACTIONS).describe('what to do through the BMC'),
+  approve: Approve,
   /** power-status only: the power state the step expects. */
   expect: z
     .strictObject({ power: z.enum(['on', 'off']).describe('the power state the step expects') })
@@ -179,10 +209,18 @@ export const RunbookSchema = z.strictObject({
   inputs: z
     .record(
       z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and underscores'),
-      z.strictObject({
-        pattern: Pattern.describe('anchored regular expression (^…$) a ticket value must match'),
-        description: z.string().optional().describe('where the value comes from, for people'),
-      }),
+      z
+        .strictObject({
+          pattern: Pattern.optional().describe('anchored regular expression (^…$) a ticket value must match'),
+          format: z
+            .enum(INPUT_FORMATS)
+            .optional()
+            .describe('a built-in format the value must have: hostname (RFC 1123, lower-case ASCII)'),
+          description: z.string().optional().describe('where the value comes from, for people'),
+        })
+        .refine((input) => input.pattern !== undefined || input.format !== undefined, {
+          message: 'an input needs a pattern or a format (or both)',
+        }),
     )
     .describe('values taken from the ticket (host is required); templates name them as {{ input }}'),
   steps: z
@@ -246,6 +284,28 @@ export const WorkflowSchema = z.strictObject({
     .string()
     .default('runbot-pause')
     .describe('a ticket carrying this label is left alone (default runbot-pause)'),
+  exclusive: z
+    .strictObject({
+      inputs: z
+        .array(z.string())
+        .min(1)
+        .describe('runbook inputs (e.g. host) only one open ticket at a time may work on'),
+      on_conflict: z
+        .enum(['wait', 'fail'])
+        .default('wait')
+        .describe(
+          'a ticket whose value another open ticket holds: wait at the gate (default), or go to the failure status',
+        ),
+    })
+    .optional()
+    .describe('one open ticket per value (e.g. one restore per host), held from the gate to done or failure'),
+  approval: z
+    .strictObject({
+      status: z.string().describe('status where a step marked approve: true waits, its plan posted'),
+      approved: z.string().describe('status a person moves the ticket to, to approve that plan'),
+    })
+    .optional()
+    .describe('where steps marked approve: true wait for a person (needed when the runbook has such steps)'),
 });
 
 const SshAccess = z.strictObject({

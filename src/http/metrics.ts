@@ -174,6 +174,7 @@ export function stepKindOf(decision: string): string {
     case 'postInstructions':
       return 'manual';
     case 'transition':
+    case 'hold':
       return 'gate';
     case 'noteHold':
       return 'hold';
@@ -188,6 +189,7 @@ const HANDED_TO_PEOPLE: Record<string, string> = {
   instructed: 'runbook',
   failed: 'failure',
   escalated: 'escalation',
+  'awaiting-approval': 'approval',
 };
 
 type StepLabels = { workflow: string; kind: string; step: string };

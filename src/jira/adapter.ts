@@ -69,6 +69,7 @@ const ENDPOINT = {
   addComment: 'POST /rest/api/3/issue/{issueIdOrKey}/comment',
   setProperty: 'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
   getProperty: 'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
+  editIssue: 'PUT /rest/api/3/issue/{issueIdOrKey}',
 } as const;
 
 const PAGE_SIZE = 100;
@@ -295,6 +296,20 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
           issueIdOrKey: key,
           propertyKey: BOOKKEEPING_PROPERTY,
           body: value,
+        }),
+      );
+      writes.wrote(key);
+    },
+
+    async editFields(key: string, fields: { assignee?: string; dueDate?: string }): Promise<void> {
+      // notifyUsers stays at Jira's default: the assignee hears of it, as with a person's edit.
+      await call(ENDPOINT.editIssue, key, () =>
+        client.issues.editIssue({
+          issueIdOrKey: key,
+          fields: {
+            ...(fields.assignee !== undefined ? { assignee: { accountId: fields.assignee } } : {}),
+            ...(fields.dueDate !== undefined ? { duedate: fields.dueDate } : {}),
+          },
         }),
       );
       writes.wrote(key);

@@ -7,7 +7,12 @@ export interface AdfText {
   text: string;
   marks?: { type: 'strong' | 'code' | 'em' }[];
 }
-export type AdfInline = AdfText;
+/** A mention of a user (Jira notifies them): `text` is what readers see, `id` their account id. */
+export interface AdfMention {
+  type: 'mention';
+  attrs: { id: string; text: string };
+}
+export type AdfInline = AdfText | AdfMention;
 export interface AdfBlock {
   type: 'paragraph' | 'heading' | 'codeBlock' | 'panel' | 'rule';
   attrs?: Record<string, string | number>;
@@ -30,10 +35,15 @@ export const strong = (value: string): AdfText => ({
 });
 export const code = (value: string): AdfText => ({ type: 'text', text: value, marks: [{ type: 'code' }] });
 
+export const mention = (accountId: string, shown = `@${accountId}`): AdfMention => ({
+  type: 'mention',
+  attrs: { id: accountId, text: shown },
+});
+
 export function paragraph(...inline: (AdfInline | string)[]): AdfBlock {
   const content = inline
     .map((part) => (typeof part === 'string' ? text(part) : part))
-    .filter((t) => t.text !== '');
+    .filter((t) => t.type !== 'text' || t.text !== '');
   return { type: 'paragraph', content };
 }
 
@@ -60,8 +70,9 @@ export function doc(content: AdfBlock[]): AdfDocument {
 /** Plain text of a document (text nodes joined by newlines), used to find the bot's markers. */
 export function plainText(node: unknown): string {
   if (node === null || typeof node !== 'object') return '';
-  const record = node as { text?: unknown; content?: unknown };
+  const record = node as { type?: unknown; text?: unknown; content?: unknown; attrs?: { text?: unknown } };
   if (typeof record.text === 'string') return record.text;
+  if (record.type === 'mention' && typeof record.attrs?.text === 'string') return record.attrs.text;
   if (!Array.isArray(record.content)) return '';
   return record.content.map(plainText).join('\n');
 }
@@ -102,13 +113,14 @@ function fitCommentLimit(document: AdfDocument): AdfDocument {
 function* textNodes(nodes: (AdfBlock | AdfInline)[]): Generator<AdfText> {
   for (const node of nodes) {
     if (node.type === 'text') yield node;
-    else if (node.content) yield* textNodes(node.content);
+    else if (node.type !== 'mention' && node.content) yield* textNodes(node.content);
   }
 }
 
 function* codeBlocks(blocks: (AdfBlock | AdfInline)[]): Generator<AdfBlock> {
   for (const block of blocks) {
     if (block.type === 'codeBlock') yield block;
-    else if (block.type !== 'text' && block.content) yield* codeBlocks(block.content);
+    else if (block.type !== 'text' && block.type !== 'mention' && block.content)
+      yield* codeBlocks(block.content);
   }
 }

@@ -94,6 +94,7 @@ export function fieldsFor(shape: TicketShape): string[] {
       'project',
       'issuelinks',
       ...Object.values(shape.inputFields),
+      ...(shape.userFields ?? []),
     ]),
   ];
 }
@@ -121,6 +122,11 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
     links: (issue.fields.issuelinks ?? []).flatMap(linkOf),
     bookkeeping: bookkeepingOf(issue.properties?.[BOOKKEEPING_PROPERTY], problems),
   };
+  if (shape.userFields && shape.userFields.length > 0) {
+    ticket.people = Object.fromEntries(
+      shape.userFields.map((field) => [field, accountIdsOf(issue.fields[field])]),
+    );
+  }
   if (issue.fields.comment) ticket.comments = commentsOf(issue.fields.comment);
   return { ok: true, ticket, problems };
 }
@@ -194,4 +200,15 @@ function commentsOf(comment: NonNullable<IssueBean['fields']['comment']>): Ticke
   const list = Array.isArray(comment) ? comment : comment.comments;
   // v3 bodies are ADF documents; a string body (v2, or the spec's example) is already plain text.
   return list.map((c) => ({ id: c.id, text: typeof c.body === 'string' ? c.body : plainText(c.body) }));
+}
+
+const UserSchema = z.looseObject({ accountId: z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/) });
+
+/** Account ids in a user field: one user, or a list (JSM's request participants); others are skipped. */
+function accountIdsOf(value: unknown): string[] {
+  const users = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return users.flatMap((user) => {
+    const parsed = UserSchema.safeParse(user);
+    return parsed.success ? [parsed.data.accountId] : [];
+  });
 }

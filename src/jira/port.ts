@@ -7,6 +7,8 @@ import type { AdfDocument } from './adf.js';
 export interface TicketShape {
   /** input name → Jira field id, e.g. { host: 'customfield_10042' } */
   inputFields: Record<string, string>;
+  /** User fields read as account ids (a manual step's `assign.field`), into Ticket.people. */
+  userFields?: string[];
 }
 
 export interface SearchPage {
@@ -34,6 +36,8 @@ export interface JiraPort {
   /** `once`: a single attempt, a 429 thrown rather than waited out (the caller's retry decides again). */
   addComment(key: string, body: AdfDocument, options?: { once?: boolean }): Promise<void>;
   setBookkeeping(key: string, value: Bookkeeping): Promise<void>;
+  /** Sets the assignee (an account id) and the due date (YYYY-MM-DD) in one edit; same values, same result. */
+  editFields(key: string, fields: { assignee?: string; dueDate?: string }): Promise<void>;
   /** A consistent read of the bookkeeping property alone; undefined when absent or unreadable. */
   getBookkeeping(key: string): Promise<Bookkeeping | undefined>;
 }

@@ -71,8 +71,21 @@ export type Decision =
       where: string;
       title: string;
       blocks: { text: string; commands: string[] }[];
+      /** The person the ticket is assigned to (Atlassian account id), mentioned in the comment. */
+      assignee?: string;
+      /** The step routes to a field that names nobody: said in the comment, not guessed. */
+      unassigned?: string;
+      /** The ticket's due date (YYYY-MM-DD, UTC), from the step's due_in. */
+      dueDate?: string;
     }
-  | { kind: 'transition'; visit: StepVisit; to: string; reason: string }
+  | {
+      kind: 'transition';
+      visit: StepVisit;
+      to: string;
+      reason: string;
+      /** Recorded in the bookkeeping of the status entered (a plan a person approved). */
+      approved?: { step: string; hash: string };
+    }
   | {
       kind: 'escalate';
       visit: StepVisit;
@@ -92,6 +105,32 @@ export type Decision =
       hold: Hold;
       /** The tickets whose failures opened the breaker. */
       tickets: string[];
+    }
+  | {
+      /** Another open ticket holds an exclusive input value (e.g. the host): wait at the gate. */
+      kind: 'hold';
+      visit: StepVisit;
+      /** The key of the ticket holding it. */
+      holder: string;
+      input: string;
+      value: string;
+      /** Where the ticket goes once the holder is done. */
+      next: string;
+    }
+  | {
+      /** A step marked approve: post its plan and move to the approval status. */
+      kind: 'requestApproval';
+      visit: StepVisit;
+      step: StepRef;
+      site?: string;
+      /** The approval status. */
+      to: string;
+      /** The status a person moves the ticket to, to approve. */
+      approved: string;
+      /** The plan as it would run: the step decision, shown in the comment. */
+      plan: string[];
+      /** sha256 of the plan (hex); a different plan needs approval again. */
+      hash: string;
     }
   /** `hold`: the step waits for a breaker, a window or a freeze (its job waits too, it is not stale). */
   | { kind: 'nothing'; reason: string; hold?: Hold };

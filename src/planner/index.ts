@@ -14,3 +14,5 @@ export {
   type OpenBreakers,
 } from './holds.js';
 export { siteClosed, type SiteClosed } from './windows.js';
+export * from './exclusive.js';
+export { planHash, planLines } from './approval.js';

@@ -1,6 +1,7 @@
 // The heart of runbot, a pure reconciler: given what Jira says about a ticket now, the one next action.
 // No I/O, no clock of its own; everything it needs comes in as arguments.
 import {
+  inputFormatProblem,
   siteOf,
   renderCommand,
   renderText,
@@ -14,9 +15,12 @@ import {
 } from '../definitions/index.js';
 import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
+import { planApprovalStatus, requireApproval } from './approval.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import { planRedfish } from './redfish.js';
 import { heldBack, type OpenBreakers } from './holds.js';
+import { holdAtGate, type InputHolders } from './exclusive.js';
+import { manualRouting } from './routing.js';
 import type { Ticket } from './ticket.js';
 
 export interface PlanInput {
@@ -29,6 +33,9 @@ export interface PlanInput {
   timeScale?: number;
   /** Failure-rate breakers open now, by `site/step` (read from Redis at the edge); default none. */
   openBreakers?: OpenBreakers;
+  /** Who holds each exclusive input value (exclusiveHolders over the workflow's tickets); without
+   * it the gate does not check exclusivity (`runbot plan`, dry-run routes). */
+  holders?: InputHolders;
 }
 
 /** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
@@ -44,8 +51,12 @@ export function planTicket(input: PlanInput): Decision {
     // A bad ticket is told so at the gate, in one comment, before the restore starts.
     const resolved = resolveInputs(input, visit);
     if ('escalate' in resolved) return resolved.escalate;
-    return planGate(ticket, workflow.gate, visit, workflow);
+    const opened = planGate(ticket, workflow.gate, visit, workflow);
+    if (opened.kind !== 'transition' || !input.holders) return opened;
+    return holdAtGate(ticket, workflow, input.holders, visit, opened);
   }
+  const approval = planApprovalStatus(ticket, workflow, visit);
+  if (approval) return approval;
 
   const binding = workflow.statuses[ticket.status];
   if (!binding) return { kind: 'nothing', reason: `status "${ticket.status}" runs no step` };
@@ -61,7 +72,7 @@ export function planTicket(input: PlanInput): Decision {
     runbookVersion: input.runbook.version,
     next: binding.next,
   };
-  const decision = planStep({ ...input, visit, step, stepRef, ...resolved });
+  const decision = requireApproval(planStep({ ...input, visit, step, stepRef, ...resolved }), step, workflow);
   // Breakers, freezes and maintenance windows hold new starts back (src/planner/holds.ts).
   return heldBack(decision, visit, input.inventory, input.openBreakers ?? {}, input.now);
 }
@@ -141,14 +152,26 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
       };
     }
     const unsafe = unsafeValueReason(raw);
-    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
-    if (unsafe || !new RegExp(`^(?:${spec.pattern})$`).test(raw)) {
+    const badFormat = unsafe || !spec.format ? undefined : inputFormatProblem(spec.format, raw);
+    if (badFormat) {
       return {
         escalate: escalate(
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern}`} of input "${name}".`,
+          `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of input "${name}" ${badFormat} (format: ${spec.format}). Nothing was run.`,
+          `Correct ${field} and move the ticket back to ${ticket.status}.`,
+        ),
+      };
+    }
+    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
+    if (unsafe || (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(raw))) {
+      return {
+        escalate: escalate(
+          visit,
+          workflow,
+          `Field ${field} is not a valid ${name}`,
+          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -254,6 +277,7 @@ function planStep(plan: StepPlan): Decision {
           text: renderText(block.text, variables),
           commands: (block.commands ?? []).map((command) => renderCommand(command, variables)),
         })),
+        ...manualRouting(step, plan.ticket, visit),
       };
     }
   }

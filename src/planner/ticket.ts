@@ -24,6 +24,12 @@ export const BookkeepingSchema = z.object({
   instructed: z.boolean().optional(),
   /** The ticket was told in this visit that its step waits for this (e.g. "breaker dev2/sync"). */
   held: z.string().optional(),
+  /** At the gate: the ticket that holds this one's exclusive input (e.g. its host); the comment saying so was posted. */
+  heldBy: z.string().optional(),
+  /** In the approval status: the step whose plan (sha256 of its rendered commands and targets) waits for a person. */
+  awaiting: z.object({ step: z.string(), status: z.string(), hash: z.string() }).optional(),
+  /** Back in the step's status after a person approved: the plan they approved. */
+  approved: z.object({ step: z.string(), hash: z.string() }).optional(),
 });
 export type Bookkeeping = z.infer<typeof BookkeepingSchema>;
 
@@ -53,6 +59,8 @@ export interface Ticket {
   /** Raw values of the workflow's input fields, by input name (e.g. host). */
   inputs: Record<string, string | undefined>;
   links: TicketLink[];
+  /** Account ids of the users in the user fields the runbook routes manual steps to, by field id. */
+  people?: Record<string, string[]>;
   /** Undefined when the bot has never written one, or it could not be parsed. */
   bookkeeping: Bookkeeping | undefined;
   /** Present only on a full read (get issue), not on search results. */

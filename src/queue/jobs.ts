@@ -10,6 +10,8 @@ export const ACTIONABLE_KINDS = [
   'transition',
   'escalate',
   'noteHold',
+  'hold',
+  'requestApproval',
 ] as const;
 export type ActionableDecision = Extract<Decision, { kind: (typeof ACTIONABLE_KINDS)[number] }>;
 
@@ -29,6 +31,8 @@ export const StepJobSchema = z.object({
   site: z.string().optional(),
   /** The runbook step of a runStep job, so a full cap defers it before the ticket is read again. */
   step: z.string().optional(),
+  /** A hold job: the ticket holding the exclusive value (a new holder, a new comment). */
+  holder: z.string().optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;
 
@@ -52,6 +56,7 @@ export function jobFor(decision: ActionableDecision): StepJob {
     ...(decision.kind === 'runStep' && decision.resumed ? { resume: true as const } : {}),
     ...('site' in decision && decision.site !== undefined ? { site: decision.site } : {}),
     ...(decision.kind === 'runStep' ? { step: decision.step.name } : {}),
+    ...(decision.kind === 'hold' ? { holder: decision.holder } : {}),
   };
 }
 
@@ -63,6 +68,7 @@ export function jobId(job: StepJob): string {
     ...(job.round === undefined ? [] : [`r${job.round}`]),
     ...(job.resume ? ['resume'] : []),
     ...(job.final ? ['final'] : []),
+    ...(job.holder === undefined ? [] : [job.holder]),
   ];
   return parts.join('.').replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -16,9 +16,26 @@ export function restoreProject(workflow: Workflow): SandboxProject {
       ([status, binding]) => [status, binding.next] as [string, string],
     ),
   ];
+  const steps = Object.keys(workflow.statuses);
+  const approval = workflow.approval;
+  // Steps marked approve: the bot asks in approval.status, a person approves, the bot returns.
+  const approvalTransitions: SandboxTransition[] = approval
+    ? [
+        { id: '81', name: 'Ask for approval', from: steps, to: approval.status },
+        { id: '82', name: 'Approve', from: [approval.status], to: approval.approved },
+        ...steps.map((to, index) => ({
+          id: String(201 + index),
+          name: `Run approved: ${to}`,
+          from: [approval.approved],
+          to,
+        })),
+      ]
+    : [];
+  const approvalStatuses = approval ? [approval.status, approval.approved] : [];
   const transitions: SandboxTransition[] = [
     ...edges.map(([from, to], index) => ({ id: String(11 + index), name: `Go to ${to}`, from: [from], to })),
-    { id: '91', name: 'Needs a person', from: active, to: workflow.failure },
+    ...approvalTransitions,
+    { id: '91', name: 'Needs a person', from: [...active, ...approvalStatuses], to: workflow.failure },
     ...[...active, workflow.done].map((to, index) => ({
       id: String(101 + index),
       name: `Hand back: ${to}`,
@@ -34,7 +51,7 @@ export function restoreProject(workflow: Workflow): SandboxProject {
     issueTypes: [workflow.jira.issue_type],
     workflow: {
       initial: active[0] ?? workflow.failure,
-      statuses: [...active, workflow.failure, workflow.done].map((name) => ({
+      statuses: [...active, ...approvalStatuses, workflow.failure, workflow.done].map((name) => ({
         name,
         category: category(name),
       })),

@@ -12,6 +12,7 @@ import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner
 import { isActionable, type ActionableDecision } from '../queue/index.js';
 import { noteHold } from './hold.js';
 import { hostTrustComment, isHostTrustRefusal } from './host-trust.js';
+import { holdTicket, requestApproval, routeManualStep } from './act-safety.js';
 import * as report from './report.js';
 import { runRedfish } from './act-redfish.js';
 import type { RedfishExecutor } from '../executors/redfish/index.js';
@@ -41,7 +42,8 @@ export type ActOutcome =
   | 'dry-run'
   | 'duplicate'
   | 'contested'
-  | 'held';
+  | 'held'
+  | 'awaiting-approval';
 
 /** Thrown for trouble worth a retry (host unreachable); the queue retries with backoff. */
 export class RetryableStepError extends Error {
@@ -85,7 +87,12 @@ export async function act(
         decision.visit,
         decision.to,
         report.gateOpened(decision.visit, decision.to, decision.reason, ctx.now()),
+        decision.approved ? { approved: decision.approved } : undefined,
       );
+    case 'hold':
+      return holdTicket(decision, ctx, comments);
+    case 'requestApproval':
+      return requestApproval(decision, ctx);
     case 'escalate':
       return escalate(ctx, decision.visit, decision.to, 'escalation', decision);
     case 'postInstructions':
@@ -110,11 +117,12 @@ export async function moveTo(
   visit: StepVisit,
   to: string,
   comment: ReturnType<typeof report.gateOpened>,
+  record?: Partial<Bookkeeping>,
 ) {
   const outcome = await ctx.jira.transitionTo(
     visit.key,
     { from: visit.status, to },
-    { comment, bookkeeping: enter(visit, to, ctx.now()) },
+    { comment, bookkeeping: { ...enter(visit, to, ctx.now()), ...record } },
   );
   if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');
   return outcome;
@@ -159,6 +167,8 @@ async function postInstructions(
       );
     }
   }
+  // After the comment, so it still lands right after the check above; a retry routes again.
+  await routeManualStep(decision, ctx);
   await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
   return alreadyPosted ? 'duplicate' : 'instructed';
 }
@@ -490,5 +500,12 @@ export function describe(decision: ActionableDecision): string[] {
       return [`move to ${decision.to}: ${decision.title} — ${decision.reason}`];
     case 'noteHold':
       return [`comment that ${decision.step.name} waits: ${decision.hold.reason}`];
+    case 'hold':
+      return [`wait for ${decision.holder}, which holds ${decision.input} ${decision.value} (one comment)`];
+    case 'requestApproval':
+      return [
+        `ask for approval of ${decision.step.name} (move to ${decision.to}; a person moves it to ${decision.approved})`,
+        ...decision.plan.map((line) => `  ${line}`),
+      ];
   }
 }

@@ -16,6 +16,7 @@ import { planTicket, type Ticket } from '../planner/index.js';
 import { isActionable } from '../queue/index.js';
 import { describe } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
+import { freshHolders } from './holders.js';
 
 type Print = (line: string) => void;
 
@@ -65,7 +66,11 @@ export async function planCommand(
   // One read for every workflow: ask for all their input fields, keyed by field id, then give each
   // workflow its inputs by name.
   const fieldIds = contexts.flatMap((context) => Object.values(context.shape.inputFields));
-  const allFields: TicketShape = { inputFields: Object.fromEntries(fieldIds.map((id) => [id, id])) };
+  const userFields = [...new Set(contexts.flatMap((context) => context.shape.userFields ?? []))];
+  const allFields: TicketShape = {
+    inputFields: Object.fromEntries(fieldIds.map((id) => [id, id])),
+    ...(userFields.length > 0 ? { userFields } : {}),
+  };
   const read = await jira.getTicket(key, allFields);
   if (!read) {
     print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL})`);
@@ -80,12 +85,15 @@ export async function planCommand(
         Object.entries(context.shape.inputFields).map(([input, field]) => [input, read.inputs[field]]),
       ),
     };
+    // At the gate of an exclusive workflow: who holds the host, as the worker would read it.
+    const holders = await freshHolders(jira, context, ticket);
     const decision = planTicket(
-      planInputFor(context, ticket, {
-        definitions,
-        now: () => new Date(),
-        timeScale: config.RUNBOT_TIME_SCALE,
-      }),
+      planInputFor(
+        context,
+        ticket,
+        { definitions, now: () => new Date(), timeScale: config.RUNBOT_TIME_SCALE },
+        { holders },
+      ),
     );
     if (options.json) print(JSON.stringify(decision, null, 2));
     else {

@@ -1,6 +1,6 @@
 // What the poller and the worker share: the loaded definitions and how to read tickets for a workflow.
 import type { Definitions, LoadedRunbook, Workflow } from '../definitions/index.js';
-import type { OpenBreakers, PlanInput, Ticket } from '../planner/index.js';
+import type { InputHolders, OpenBreakers, PlanInput, Ticket } from '../planner/index.js';
 import type { TicketShape } from '../jira/port.js';
 
 export interface WorkflowContext {
@@ -15,14 +15,31 @@ export function workflowContexts(definitions: Definitions): Map<string, Workflow
     const runbook = definitions.runbooks.get(workflow.runbook);
     // loadDefinitions refuses a workflow whose runbook is missing.
     if (!runbook) continue;
-    contexts.set(workflow.name, { workflow, runbook, shape: { inputFields: workflow.fields } });
+    const userFields = routedUserFields(runbook.runbook);
+    contexts.set(workflow.name, {
+      workflow,
+      runbook,
+      shape: { inputFields: workflow.fields, ...(userFields.length > 0 ? { userFields } : {}) },
+    });
   }
   return contexts;
 }
 
-/** Statuses the bot acts on for a workflow: the gate and every status bound to a step. */
+/** The ticket fields manual steps assign from (`assign.field`). */
+function routedUserFields(runbook: LoadedRunbook['runbook']): string[] {
+  const fields = Object.values(runbook.steps).flatMap((step) =>
+    step.kind === 'manual' && step.assign && 'field' in step.assign ? [step.assign.field] : [],
+  );
+  return [...new Set(fields)];
+}
+
+/** Statuses the bot acts on for a workflow: the gate, every status bound to a step, and the approval statuses. */
 export function ownedStatuses(workflow: Workflow): string[] {
-  return [...(workflow.gate ? [workflow.gate.status] : []), ...Object.keys(workflow.statuses)];
+  return [
+    ...(workflow.gate ? [workflow.gate.status] : []),
+    ...Object.keys(workflow.statuses),
+    ...(workflow.approval ? [workflow.approval.status, workflow.approval.approved] : []),
+  ];
 }
 
 /** The JQL for one workflow: its project and issue type, in a status the bot owns. */
@@ -42,9 +59,12 @@ export function planInputFor(
   context: WorkflowContext,
   ticket: Ticket,
   world: { definitions: Definitions; now: () => Date; timeScale: number },
-  openBreakers?: OpenBreakers,
+  /** What the edges read besides the ticket: open breakers (Redis), exclusive holders (the search). */
+  seen: { openBreakers?: OpenBreakers; holders?: InputHolders } = {},
 ): PlanInput {
+  const { openBreakers, holders } = seen;
   return {
+    ...(holders ? { holders } : {}),
     ticket,
     workflow: context.workflow,
     runbook: context.runbook,

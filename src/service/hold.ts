@@ -15,7 +15,7 @@ export async function noteHold(
   const { visit, step, hold } = decision;
   const ref = report.commentRef(visit, `hold-${step.name}`);
   const alreadyPosted = comments.some((comment) => comment.text.includes(ref));
-  if (!alreadyPosted) await ctx.jira.addComment(visit.key, report.held(decision, ctx.now()));
+  if (!alreadyPosted) await ctx.jira.addComment(visit.key, report.heldByBreaker(decision, ctx.now()));
   await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, held: holdMark(hold) });
   ctx.logger.info({ site: hold.site, hold: hold.kind, reason: hold.reason }, 'step held back: ticket told');
   return alreadyPosted ? 'duplicate' : 'held';

@@ -3,9 +3,10 @@
 import type { Definitions } from '../definitions/index.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import { planTicket, type Decision, type OpenBreakers } from '../planner/index.js';
+import { planTicket, type Decision, type OpenBreakers, type Ticket } from '../planner/index.js';
 import { isActionable, jobFor, type StepJob } from '../queue/index.js';
 import { planInputFor, workflowContexts, workflowJql } from './context.js';
+import { batchHolders } from './holders.js';
 
 export interface PollerDeps {
   jira: JiraPort;
@@ -38,12 +39,17 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
       transition: 0,
       escalate: 0,
       noteHold: 0,
+      hold: 0,
+      requestApproval: 0,
       nothing: 0,
     },
   };
   const openBreakers = await deps.openBreakers?.();
   for (const context of workflowContexts(deps.definitions).values()) {
     const jql = workflowJql(context.workflow);
+    // The whole search first: who holds an exclusive value (one restore per host) is a property of
+    // the batch, so every poller that sees the same tickets plans the same holder.
+    const tickets: Ticket[] = [];
     let token: string | undefined;
     do {
       const page = await deps.jira.searchPage(jql, context.shape, token);
@@ -57,20 +63,24 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
           );
           continue;
         }
-        cycle.tickets += 1;
-        cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
-        const decision = planTicket(planInputFor(context, ticket, deps, openBreakers));
-        cycle.decisions[decision.kind] += 1;
-        if (!isActionable(decision)) continue;
-        deps.logger.debug(
-          { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
-          'planned',
-        );
-        await deps.enqueue(jobFor(decision));
-        cycle.enqueued += 1;
+        tickets.push(ticket);
       }
       token = page.nextPageToken;
     } while (token);
+    const holders = batchHolders(context, tickets);
+    for (const ticket of tickets) {
+      cycle.tickets += 1;
+      cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
+      const decision = planTicket(planInputFor(context, ticket, deps, { openBreakers, holders }));
+      cycle.decisions[decision.kind] += 1;
+      if (!isActionable(decision)) continue;
+      deps.logger.debug(
+        { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
+        'planned',
+      );
+      await deps.enqueue(jobFor(decision));
+      cycle.enqueued += 1;
+    }
   }
   return cycle;
 }

@@ -11,6 +11,7 @@ import {
   paragraph,
   strong,
   code,
+  mention,
   type AdfBlock,
   type AdfDocument,
 } from '../jira/adf.js';
@@ -98,9 +99,15 @@ export function instructions(
   decision: Extract<ActionableDecision, { kind: 'postInstructions' }>,
   now: Date,
 ): AdfDocument {
+  const routing: AdfBlock[] = [];
+  if (decision.assignee !== undefined)
+    routing.push(paragraph('Assigned to ', mention(decision.assignee), '.'));
+  if (decision.unassigned !== undefined) routing.push(paragraph(`Not assigned: ${decision.unassigned}.`));
+  if (decision.dueDate !== undefined) routing.push(paragraph(`Due ${decision.dueDate} (UTC).`));
   return doc([
     heading('Action Required', 2),
     paragraph(strong(decision.title)),
+    ...routing,
     ...decision.blocks.flatMap((block) => [
       paragraph(block.text),
       ...(block.commands.length > 0
@@ -139,8 +146,55 @@ export function wouldRun(decision: ActionableDecision, lines: string[], now: Dat
   ]);
 }
 
+/** Another open ticket holds an exclusive value of this one (e.g. the host): it waits at the gate. */
+export function waitingForHolder(
+  decision: Extract<ActionableDecision, { kind: 'hold' }>,
+  now: Date,
+): AdfDocument {
+  const { holder, input, value, visit, next } = decision;
+  return doc([
+    heading(`⏸ Waiting for ${holder}`, 3),
+    paragraph(
+      `${holder} is open for the same ${input}, `,
+      code(value),
+      `, and only one ticket at a time works on it. This ticket stays in ${visit.status} and moves on to ${next} by itself once ${holder} is done (or leaves the workflow). Nothing was run.`,
+    ),
+    paragraph(strong('What next: '), `nothing, unless this ticket duplicates ${holder}: then close it.`),
+    footer(visit, `held-${holder}`, now),
+  ]);
+}
+
+/** A step marked approve: its exact plan, and how a person approves it. */
+export function approvalRequested(
+  decision: Extract<ActionableDecision, { kind: 'requestApproval' }>,
+  failureStatus: string,
+  now: Date,
+): AdfDocument {
+  const { step, visit } = decision;
+  return doc([
+    heading(`Approval required: ${step.name}`, 2),
+    panel('warning', [
+      paragraph(
+        `Step ${step.name} is marked approve: true. The bot runs exactly this once a person approves it:`,
+      ),
+    ]),
+    codeBlock(decision.plan.join('\n'), 'text'),
+    paragraph(
+      `Plan sha256 ${decision.hash}. If the plan changes before it runs (the runbook or the inventory changed), the bot asks again.`,
+    ),
+    paragraph(
+      strong('What next: '),
+      `check the plan, then move this ticket to ${decision.approved} to run it, or to ${failureStatus} to refuse. On success it moves on to ${step.next}.`,
+    ),
+    footer(visit, `approval-${step.name}`, now, step),
+  ]);
+}
+
 /** A step held back by an open failure-rate breaker: why, which tickets failed, how to reset it. */
-export function held(decision: Extract<ActionableDecision, { kind: 'noteHold' }>, now: Date): AdfDocument {
+export function heldByBreaker(
+  decision: Extract<ActionableDecision, { kind: 'noteHold' }>,
+  now: Date,
+): AdfDocument {
   const { hold, step, visit, tickets } = decision;
   const failed = tickets.length > 0 ? ` (${tickets.join(', ')})` : '';
   return doc([

@@ -70,6 +70,8 @@ export function statusTable(
     const step = stepName ? steps[stepName] : undefined;
     const book = ticket.bookkeeping?.status === ticket.status ? ticket.bookkeeping : undefined;
     if (ticket.status === workflow.failure) waitingForPeople.push(`${ticket.key} in ${ticket.status}`);
+    else if (ticket.status === workflow.approval?.status)
+      waitingForPeople.push(`${ticket.key} ${book?.awaiting?.step ?? ''} (approval)`);
     else if (book?.running)
       running.push(`${ticket.key} ${book.running.step}${seconds(book.running.since, now)}`);
     else if (step?.kind === 'wait' && book?.startedAt)
@@ -193,7 +195,7 @@ function heldReason(
   world: { definitions: Definitions; now: () => Date; timeScale: number },
   open: OpenBreakers,
 ): string | undefined {
-  const decision = planTicket(planInputFor(context, ticket, world, open));
+  const decision = planTicket(planInputFor(context, ticket, world, { openBreakers: open }));
   if (decision.kind === 'noteHold') return decision.hold.reason;
   return decision.kind === 'nothing' ? decision.hold?.reason : undefined;
 }

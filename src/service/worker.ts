@@ -18,6 +18,7 @@ import {
 } from '../queue/index.js';
 import { act, type ActContext, type ActOutcome, type ClaimCheck } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
+import { freshHolders } from './holders.js';
 import { heldJob, recordRun, type BreakerHooks } from './worker-holds.js';
 
 export interface WorkerDeps extends Omit<ActContext, 'failureStatus' | 'logger'> {
@@ -73,7 +74,9 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const planInput = planInputFor(context, ticket, deps, openBreakers);
+    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now.
+    const holders = await freshHolders(deps.jira, context, ticket);
+    const planInput = planInputFor(context, ticket, deps, { openBreakers, holders });
     const decision = planTicket(planInput);
     // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
     const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());

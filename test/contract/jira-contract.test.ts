@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from '../../src/config.js';
 import { loadDefinitions } from '../../src/definitions/index.js';
 import type { Definitions, Workflow } from '../../src/definitions/index.js';
 import { createJiraAdapter, doc, heading, codeBlock, paragraph, panel } from '../../src/jira/index.js';
+import { mention } from '../../src/jira/adf.js';
 import type { JiraAdapter } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { Bookkeeping } from '../../src/planner/ticket.js';
@@ -21,6 +22,7 @@ import { startRecordingProxy } from './recording-proxy.js';
 import type { RecordingProxy } from './recording-proxy.js';
 
 const SEARCH_LAG_MS = 60_000;
+const ASSIGNEE = '712020:0e4c2f5b-6a43-4c1b-9b2a-5d7f1c3e9a10';
 const logger = createLogger({ level: 'silent' });
 const validator = new SpecValidator();
 
@@ -94,7 +96,15 @@ beforeAll(async () => {
   );
   sandbox.moveAsHuman(second, workflow.failure); // a person takes it first
   outcomes.refused = await adapter.transitionTo(second, { from: gate, to: next }, {});
-  await adapter.addComment(third, doc([paragraph('Action Required: run the sync by hand')]));
+  // A routed manual step: assignee and due date in one edit, then a comment that mentions them.
+  outcomes.routed = await adapter.editFields(third, { assignee: ASSIGNEE, dueDate: '2026-01-05' });
+  await adapter.addComment(
+    third,
+    doc([
+      paragraph('Action Required: run the sync by hand'),
+      paragraph('Assigned to ', mention(ASSIGNEE), '.'),
+    ]),
+  );
   await adapter.setBookkeeping(third, bookkeeping(gate)); // 201: new
   await adapter.setBookkeeping(third, bookkeeping(gate)); // 200: replaced
   outcomes.claimRead = await adapter.getBookkeeping(third); // a settled claim's read-back
@@ -133,6 +143,7 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
       'POST /rest/api/3/issue/{issueIdOrKey}/comment',
       'POST /rest/api/3/issue/{issueIdOrKey}/transitions',
       'POST /rest/api/3/issueLink',
+      'PUT /rest/api/3/issue/{issueIdOrKey}',
       'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
     ]);
     const statuses = new Set(proxy.exchanges.map((e) => e.status));
@@ -156,6 +167,18 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
     expect(reconciled[0]?.length).toBeGreaterThan(0);
     const byStatus = (outcomes.secondPoll as CycleReport).byStatus;
     expect(byStatus[workflow.gate?.next ?? '']).toBe(1);
+  });
+
+  it('routes a manual step: the edit sets the assignee and the due date the issue then shows', () => {
+    const edit = proxy.exchanges.find(
+      (e) => e.method === 'PUT' && /\/issue\/[^/]+$/.test(e.url.split('?')[0] ?? ''),
+    );
+    expect(edit?.requestBody).toEqual({
+      fields: { assignee: { accountId: ASSIGNEE }, duedate: '2026-01-05' },
+    });
+    expect(edit?.status).toBe(204);
+    const fields = sandbox.snapshot(keys[2] ?? '')?.fields;
+    expect(fields).toMatchObject({ assignee: { accountId: ASSIGNEE }, duedate: '2026-01-05' });
   });
 
   it('marks the bot comments internal for Service Management', () => {

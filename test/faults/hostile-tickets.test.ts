@@ -31,8 +31,15 @@ const REFUSED: (HostileTicket & { says: RegExp })[] = [
   {
     name: 'very long (32,714 characters)',
     host: `${'a'.repeat(32_700)}.dev2.internal`,
-    says: NOT_IN_INVENTORY,
+    says: NOT_A_HOST,
   },
+  {
+    // Every label valid and the site's suffix right: only format: hostname's 253 limit refuses it.
+    name: 'very long, valid labels (5,000 characters)',
+    host: `${'b'.repeat(26)}.${Array.from({ length: 80 }, () => 'a'.repeat(61)).join('.')}.dev2.internal`,
+    says: NOT_A_HOST,
+  },
+  { name: 'upper case in the domain', host: 'decoy-01.DEV2.internal', says: NOT_A_HOST },
   { name: 'host outside the inventory', host: 'ghost-01.dev2.internal', says: NOT_IN_INVENTORY },
   { name: 'inventory host as a prefix', host: `${DECOY}.evil.example`, says: NOT_IN_INVENTORY },
   { name: 'missing field', says: EMPTY },

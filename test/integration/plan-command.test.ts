@@ -8,6 +8,7 @@ import { REPO_ROOT } from '../support/definitions.js';
 import { startWorld, type World } from '../support/world.js';
 
 const HOST = 'web-1.dev2.internal';
+const HELD_HOST = 'web-7.dev2.internal';
 const GET_ISSUE = 'GET /rest/api/3/issue/{issueIdOrKey}';
 
 /** The shipped definitions plus a second workflow (another project), so a read per workflow would show. */
@@ -54,8 +55,20 @@ describe('runbot plan against the Jira sandbox', () => {
       `${key} (Waiting for RMA, workflow rma-restore):`,
       `  move to Memcheck: ${rma} done`,
     ]);
-    expect(calls).toEqual({ [GET_ISSUE]: 1 });
+    // At the gate of a workflow with exclusive inputs: one search for other tickets of the host.
+    expect(calls).toEqual({ [GET_ISSUE]: 1, 'GET /rest/api/3/search/jql': 1 });
     expect(world.sandbox.snapshot(key)?.status).toBe('Waiting for RMA');
+  });
+
+  it('shows that a second ticket for a host another ticket holds would wait', async () => {
+    const first = await world.seed(HELD_HOST, { rmaDone: true });
+    const second = await world.seed(HELD_HOST, { rmaDone: true });
+    const { code, lines } = await plan(world, second.key);
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      `${second.key} (Waiting for RMA, workflow rma-restore):`,
+      `  wait for ${first.key}, which holds host ${HELD_HOST} (one comment)`,
+    ]);
   });
 
   it('shows the step, the target host, the exact commands and the next status, and changes nothing', async () => {

@@ -83,7 +83,7 @@ describe('definitions: every problem at once', () => {
       'workflows/inventory.yaml': shipped('workflows/inventory.yaml').replace('port: 22 }', 'port: 0 }'),
     });
     expect(problems).toEqual([
-      'runbooks/rma-restore.yaml:92:52: unknown template variable "hots" (known: host, host.short, site.manager, site.name, ticket.key)',
+      'runbooks/rma-restore.yaml:93:52: unknown template variable "hots" (known: host, host.short, site.manager, site.name, ticket.key)',
       'workflows/inventory.yaml:8:32: sites.dev2.ssh.port: must be at least 1',
       'workflows/rma-restore.yaml:18:17: step "synk" is not in runbook "rma-restore" (its steps: memcheck-start, memcheck-wait, sync, blacklist-removal, second-sync, enable-alerting, rebalance)',
       'workflows/rma-restore.yaml:19:55: next status "Second Synk" is not a status of this workflow (statuses: Memcheck, Memcheck Running, Sync, Blacklist Removal, Second Sync, Enable Alerting, Rebalance; gate: Waiting for RMA; failure: Actionable; done: Done)',
@@ -136,5 +136,62 @@ describe('definitions: input patterns and JQL filters', () => {
     const problem = jqlProblem(jql);
     if (says === undefined) expect(problem).toBeUndefined();
     else expect(problem).toContain(says);
+  });
+});
+
+describe('definitions: the safety keys', () => {
+  const withWorkflow = (edit: (text: string) => string) => ({
+    'workflows/rma-restore.yaml': edit(shipped('workflows/rma-restore.yaml')),
+  });
+  const withSyncApproved = (text: string) =>
+    text.replace(
+      '      - sudo -n /usr/sbin/storage-sync --node {{ host.short }}\n    timeout: 2h\n',
+      '      - sudo -n /usr/sbin/storage-sync --node {{ host.short }}\n    timeout: 2h\n    approve: true\n',
+    );
+
+  it('a step marked approve needs the workflow to name its approval statuses', async () => {
+    const problems = await problemsOf({
+      'runbooks/rma-restore.yaml': withSyncApproved(shipped('runbooks/rma-restore.yaml')),
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^workflows\/rma-restore\.yaml:\d+:\d+: runbook "rma-restore" has steps marked approve: true \(sync\): add approval: \{ status, approved \} to the workflow$/,
+      ),
+    ]);
+  });
+
+  it('approval statuses are statuses of their own', async () => {
+    const problems = await problemsOf(
+      withWorkflow((text) =>
+        text.replace(
+          'failure: Actionable',
+          'approval: { status: Sync, approved: Actionable }\nfailure: Actionable',
+        ),
+      ),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/approval\.status "Sync" is also a step status: it must be a status of its own$/),
+      expect.stringMatching(
+        /approval\.approved "Actionable" is also the failure status: it must be a status of its own$/,
+      ),
+    ]);
+  });
+
+  it('exclusive inputs are runbook inputs, and need a gate', async () => {
+    const problems = await problemsOf(
+      withWorkflow((text) =>
+        text
+          .replace('exclusive: { inputs: [host]', 'exclusive: { inputs: [hots]')
+          .replace(/gate:\n( {2}.*\n)+/, ''),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /exclusive input "hots" is not an input of runbook "rma-restore" \(its inputs: host\)$/,
+        ),
+        expect.stringMatching(/exclusive inputs are held from the gate on: add a gate to the workflow$/),
+      ]),
+    );
   });
 });

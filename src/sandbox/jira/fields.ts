@@ -36,6 +36,23 @@ function setField(
     const spaced = value.find((l) => /\s/.test(l));
     if (spaced !== undefined) return `The label '${spaced}' contains spaces which is invalid.`;
     draft.labels = [...new Set(value)];
+  } else if (field === 'assignee') {
+    // The spec's UserDetails reference: {accountId}; null unassigns.
+    if (value === null) delete draft.assignee;
+    else {
+      const accountId = typeof value === 'object' && 'accountId' in value ? value.accountId : undefined;
+      if (typeof accountId !== 'string' || accountId === '') return 'Specify a valid value for assignee';
+      draft.assignee = accountId;
+    }
+  } else if (field === 'duedate') {
+    if (value === null) delete draft.duedate;
+    else if (
+      typeof value !== 'string' ||
+      !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+      Number.isNaN(Date.parse(value))
+    )
+      return "Error parsing date string: the due date must be in the format 'yyyy-MM-dd'.";
+    else draft.duedate = value;
   } else if (context.customFieldIds.has(field)) {
     if (value === null) delete draft.custom[field];
     else draft.custom[field] = value;

@@ -61,6 +61,18 @@ export class JiraRenderer {
     };
   }
 
+  /** A user known only by account id (an assignee set through the API), shaped like the spec's User. */
+  userById(accountId: string): Record<string, unknown> {
+    return {
+      self: this.url(`/rest/api/3/user?accountId=${accountId}`),
+      accountId,
+      displayName: accountId,
+      active: true,
+      timeZone: 'UTC',
+      accountType: 'atlassian',
+    };
+  }
+
   status(name: string): Record<string, unknown> {
     const status = this.catalog.status(name);
     const { id, key, name: categoryName, colorName } = status.category;
@@ -197,6 +209,8 @@ export class JiraRenderer {
       issuetype: this.issueType(issue.issueType),
       project: this.project(issue.projectKey),
       labels: [...issue.labels],
+      assignee: issue.assignee === undefined ? null : this.userById(issue.assignee),
+      duedate: issue.duedate ?? null,
       issuelinks: this.issueLinks(issue),
       comment: this.pageOfComments(issue, 0, 5000),
       created: jiraTime(issue.created),

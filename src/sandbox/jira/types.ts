@@ -122,6 +122,10 @@ export interface IssueRecord {
   description: unknown;
   labels: string[];
   custom: Record<string, unknown>;
+  /** Account id of the assignee (PUT issue `fields.assignee`). */
+  assignee?: string;
+  /** Due date, `yyyy-MM-dd` (PUT issue `fields.duedate`). */
+  duedate?: string;
   created: number;
   updated: number;
   comments: CommentRecord[];

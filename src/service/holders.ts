@@ -1,0 +1,48 @@
+// Who holds each exclusive input value (one restore per host), read from Jira at the two places
+// that decide: the poller, from its whole search of the workflow, and the worker, fresh, before a
+// ticket leaves the gate. The worker's search may lag, so each same-valued ticket it finds is read
+// again (GET is consistent): two workers reading the same two tickets pick the same holder.
+import type { JiraPort } from '../jira/port.js';
+import {
+  exclusiveHolders,
+  exclusiveInputs,
+  holderSlot,
+  type InputHolders,
+  type Ticket,
+} from '../planner/index.js';
+import { workflowJql, type WorkflowContext } from './context.js';
+
+/** The holders among one search's tickets; undefined when the runbook has no exclusive input. */
+export function batchHolders(context: WorkflowContext, tickets: readonly Ticket[]): InputHolders | undefined {
+  if (exclusiveInputs(context.workflow).length === 0) return undefined;
+  return exclusiveHolders(tickets, context.workflow);
+}
+
+/**
+ * The holders as Jira says now, for a ticket at the gate (the only place a ticket can start);
+ * undefined elsewhere or without exclusive inputs. Tickets that entered the workflow's statuses too
+ * recently for the search to show them are missed: a newer ticket never outranks this one (its key
+ * is higher), and an older one brought back by hand is a person's call (docs/operations.md).
+ */
+export async function freshHolders(
+  jira: JiraPort,
+  context: WorkflowContext,
+  ticket: Ticket,
+): Promise<InputHolders | undefined> {
+  const { workflow, shape } = context;
+  const inputs = exclusiveInputs(workflow);
+  if (inputs.length === 0 || workflow.gate?.status !== ticket.status) return undefined;
+  const mine = new Set(inputs.map((input) => holderSlot(input, ticket.inputs[input])));
+  const sameValue = (other: Ticket) =>
+    other.key !== ticket.key && inputs.some((input) => mine.has(holderSlot(input, other.inputs[input])));
+  const candidates: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await jira.searchPage(workflowJql(workflow), shape, token);
+    candidates.push(...page.tickets.filter(sameValue).map((other) => other.key));
+    token = page.nextPageToken;
+  } while (token);
+  const fresh = await Promise.all(candidates.map((key) => jira.getTicket(key, shape)));
+  const others = fresh.filter((other): other is Ticket => other !== undefined);
+  return exclusiveHolders([ticket, ...others], workflow);
+}
