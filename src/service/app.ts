@@ -30,6 +30,7 @@ import {
   type StepWorkers,
 } from '../queue/index.js';
 import { runPoller, type CycleReport } from './poller.js';
+import { jiraConnection } from './jira-connection.js';
 import { createStepProcessor } from './worker.js';
 import { armedBreakers } from './worker-holds.js';
 
@@ -69,10 +70,9 @@ export async function startService(
   addSecrets(logger, inventorySecrets(definitions.inventory));
   const sites = workerSites(config, definitions);
   const metrics = createMetrics();
+  const connection = jiraConnection(config, logger);
   const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
+    ...connection,
     internalComments: config.RUNBOT_JIRA_INTERNAL_COMMENTS,
     logger,
     // The adapter sleeps only between retries: that is the backoff time.
@@ -211,7 +211,7 @@ export async function startService(
         registry: metrics.registry,
         readiness: readiness([
           redisProbe.check,
-          jiraCheck({ url: config.JIRA_URL, email: config.JIRA_EMAIL, apiToken: config.JIRA_API_TOKEN }),
+          jiraCheck(connection),
           () =>
             Promise.resolve(definitions.workflows.size > 0 ? undefined : 'definitions: no workflow loaded'),
           () => Promise.resolve(stopping ? 'stopping' : undefined),

@@ -16,6 +16,7 @@ import { planTicket, type Ticket } from '../planner/index.js';
 import { isActionable } from '../queue/index.js';
 import { describe } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
+import { jiraConnection } from './jira-connection.js';
 
 type Print = (line: string) => void;
 
@@ -55,12 +56,7 @@ export async function planCommand(
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
   });
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
-    logger,
-  });
+  const jira = createJiraAdapter({ ...jiraConnection(config, logger), logger });
   const contexts = [...workflowContexts(definitions).values()];
   // One read for every workflow: ask for all their input fields, keyed by field id, then give each
   // workflow its inputs by name.
@@ -68,7 +64,7 @@ export async function planCommand(
   const allFields: TicketShape = { inputFields: Object.fromEntries(fieldIds.map((id) => [id, id])) };
   const read = await jira.getTicket(key, allFields);
   if (!read) {
-    print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL})`);
+    print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL ?? "the bot's Jira account"})`);
     return 1;
   }
   for (const context of contexts) {
