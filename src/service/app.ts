@@ -195,6 +195,7 @@ export async function startService(
       timeScale: config.RUNBOT_TIME_SCALE,
       logger,
       intervalMs: config.RUNBOT_POLL_INTERVAL * 1000,
+      minWakeIntervalMs: config.RUNBOT_WEBHOOK_MIN_INTERVAL * 1000,
       signal: abort.signal,
       onCycle: (report) => {
         metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, report.byStatus);
@@ -204,6 +205,11 @@ export async function startService(
     });
   }
 
+  if (roles.http && config.RUNBOT_WEBHOOK_SECRET === undefined)
+    logger.warn(
+      { endpoint: '/webhook/jira' },
+      'RUNBOT_WEBHOOK_SECRET not set: unsigned webhook deliveries are accepted (they only ask for an early poll)',
+    );
   let stopping = false;
   const redisProbe = redisCheck(config.REDIS_URL);
   const http = roles.http
@@ -216,7 +222,12 @@ export async function startService(
             Promise.resolve(definitions.workflows.size > 0 ? undefined : 'definitions: no workflow loaded'),
           () => Promise.resolve(stopping ? 'stopping' : undefined),
         ]),
-        onWebhook: () => poller?.wake(),
+        webhookSecret: config.RUNBOT_WEBHOOK_SECRET,
+        onWebhook: (hint) => {
+          // A verified delivery names the issue: the next search reconciles it despite the index lag.
+          if (hint.issueId !== undefined) jira.noteChanged(hint.issueId);
+          poller?.wake();
+        },
         beforeMetrics: async () => {
           const depth = await queue.depth().catch(() => ({}));
           for (const [state, count] of Object.entries(depth)) metrics.queueDepth.set({ state }, count);

@@ -4,7 +4,7 @@
 // request touches any state. Handlers are plain functions from a RequestContext to a Reply.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { SandboxAuth} from './auth.js';
+import type { SandboxAuth } from './auth.js';
 import { TOKEN_PATH } from './auth.js';
 import { JiraError, badRequest } from './errors.js';
 import type { Actor, SandboxFaults } from './types.js';
