@@ -430,7 +430,9 @@ describe('jira adapter: backoff', () => {
 
   it('honours a lower cap when one is configured: a longer Retry-After is not retried', async () => {
     jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(429, {}, { 'Retry-After': '120' });
-    await expect(adapter({ maxRetryAfterMs: 5_000 }).setBookkeeping('OPS-1', bookkeeping)).rejects.toMatchObject({
+    await expect(
+      adapter({ maxRetryAfterMs: 5_000 }).setBookkeeping('OPS-1', bookkeeping),
+    ).rejects.toMatchObject({
       status: 429,
     });
     expect(sleeps).toEqual([]);
