@@ -144,10 +144,16 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
           if (failure) count(endpoint, outcomeOf(failure));
           throw error;
         } finally {
+          const wasPacing = gate.pacing(endpoint);
           const held = gate.observe(gateCall, notes.signal);
           if (held) waitedUntil = held.until;
-          if (notes.signal?.reason !== undefined || notes.signal?.nearLimit)
-            logger.info(
+          // Info when something changes (a hold, pacing begins); while pacing goes on, debug.
+          const news =
+            held !== undefined ||
+            notes.signal?.reason !== undefined ||
+            (notes.signal?.nearLimit && !wasPacing);
+          if (notes.signal && (news || notes.signal.nearLimit))
+            logger[news ? 'info' : 'debug'](
               { endpoint, ticket: issueKey, ...notes.signal, holds: held?.key },
               'jira rate-limit headers',
             );

@@ -194,6 +194,12 @@ export function createRateGate(options: RateGateOptions) {
       return { key, until };
     },
 
+    /** Whether calls to this endpoint are being spaced now. */
+    pacing(endpoint: string): boolean {
+      const pace = pacing.get(endpoint);
+      return pace !== undefined && pace.until > options.now();
+    },
+
     /** The holds still in force (for logs and tests). */
     holds(): { key: string; until: number; reason: string | undefined }[] {
       const now = options.now();
