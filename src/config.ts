@@ -18,24 +18,30 @@ const flagOn = z
   .default('true')
   .transform((value) => value === '' || ['true', '1', 'yes'].includes(value));
 
+/** An empty value is unset (docker compose passes `${VAR:-}` as an empty string). */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 export const ConfigSchema = z
   .object({
     JIRA_URL: z.url({ message: 'expected the Jira site URL, e.g. https://example.atlassian.net' }),
     /** Basic auth (email + API token); for bearer and oauth see JIRA_AUTH and docs/jira.md. */
-    JIRA_EMAIL: z
-      .email({ message: 'expected the email address of the Jira account the bot uses' })
-      .optional(),
-    JIRA_API_TOKEN: z.string().min(1, 'expected an Atlassian API token').optional(),
+    JIRA_EMAIL: unsetIfEmpty(
+      z.email({ message: 'expected the email address of the Jira account the bot uses' }).optional(),
+    ),
+    JIRA_API_TOKEN: unsetIfEmpty(z.string().min(1, 'expected an Atlassian API token').optional()),
     /** basic | bearer | oauth; unset: oauth when JIRA_CLIENT_ID is set, else basic. */
-    JIRA_AUTH: z.enum(['basic', 'bearer', 'oauth']).optional(),
-    JIRA_CLOUD_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9-]+$/, "expected the site's cloud id, e.g. 11223344-a1b2-3b33-c444-def123456789")
-      .optional(),
-    JIRA_CLIENT_ID: z.string().min(1).optional(),
-    JIRA_CLIENT_SECRET: z.string().min(1, 'expected the OAuth client secret').optional(),
+    JIRA_AUTH: unsetIfEmpty(z.enum(['basic', 'bearer', 'oauth']).optional()),
+    JIRA_CLOUD_ID: unsetIfEmpty(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, "expected the site's cloud id, e.g. 11223344-a1b2-3b33-c444-def123456789")
+        .optional(),
+    ),
+    JIRA_CLIENT_ID: unsetIfEmpty(z.string().min(1).optional()),
+    JIRA_CLIENT_SECRET: unsetIfEmpty(z.string().min(1, 'expected the OAuth client secret').optional()),
     JIRA_OAUTH_TOKEN_URL: z
       .url({ message: 'expected the OAuth token endpoint URL' })
       .default(ATLASSIAN_TOKEN_URL),
