@@ -10,6 +10,12 @@ export type { Logger };
 
 const SECRET_FIELDS = [
   'JIRA_API_TOKEN',
+  'JIRA_CLIENT_SECRET',
+  'RUNBOT_WEBHOOK_SECRET',
+  'clientSecret',
+  'client_secret',
+  'accessToken',
+  'access_token',
   'IPMI_PASSWORD',
   'apiToken',
   'password',
@@ -36,10 +42,23 @@ export interface LoggerOptions {
   secrets?: (string | undefined)[];
 }
 
-/** The secret values in the configuration: the Jira token and the Basic credentials built from it. */
-export function configSecrets(config: { JIRA_EMAIL: string; JIRA_API_TOKEN: string }): string[] {
-  const basic = Buffer.from(`${config.JIRA_EMAIL}:${config.JIRA_API_TOKEN}`).toString('base64');
-  return [config.JIRA_API_TOKEN, basic];
+/**
+ * The secret values in the configuration: the Jira token and the Basic credentials built from it,
+ * the OAuth client secret, the webhook secret. (OAuth access tokens are added as they are issued.)
+ */
+export function configSecrets(config: {
+  JIRA_EMAIL?: string | undefined;
+  JIRA_API_TOKEN?: string | undefined;
+  JIRA_CLIENT_SECRET?: string | undefined;
+  RUNBOT_WEBHOOK_SECRET?: string | undefined;
+}): string[] {
+  const basic =
+    config.JIRA_EMAIL && config.JIRA_API_TOKEN
+      ? Buffer.from(`${config.JIRA_EMAIL}:${config.JIRA_API_TOKEN}`).toString('base64')
+      : undefined;
+  return [config.JIRA_API_TOKEN, basic, config.JIRA_CLIENT_SECRET, config.RUNBOT_WEBHOOK_SECRET].filter(
+    (secret): secret is string => secret !== undefined,
+  );
 }
 
 /** Every form a secret may take in a log line: as is and JSON-escaped. */
@@ -65,6 +84,15 @@ export function addSecrets(logger: Logger, secrets: (string | undefined)[]): voi
   if (!forms) return;
   const all = new Set([...forms, ...secretForms(secrets)]);
   forms.splice(0, forms.length, ...[...all].sort((a, b) => b.length - a.length));
+}
+
+/** Stops masking values no longer in use (an OAuth access token two generations old), so the list stays short. */
+export function forgetSecrets(logger: Logger, secrets: (string | undefined)[]): void {
+  const forms = (logger as unknown as { [SECRET_FORMS]?: string[] })[SECRET_FORMS];
+  if (!forms) return;
+  const gone = new Set(secretForms(secrets));
+  const kept = forms.filter((form) => !gone.has(form));
+  forms.splice(0, forms.length, ...kept);
 }
 
 /** The values of the environment variables the inventory names as BMC passwords (`ipmi.password_env`,

@@ -2,3 +2,4 @@
 export * from './metrics.js';
 export * from './server.js';
 export * from './readiness.js';
+export type { WebhookHint } from './webhook.js';

@@ -2,6 +2,7 @@
 // (cheap, and proves the token works), the definitions are loaded, and the process is not stopping.
 // Each check returns undefined when fine, or a short reason an operator can act on.
 import { Redis } from 'ioredis';
+import { jiraEndpointUrl, type JiraCredentials } from '../jira/auth.js';
 
 export type ReadinessCheck = () => Promise<string | undefined>;
 
@@ -35,29 +36,39 @@ export function redisCheck(redisUrl: string): { check: ReadinessCheck; close(): 
  * call per interval at most.
  */
 export function jiraCheck(options: {
+  /** REST base URL, path kept (the API gateway's `/ex/jira/{cloudId}` must not be dropped). */
   url: string;
-  email: string;
-  apiToken: string;
+  credentials: JiraCredentials;
   cacheMs?: number;
   fetch?: typeof fetch;
 }): ReadinessCheck {
   const doFetch = options.fetch ?? fetch;
-  const auth = `Basic ${Buffer.from(`${options.email}:${options.apiToken}`).toString('base64')}`;
-  const endpoint = new URL('/rest/api/3/myself', options.url).toString();
+  const endpoint = jiraEndpointUrl(options.url, '/rest/api/3/myself');
+  const check = CHECK[options.credentials.mode];
   let cached: { at: number; result: string | undefined } | undefined;
   return async () => {
     // A failure is remembered only briefly, so readiness returns soon after Jira does.
     const ttl = cached?.result === undefined ? (options.cacheMs ?? 10_000) : 1_000;
     if (cached && Date.now() - cached.at < ttl) return cached.result;
     let result: string | undefined;
+    let authorization: string;
+    try {
+      authorization = await options.credentials.authorization();
+    } catch (error) {
+      // The OAuth token endpoint refused or failed; its message names it and what to check.
+      result = `jira: ${error instanceof Error ? error.message : String(error)}`;
+      cached = { at: Date.now(), result };
+      return result;
+    }
     try {
       const response = await doFetch(endpoint, {
-        headers: { authorization: auth, accept: 'application/json' },
+        headers: { authorization, accept: 'application/json' },
         signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
       });
       await response.body?.cancel();
+      if (response.status === 401) options.credentials.rejected(authorization); // next probe: a fresh token
       if (response.status === 401 || response.status === 403)
-        result = `jira: answered ${response.status} (check JIRA_EMAIL and JIRA_API_TOKEN)`;
+        result = `jira: answered ${response.status} (check ${check})`;
       else if (!response.ok) result = `jira: answered ${response.status}`;
     } catch (error) {
       result = `jira: unreachable (${error instanceof Error ? error.message : String(error)})`;
@@ -66,6 +77,12 @@ export function jiraCheck(options: {
     return result;
   };
 }
+
+const CHECK: Record<JiraCredentials['mode'], string> = {
+  basic: 'JIRA_EMAIL and JIRA_API_TOKEN',
+  bearer: 'JIRA_API_TOKEN and JIRA_CLOUD_ID',
+  oauth: 'JIRA_CLIENT_ID, JIRA_CLIENT_SECRET and JIRA_CLOUD_ID',
+};
 
 /** Runs every check at once; the reasons of those that fail, empty when ready. */
 export function readiness(checks: ReadinessCheck[]): () => Promise<string[]> {

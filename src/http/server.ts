@@ -3,13 +3,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { createJiraWebhook } from './webhook.js';
+import { createJiraWebhook, type WebhookHint } from './webhook.js';
 
 export interface HttpDeps {
   registry: Registry;
   /** Returns the names of what is not ready; empty when ready. */
   readiness: () => Promise<string[]>;
-  onWebhook?: () => void;
+  onWebhook?: (hint: WebhookHint) => void;
+  /** Jira's webhook secret; deliveries without its signature are refused with 401. */
+  webhookSecret?: string | undefined;
   beforeMetrics?: () => Promise<void>;
 }
 
@@ -17,7 +19,10 @@ export async function startHttpServer(
   port: number,
   deps: HttpDeps,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const webhook = createJiraWebhook({ onHint: () => deps.onWebhook?.() });
+  const webhook = createJiraWebhook({
+    onHint: (hint) => deps.onWebhook?.(hint),
+    ...(deps.webhookSecret !== undefined ? { secret: deps.webhookSecret } : {}),
+  });
   const server = createServer((request, response) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type });

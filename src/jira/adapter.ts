@@ -2,22 +2,26 @@
 // concurrency, retries 429/5xx/transient network failures with backoff, counts calls by endpoint and
 // outcome, and turns what is left into a JiraRequestError a person can act on.
 import { createCloudClient } from 'jira.js';
-import type { SchemaMismatchReport } from 'jira.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping } from '../planner/ticket.js';
 import { BOOKKEEPING_PROPERTY } from '../planner/ticket.js';
 import type { AdfDocument } from './adf.js';
+import { createJiraCredentials, type JiraCredentials } from './auth.js';
 import type { CallOutcome, Failure, Random, Sleep } from './backoff.js';
 import {
   DEFAULT_BACKOFF,
   classifyFailure,
   createSemaphore,
+  isRetryable,
   outcomeOf,
   realSleep,
+  retryAfterOf,
   withBackoff,
   isSafeToRepeatUnseen,
 } from './backoff.js';
 import { JiraRequestError, toRequestError } from './errors.js';
+import { createRateGate, RateLimitHeld, type GateCall, type RateGate } from './rate-limit.js';
+import { createJiraTransport, responseNotes, type ResponseNotes } from './transport.js';
 import {
   TransitionsSchema,
   bookkeepingOf,
@@ -30,9 +34,13 @@ import { siteReads, type SiteReads } from './site-reads.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
 
 export interface JiraAdapterOptions {
+  /** REST base URL; its path is kept (the API gateway's `https://api.atlassian.com/ex/jira/{cloudId}`). */
   url: string;
-  email: string;
-  apiToken: string;
+  /** Basic auth, when no `credentials` are given. */
+  email?: string;
+  apiToken?: string;
+  /** How to authenticate (basic, bearer, OAuth client credentials); see auth.ts. */
+  credentials?: JiraCredentials;
   logger: Logger;
   sleep?: Sleep;
   random?: Random;
@@ -47,8 +55,10 @@ export interface JiraAdapterOptions {
    * so customers on the portal do not see them; harmless in other projects (default true).
    */
   internalComments?: boolean;
-  /** Clock for read-your-writes bookkeeping (default Date.now). */
+  /** Clock for read-your-writes bookkeeping and rate-limit holds (default Date.now). */
   now?: () => number;
+  /** Process-wide holds and pacing from Jira's rate-limit headers (default: one of its own). */
+  gate?: RateGate;
 }
 
 export interface CallCount {
@@ -58,7 +68,12 @@ export interface CallCount {
   count: number;
 }
 
-export type JiraAdapter = JiraPort & SiteReads & { calls(): CallCount[] };
+export type JiraAdapter = JiraPort &
+  SiteReads & {
+    calls(): CallCount[];
+    /** A ticket known to have changed (a verified webhook): reconciled into the next searches by id. */
+    noteChanged(issueId: number): void;
+  };
 
 export { JiraRequestError };
 
@@ -78,7 +93,8 @@ export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
 
 export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const logger = options.logger.child({ component: 'jira' });
-  const client = createClient(options, logger);
+  const credentials = options.credentials ?? basicCredentials(options);
+  const client = createClient(options, credentials);
   const policy = {
     ...DEFAULT_BACKOFF,
     maxAttempts: options.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts,
@@ -93,6 +109,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const counts = new Map<string, CallCount>();
+  const gate =
+    options.gate ??
+    createRateGate({ now: options.now ?? Date.now, sleep, maxWaitMs: policy.maxRetryAfterMs });
 
   function count(endpoint: string, outcome: CallOutcome): void {
     const id = `${endpoint} ${outcome}`;
@@ -108,45 +127,72 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     options: { idempotent: boolean; once?: boolean } = { idempotent: true },
   ): Promise<T> {
     let attempts = 0;
-    const attempt = () =>
-      semaphore.run(async () => {
+    const gateCall: GateCall = { endpoint, issueKey, write: !endpoint.startsWith('GET ') };
+    // The end of the hold this call's own 429 set: its retry waited that out already.
+    let waitedUntil: number | undefined;
+    const attempt = async () => {
+      // Held calls wait outside the semaphore: a slot goes to a call that may run now.
+      await gate.pass(gateCall, waitedUntil);
+      return semaphore.run(async () => {
         attempts += 1;
+        const notes: ResponseNotes = {};
         try {
-          const result = await send();
+          const result = await responseNotes.run(notes, send);
           count(endpoint, 'ok');
           return result;
         } catch (error) {
           const failure = classifyFailure(error);
           if (failure) count(endpoint, outcomeOf(failure));
           throw error;
+        } finally {
+          const wasPacing = gate.pacing(endpoint);
+          const held = gate.observe(gateCall, notes.signal);
+          if (held) waitedUntil = held.until;
+          // Info when something changes (a hold, pacing begins); while pacing goes on, debug.
+          const news =
+            held !== undefined ||
+            notes.signal?.reason !== undefined ||
+            (notes.signal?.nearLimit && !wasPacing);
+          if (notes.signal && (news || notes.signal.nearLimit))
+            logger[news ? 'info' : 'debug'](
+              { endpoint, ticket: issueKey, ...notes.signal, holds: held?.key },
+              'jira rate-limit headers',
+            );
         }
       });
+    };
     const onRetry = (failure: Failure, failedAttempts: number, delayMs: number) => {
-      if (failure.kind === 'rateLimited' && (failure.retryAfterMs ?? 0) > delayMs) {
-        logger.warn(
-          { endpoint, ticket: issueKey, retryAfterMs: failure.retryAfterMs, delayMs },
-          'jira Retry-After longer than the cap, waiting the cap instead',
-        );
-      }
       logger.warn(
         { endpoint, ticket: issueKey, ...describeFailure(failure), attempt: failedAttempts, delayMs },
         'jira call failed, retrying',
       );
     };
+    const base = options.once ? () => false : options.idempotent ? isRetryable : isSafeToRepeatUnseen;
+    // Never before Retry-After: a wait longer than the cap is not cut short, the call fails instead
+    // and the gate keeps every caller off that endpoint until then.
+    const retryable = (failure: Failure) => {
+      const retryAfterMs = retryAfterOf(failure) ?? 0;
+      if (retryAfterMs <= policy.maxRetryAfterMs) return base(failure);
+      logger.warn(
+        { endpoint, ticket: issueKey, retryAfterMs, capMs: policy.maxRetryAfterMs },
+        'jira Retry-After longer than the cap, not retrying before it',
+      );
+      return false;
+    };
     try {
-      return await withBackoff(attempt, {
-        policy,
-        sleep,
-        random,
-        onRetry,
-        ...(options.once
-          ? { retryable: () => false }
-          : options.idempotent
-            ? {}
-            : { retryable: isSafeToRepeatUnseen }),
-      });
+      return await withBackoff(attempt, { policy, sleep, random, onRetry, retryable });
     } catch (error) {
-      throw toRequestError(error, endpoint, issueKey, attempts);
+      if (error instanceof RateLimitHeld) {
+        throw new JiraRequestError({
+          endpoint,
+          status: 429,
+          messages: [error.message],
+          issueKey,
+          attempts,
+          cause: error,
+        });
+      }
+      throw toRequestError(error, endpoint, issueKey, attempts, credentials.hint);
     }
   }
 
@@ -335,6 +381,10 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       return [...counts.values()].map((entry) => ({ ...entry }));
     },
 
+    noteChanged(issueId: number): void {
+      writes.changed(issueId);
+    },
+
     // Read-only calls about the site (`runbot doctor`), through the same wrapper.
     ...siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send)),
   };
@@ -358,24 +408,38 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   }
 }
 
-/** jira.js validates its settings with zod; its issues name the setting, never the value. */
-function createClient(options: JiraAdapterOptions, logger: Logger) {
+/** jira.js builds the requests; our transport sends them (it keeps the rate-limit headers: transport.ts). */
+function createClient(options: JiraAdapterOptions, credentials: JiraCredentials) {
+  let base: URL;
   try {
-    return createCloudClient({
-      host: options.url,
-      auth: { type: 'basic', email: options.email, apiToken: options.apiToken },
-      // Ours is the only retry loop (backoff.ts); jira.js's would retry 502-504 again underneath it.
-      retry: { maxAttempts: 1 },
-      // jira.js's response schemas are stricter than Jira; we validate the slices we read ourselves.
-      onSchemaMismatch: (report: SchemaMismatchReport) =>
-        logger.debug({ endpoint: report.endpoint, issues: report.issues.length }, 'jira.js schema mismatch'),
-    });
-  } catch (error) {
-    const issues = (error as { issues?: { path?: unknown[]; message?: string }[] }).issues;
-    if (!Array.isArray(issues)) throw error;
-    const problems = issues.map((issue) => `${(issue.path ?? []).join('.')}: ${issue.message ?? 'invalid'}`);
-    throw new Error(`Jira client settings rejected (${problems.join('; ')}). Check JIRA_URL and JIRA_EMAIL.`);
+    base = new URL(options.url);
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    throw new Error('Jira client settings rejected (host: expected an http(s) URL). Check JIRA_URL.');
   }
+  return createCloudClient(
+    createJiraTransport({
+      baseUrl: base.toString(),
+      credentials,
+      ...(options.now ? { now: options.now } : {}),
+    }),
+  );
+}
+
+function basicCredentials(options: JiraAdapterOptions): JiraCredentials {
+  const missing = [
+    options.email && /^[^@\s]+@[^@\s]+$/.test(options.email) ? [] : ['auth.email: expected an email address'],
+    options.apiToken ? [] : ['auth.apiToken: required'],
+  ].flat();
+  if (missing.length > 0)
+    throw new Error(
+      `Jira client settings rejected (${missing.join('; ')}). Check JIRA_URL and JIRA_EMAIL (and JIRA_API_TOKEN).`,
+    );
+  return createJiraCredentials({
+    mode: 'basic',
+    email: options.email ?? '',
+    apiToken: options.apiToken ?? '',
+  });
 }
 
 function describeFailure(failure: Failure): Record<string, unknown> {

@@ -34,7 +34,7 @@ export const DEFAULT_BACKOFF: Required<BackoffPolicy> = {
 /** One failed Jira call, as far as retrying is concerned. */
 export type Failure =
   | { kind: 'rateLimited'; status: 429; retryAfterMs: number | undefined }
-  | { kind: 'server'; status: number }
+  | { kind: 'server'; status: number; retryAfterMs?: number }
   | { kind: 'network'; code: string | undefined; transient: boolean }
   | { kind: 'client'; status: number };
 
@@ -48,7 +48,13 @@ export type CallOutcome = 'ok' | '429' | '5xx' | '4xx' | 'network';
 export function classifyFailure(error: unknown): Failure | undefined {
   // jira.js parses Retry-After (delta-seconds or HTTP date) into retryAfterMs; the raw header is not kept.
   if (isRateLimitError(error)) return { kind: 'rateLimited', status: 429, retryAfterMs: error.retryAfterMs };
-  if (isServerError(error)) return { kind: 'server', status: error.status };
+  if (isServerError(error)) {
+    // Our transport adds a 503's Retry-After to jira.js's ServerError (src/jira/transport.ts).
+    const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    return typeof retryAfterMs === 'number'
+      ? { kind: 'server', status: error.status, retryAfterMs }
+      : { kind: 'server', status: error.status };
+  }
   if (isNetworkError(error)) return { kind: 'network', code: error.code, transient: error.transient };
   if (isApiError(error)) return { kind: 'client', status: error.status };
   return undefined;
@@ -76,7 +82,8 @@ export function isRetryable(failure: Failure): boolean {
 /**
  * The wait before the next attempt, after `failedAttempts` failures (1 for the first). Retry-After wins
  * when Jira sent it (capped at `maxRetryAfterMs`); otherwise capped exponential backoff with full jitter
- * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). The adapter never
+ * retries a call whose Retry-After exceeds the cap (see adapter.ts): the wait is never cut short.
  */
 export function retryDelayMs(
   failure: Failure,
@@ -84,12 +91,18 @@ export function retryDelayMs(
   policy: BackoffPolicy,
   random: Random,
 ): number {
-  if (failure.kind === 'rateLimited' && failure.retryAfterMs !== undefined) {
+  const retryAfterMs = retryAfterOf(failure);
+  if (retryAfterMs !== undefined) {
     const cap = policy.maxRetryAfterMs ?? DEFAULT_BACKOFF.maxRetryAfterMs;
-    return Math.min(Math.ceil(Math.max(0, failure.retryAfterMs)), cap);
+    return Math.min(Math.ceil(Math.max(0, retryAfterMs)), cap);
   }
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
   return Math.floor(random() * ceiling);
+}
+
+/** Jira's Retry-After, on a 429 or a 5xx (Atlassian: a 503 with one is handled like a 429). */
+export function retryAfterOf(failure: Failure): number | undefined {
+  return failure.kind === 'rateLimited' || failure.kind === 'server' ? failure.retryAfterMs : undefined;
 }
 
 export interface RetryHooks {

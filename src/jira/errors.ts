@@ -20,12 +20,15 @@ export class JiraRequestError extends Error {
     issueKey: string | undefined;
     attempts: number;
     cause?: unknown;
+    /** What to check on a 401, for the auth mode in use (default: the basic-auth variables). */
+    authHint?: string;
   }) {
     const what = `Jira ${fields.endpoint}${fields.issueKey ? ` for ${fields.issueKey}` : ''}`;
     const how = fields.status === undefined ? 'got no response' : `answered ${fields.status}`;
     const tries = fields.attempts > 1 ? ` after ${fields.attempts} attempts` : '';
     const said = fields.messages.length > 0 ? `: ${fields.messages.join('; ')}` : '';
-    super(`${what} ${how}${tries}${said}. ${hintFor(fields.status)}`, { cause: fields.cause });
+    const hint = fields.status === 401 && fields.authHint ? fields.authHint : hintFor(fields.status);
+    super(`${what} ${how}${tries}${said}. ${hint}`, { cause: fields.cause });
     this.name = 'JiraRequestError';
     this.endpoint = fields.endpoint;
     this.status = fields.status;
@@ -51,6 +54,7 @@ export function toRequestError(
   endpoint: string,
   issueKey: string | undefined,
   attempts: number,
+  authHint?: string,
 ): unknown {
   const failure = classifyFailure(error);
   if (!failure) return error;
@@ -73,5 +77,6 @@ export function toRequestError(
     issueKey,
     attempts,
     cause: error,
+    ...(authHint ? { authHint } : {}),
   });
 }

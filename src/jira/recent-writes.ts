@@ -38,6 +38,13 @@ export function createRecentWrites(now: () => number) {
       writtenAt.set(id, now());
       forget(writtenAt, RECONCILE_MAX);
     },
+    /** A change learnt elsewhere (a verified webhook delivery names the id): reconcile it too. */
+    changed(id: number): void {
+      if (!Number.isSafeInteger(id) || id <= 0) return;
+      writtenAt.delete(id);
+      writtenAt.set(id, now());
+      forget(writtenAt, RECONCILE_MAX);
+    },
     /** The ids for a page: fresh for a first page, the walk's own list for a later one. */
     reconcileList(nextPageToken: string | undefined): number[] {
       if (nextPageToken !== undefined) return walks.get(nextPageToken) ?? [];

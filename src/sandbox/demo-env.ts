@@ -16,6 +16,9 @@ import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
 import { jiraSeeder } from './seed.js';
 
 export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbox-token' };
+/** The other auth modes the demo sandbox accepts, under `/ex/jira/sandbox-cloud` (docs/jira.md). */
+export const DEMO_BEARER_TOKEN = 'sandbox-scoped-token';
+export const DEMO_OAUTH_CLIENT = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
 /** The manager of every site of the simulated fleet. */
 export const FLEET_MANAGER = 'manager-0.dev2.internal';
 /** The variable holding the simulated BMCs' Redfish password in the demo (set while it runs). */
@@ -146,6 +149,8 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
       projects: [restoreProject(workflow), RMA_PROJECT],
       customFields: [HOST_FIELD],
       credentials: DEMO_CREDENTIALS,
+      bearerTokens: [DEMO_BEARER_TOKEN],
+      oauthClients: [DEMO_OAUTH_CLIENT],
       ...options.jira,
     });
   const jiraUrl = await sandbox.start(options.jiraPort ?? 0, '127.0.0.1').catch(async (error: unknown) => {

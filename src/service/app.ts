@@ -30,6 +30,7 @@ import {
   type StepWorkers,
 } from '../queue/index.js';
 import { runPoller, type CycleReport } from './poller.js';
+import { jiraConnection } from './jira-connection.js';
 import { createStepProcessor } from './worker.js';
 import { armedBreakers } from './worker-holds.js';
 
@@ -69,10 +70,9 @@ export async function startService(
   addSecrets(logger, inventorySecrets(definitions.inventory));
   const sites = workerSites(config, definitions);
   const metrics = createMetrics();
+  const connection = jiraConnection(config, logger);
   const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
+    ...connection,
     internalComments: config.RUNBOT_JIRA_INTERNAL_COMMENTS,
     logger,
     // The adapter sleeps only between retries: that is the backoff time.
@@ -197,6 +197,7 @@ export async function startService(
       timeScale: config.RUNBOT_TIME_SCALE,
       logger,
       intervalMs: config.RUNBOT_POLL_INTERVAL * 1000,
+      minWakeIntervalMs: config.RUNBOT_WEBHOOK_MIN_INTERVAL * 1000,
       signal: abort.signal,
       onCycle: (report) => {
         metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, report.byStatus);
@@ -206,6 +207,11 @@ export async function startService(
     });
   }
 
+  if (roles.http && config.RUNBOT_WEBHOOK_SECRET === undefined)
+    logger.warn(
+      { endpoint: '/webhook/jira' },
+      'RUNBOT_WEBHOOK_SECRET not set: unsigned webhook deliveries are accepted (they only ask for an early poll)',
+    );
   let stopping = false;
   const redisProbe = redisCheck(config.REDIS_URL);
   const http = roles.http
@@ -213,12 +219,17 @@ export async function startService(
         registry: metrics.registry,
         readiness: readiness([
           redisProbe.check,
-          jiraCheck({ url: config.JIRA_URL, email: config.JIRA_EMAIL, apiToken: config.JIRA_API_TOKEN }),
+          jiraCheck(connection),
           () =>
             Promise.resolve(definitions.workflows.size > 0 ? undefined : 'definitions: no workflow loaded'),
           () => Promise.resolve(stopping ? 'stopping' : undefined),
         ]),
-        onWebhook: () => poller?.wake(),
+        webhookSecret: config.RUNBOT_WEBHOOK_SECRET,
+        onWebhook: (hint) => {
+          // A verified delivery names the issue: the next search reconciles it despite the index lag.
+          if (hint.issueId !== undefined) jira.noteChanged(hint.issueId);
+          poller?.wake();
+        },
         beforeMetrics: async () => {
           const depth = await queue.depth().catch(() => ({}));
           for (const [state, count] of Object.entries(depth)) metrics.queueDepth.set({ state }, count);

@@ -17,6 +17,7 @@ import { isActionable } from '../queue/index.js';
 import { describe } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
 import { freshHolders } from './holders.js';
+import { jiraConnection } from './jira-connection.js';
 
 type Print = (line: string) => void;
 
@@ -56,12 +57,7 @@ export async function planCommand(
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
   });
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
-    logger,
-  });
+  const jira = createJiraAdapter({ ...jiraConnection(config, logger), logger });
   const contexts = [...workflowContexts(definitions).values()];
   // One read for every workflow: ask for all their input fields, keyed by field id, then give each
   // workflow its inputs by name.
@@ -73,7 +69,7 @@ export async function planCommand(
   };
   const read = await jira.getTicket(key, allFields);
   if (!read) {
-    print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL})`);
+    print(`${key}: no such ticket (or not visible to ${config.JIRA_EMAIL ?? "the bot's Jira account"})`);
     return 1;
   }
   for (const context of contexts) {

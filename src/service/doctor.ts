@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../config.js';
 import { loadDefinitions } from '../definitions/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { formatDoctorTable, runDoctor } from '../jira/doctor.js';
-import { createLogger } from '../logger.js';
+import { configSecrets, createLogger } from '../logger.js';
+import { jiraConnection } from './jira-connection.js';
 
 type Print = (line: string) => void;
 
@@ -18,11 +19,14 @@ export async function doctorCommand(
     root: config.RUNBOT_DEFINITIONS,
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
   });
+  const logger = createLogger({
+    level: 'error',
+    destination: process.stderr,
+    secrets: configSecrets(config),
+  });
   const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
-    logger: createLogger({ level: 'error', destination: process.stderr }),
+    ...jiraConnection(config, logger),
+    logger,
     // A check answers now or says it could not: a doctor that waits minutes on a sick site helps no one.
     maxAttempts: 2,
   });

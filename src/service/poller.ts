@@ -85,16 +85,30 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
   return cycle;
 }
 
-/** Polls until the signal aborts; `wake()` asks for an early cycle (a webhook hint). */
+/**
+ * Polls until the signal aborts; `wake()` asks for an early cycle (a webhook hint). Early cycles are
+ * coalesced: hints that arrive within `minWakeIntervalMs` of the last early cycle's start become one
+ * cycle when that interval has passed, so a flood of deliveries cannot become a flood of searches.
+ */
 export function runPoller(
-  deps: PollerDeps & { intervalMs: number; signal: AbortSignal; onCycle?: (report: CycleReport) => void },
+  deps: PollerDeps & {
+    intervalMs: number;
+    signal: AbortSignal;
+    onCycle?: (report: CycleReport) => void;
+    /** Least time between two cycles asked for by hints (default 0: at once). */
+    minWakeIntervalMs?: number;
+  },
 ) {
-  let wakeUp: (() => void) | undefined;
-  // A hint that arrives during a cycle is kept, so the next wait is skipped rather than the hint lost.
+  const minWake = deps.minWakeIntervalMs ?? 0;
+  let rearm: (() => void) | undefined;
+  // A hint that arrives during a cycle is kept, so it is served after it rather than lost.
   let wakePending = false;
+  let lastWokenStart = Number.NEGATIVE_INFINITY;
   const done = (async () => {
     while (!deps.signal.aborted) {
       const started = Date.now();
+      // This cycle serves every hint so far.
+      if (wakePending) lastWokenStart = started;
       wakePending = false;
       try {
         const report = await pollOnce(deps);
@@ -103,16 +117,25 @@ export function runPoller(
       } catch (error) {
         deps.logger.warn({ err: error }, 'poll cycle failed');
       }
-      if (wakePending || deps.signal.aborted) continue;
+      if (deps.signal.aborted) continue;
+      const regularAt = Date.now() + deps.intervalMs;
       await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
         const finish = () => {
           clearTimeout(timer);
           deps.signal.removeEventListener('abort', finish);
-          wakeUp = undefined;
+          rearm = undefined;
           resolve();
         };
-        const timer = setTimeout(finish, deps.intervalMs);
-        wakeUp = finish;
+        const arm = () => {
+          clearTimeout(timer);
+          const wokenAt = wakePending
+            ? Math.max(Date.now(), lastWokenStart + minWake)
+            : Number.POSITIVE_INFINITY;
+          timer = setTimeout(finish, Math.max(0, Math.min(regularAt, wokenAt) - Date.now()));
+        };
+        rearm = arm;
+        arm();
         deps.signal.addEventListener('abort', finish, { once: true });
       });
     }
@@ -121,7 +144,7 @@ export function runPoller(
     done,
     wake: () => {
       wakePending = true;
-      wakeUp?.();
+      rearm?.();
     },
   };
 }

@@ -10,6 +10,7 @@ import { configSecrets, createLogger } from '../logger.js';
 import { planTicket, type Bookkeeping, type OpenBreakers, type Ticket } from '../planner/index.js';
 import { BreakerStore } from '../queue/index.js';
 import { planInputFor, workflowContexts, type WorkflowContext } from './context.js';
+import { jiraConnection } from './jira-connection.js';
 
 /** What the table needs of one ticket. */
 export interface TicketView {
@@ -132,12 +133,7 @@ export async function statusCommand(
     ...(config.RUNBOT_INVENTORY ? { inventory: config.RUNBOT_INVENTORY } : {}),
   });
   const logger = createLogger({ level: 'warn', destination: process.stderr, secrets: configSecrets(config) });
-  const jira = createJiraAdapter({
-    url: config.JIRA_URL,
-    email: config.JIRA_EMAIL,
-    apiToken: config.JIRA_API_TOKEN,
-    logger,
-  });
+  const jira = createJiraAdapter({ ...jiraConnection(config, logger), logger });
   try {
     const breakers = await readBreakers(config);
     const world = { definitions, now: () => now, timeScale: config.RUNBOT_TIME_SCALE };

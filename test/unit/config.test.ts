@@ -23,11 +23,15 @@ describe('config: environment to typed settings', () => {
 
   it('names each invalid variable and what was expected, without echoing the token', () => {
     const attempt = () =>
-      loadConfig({ ...VALID, RUNBOT_HTTP_PORT: 'eighty', JIRA_URL: 'not a url', JIRA_API_TOKEN: '' });
+      loadConfig({ ...VALID, RUNBOT_HTTP_PORT: 'eighty', JIRA_URL: 'not a url', JIRA_EMAIL: 'bot' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/RUNBOT_HTTP_PORT: .*\(got "eighty"\)/);
     expect(attempt).toThrow(/JIRA_URL: expected the Jira site URL/);
-    expect(attempt).toThrow(/JIRA_API_TOKEN: expected an Atlassian API token$/m);
+    expect(attempt).toThrow(/JIRA_EMAIL: expected the email address/);
+    // Empty is unset (docker compose passes `${VAR:-}`): the mode then says what it needs.
+    expect(() => loadConfig({ ...VALID, JIRA_API_TOKEN: '' })).toThrow(
+      /JIRA_API_TOKEN: its Atlassian API token is required with JIRA_AUTH=basic \(the default\)$/m,
+    );
   });
 
   it('makes comments internal unless told otherwise', () => {
@@ -39,5 +43,64 @@ describe('config: environment to typed settings', () => {
 
   it('refuses an unknown dry-run spelling', () => {
     expect(() => loadConfig({ ...VALID, RUNBOT_DRY_RUN: 'maybe' })).toThrow(/RUNBOT_DRY_RUN/);
+  });
+});
+
+describe('config: Jira auth modes', () => {
+  const SITE = { JIRA_URL: 'https://example.atlassian.net' };
+  const CLOUD = '11223344-a1b2-3b33-c444-def123456789';
+
+  it('defaults to basic and names the missing variable', () => {
+    expect(() => loadConfig({ ...SITE, JIRA_API_TOKEN: 's3cret' })).toThrow(
+      /JIRA_EMAIL: the email address of the Jira account the bot uses is required with JIRA_AUTH=basic \(the default\)/,
+    );
+  });
+
+  it('takes a Bearer token without an email, and needs the cloud id or a gateway URL', () => {
+    const bearer = { ...SITE, JIRA_AUTH: 'bearer', JIRA_API_TOKEN: 'scoped' };
+    expect(() => loadConfig(bearer)).toThrow(
+      /JIRA_CLOUD_ID: the site's cloud id is required with JIRA_AUTH=bearer/,
+    );
+    expect(loadConfig({ ...bearer, JIRA_CLOUD_ID: CLOUD }).JIRA_EMAIL).toBeUndefined();
+    expect(() =>
+      loadConfig({ ...bearer, JIRA_URL: `https://api.atlassian.com/ex/jira/${CLOUD}` }),
+    ).not.toThrow();
+    expect(() => loadConfig({ ...SITE, JIRA_AUTH: 'bearer', JIRA_CLOUD_ID: CLOUD })).toThrow(
+      /JIRA_API_TOKEN: the scoped or service-account API token is required with JIRA_AUTH=bearer/,
+    );
+  });
+
+  it('infers oauth from a client id, names the missing secret, and never echoes one', () => {
+    const attempt = () => loadConfig({ ...SITE, JIRA_CLIENT_ID: 'client', JIRA_CLOUD_ID: CLOUD });
+    expect(attempt).toThrow(
+      /JIRA_CLIENT_SECRET: the service account's OAuth 2.0 client secret is required with JIRA_AUTH=oauth \(JIRA_CLIENT_ID is set\)/,
+    );
+    const config = loadConfig({
+      ...SITE,
+      JIRA_CLIENT_ID: 'client',
+      JIRA_CLIENT_SECRET: 'x',
+      JIRA_CLOUD_ID: CLOUD,
+    });
+    expect(config.JIRA_OAUTH_TOKEN_URL).toBe('https://auth.atlassian.com/oauth/token');
+    expect(() =>
+      loadConfig({
+        ...SITE,
+        JIRA_AUTH: 'oauth',
+        JIRA_CLIENT_ID: 'c',
+        JIRA_CLIENT_SECRET: 'x',
+        JIRA_CLOUD_ID: 'not a cloud id!',
+      }),
+    ).toThrow(/JIRA_CLOUD_ID: expected the site's cloud id/);
+  });
+
+  it('reads the webhook secret and the minimum interval of webhook-triggered cycles', () => {
+    expect(loadConfig({ ...VALID, RUNBOT_WEBHOOK_SECRET: '' }).RUNBOT_WEBHOOK_SECRET).toBeUndefined();
+    expect(loadConfig(VALID).RUNBOT_WEBHOOK_MIN_INTERVAL).toBe(5);
+    expect(
+      loadConfig({ ...VALID, RUNBOT_WEBHOOK_SECRET: 'shh', RUNBOT_WEBHOOK_MIN_INTERVAL: '0' }),
+    ).toMatchObject({
+      RUNBOT_WEBHOOK_SECRET: 'shh',
+      RUNBOT_WEBHOOK_MIN_INTERVAL: 0,
+    });
   });
 });

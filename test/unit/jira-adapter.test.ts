@@ -416,22 +416,26 @@ describe('jira adapter: backoff', () => {
     expect(sleeps).toEqual([30_000]);
   });
 
-  it('caps a very long Retry-After and warns that it did', async () => {
+  it('does not retry before a Retry-After longer than the cap: fails at once and warns', async () => {
     readTransitions().reply(429, { errorMessages: ['Rate limit exceeded.'] }, { 'Retry-After': '3600' });
-    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
-    jira().post(transitionsPath).reply(204);
-    await expect(adapter().transitionTo('OPS-1', move, {})).resolves.toBe('transitioned');
-    expect(sleeps).toEqual([60_000]);
+    const error = await adapter()
+      .transitionTo('OPS-1', move, {})
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 429, attempts: 1 });
+    expect(sleeps).toEqual([]);
     expect(logLines).toContainEqual(
-      expect.objectContaining({ level: 40, retryAfterMs: 3_600_000, delayMs: 60_000, ticket: 'OPS-1' }),
+      expect.objectContaining({ level: 40, retryAfterMs: 3_600_000, capMs: 60_000, ticket: 'OPS-1' }),
     );
   });
 
-  it('honours a lower cap when one is configured', async () => {
+  it('honours a lower cap when one is configured: a longer Retry-After is not retried', async () => {
     jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(429, {}, { 'Retry-After': '120' });
-    jira().put('/rest/api/3/issue/OPS-1/properties/runbot').reply(200);
-    await adapter({ maxRetryAfterMs: 5_000 }).setBookkeeping('OPS-1', bookkeeping);
-    expect(sleeps).toEqual([5_000]);
+    await expect(
+      adapter({ maxRetryAfterMs: 5_000 }).setBookkeeping('OPS-1', bookkeeping),
+    ).rejects.toMatchObject({
+      status: 429,
+    });
+    expect(sleeps).toEqual([]);
   });
 
   it('without Retry-After, waits a jittered exponential delay under the cap', async () => {

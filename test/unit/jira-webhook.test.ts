@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../src/http/server.js';
-import { createJiraWebhook } from '../../src/http/webhook.js';
+import { createJiraWebhook, signatureOf, type WebhookHint } from '../../src/http/webhook.js';
 
 // The shape Jira Cloud sends for jira:issue_updated (trimmed; see the webhooks documentation).
 const issueUpdated = (key: string) => ({
@@ -96,5 +96,67 @@ describe('webhook hint: bounded memory', () => {
   it('refuses an oversized payload without reading it all', async () => {
     const handle = createJiraWebhook({ onHint: () => undefined, maxBodyBytes: 10 });
     expect(await handle(incoming(Buffer.alloc(64, 'x')))).toMatchObject({ status: 413 });
+  });
+});
+
+describe('webhook hint: signed deliveries (RUNBOT_WEBHOOK_SECRET)', () => {
+  const SECRET = 'whsec-3f9c1d7e';
+  const signed = (body: string, secret = SECRET, extra: Record<string, string> = {}) =>
+    incoming(Buffer.from(body), { 'x-hub-signature': signatureOf(secret, body), ...extra });
+  const payload = JSON.stringify(issueUpdated('HOT-1'));
+
+  it('accepts a delivery signed with the secret and passes on the issue it names', async () => {
+    const seen: WebhookHint[] = [];
+    const handle = createJiraWebhook({ onHint: (hint) => seen.push(hint), secret: SECRET });
+    expect(await handle(signed(payload))).toMatchObject({ status: 202 });
+    expect(seen).toEqual([{ verified: true, issueId: 10002, issueKey: 'HOT-1' }]);
+  });
+
+  it('checks the HMAC of the raw bytes, not of the JSON re-serialised', async () => {
+    const seen: WebhookHint[] = [];
+    const handle = createJiraWebhook({ onHint: (hint) => seen.push(hint), secret: SECRET });
+    const spaced = `{ "webhookEvent" : "jira:issue_updated",  "issue": {"id": "10007", "key": "HOT-7", "fields": {"summary": "Łódź ✓"}} }`;
+    expect(await handle(signed(spaced))).toMatchObject({ status: 202 });
+    expect(seen).toEqual([{ verified: true, issueId: 10007, issueKey: 'HOT-7' }]);
+  });
+
+  it.each([
+    ['unsigned', () => incoming(Buffer.from(payload))],
+    ['signed with another secret', () => signed(payload, 'another-secret')],
+    [
+      'signed over another body',
+      () => incoming(Buffer.from(payload), { 'x-hub-signature': signatureOf(SECRET, `${payload} `) }),
+    ],
+    [
+      'signed without the sha256= prefix',
+      () => incoming(Buffer.from(payload), { 'x-hub-signature': signatureOf(SECRET, payload).slice(7) }),
+    ],
+    [
+      'signed with a truncated digest',
+      () => incoming(Buffer.from(payload), { 'x-hub-signature': signatureOf(SECRET, payload).slice(0, 40) }),
+    ],
+  ])('answers 401 to a delivery %s and asks for nothing', async (_name, request) => {
+    let hints = 0;
+    const handle = createJiraWebhook({ onHint: () => (hints += 1), secret: SECRET });
+    const answer = await handle(request());
+    expect(answer.status).toBe(401);
+    expect(answer.body).toContain('X-Hub-Signature');
+    expect(hints).toBe(0);
+  });
+
+  it('does not let a forged delivery use up a real delivery id', async () => {
+    let hints = 0;
+    const handle = createJiraWebhook({ onHint: () => (hints += 1), secret: SECRET });
+    const id = { 'x-atlassian-webhook-identifier': 'delivery-42' };
+    expect((await handle(signed(payload, 'forger', id))).status).toBe(401);
+    expect((await handle(signed(payload, SECRET, id))).status).toBe(202);
+    expect(hints).toBe(1);
+  });
+
+  it('without a secret, asks for a poll but names no issue to reconcile (nothing is verified)', async () => {
+    const seen: WebhookHint[] = [];
+    const handle = createJiraWebhook({ onHint: (hint) => seen.push(hint) });
+    expect(await handle(incoming(Buffer.from(payload)))).toMatchObject({ status: 202 });
+    expect(seen).toEqual([{ verified: false, issueKey: 'HOT-1' }]);
   });
 });

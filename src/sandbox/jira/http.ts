@@ -4,7 +4,9 @@
 // request touches any state. Handlers are plain functions from a RequestContext to a Reply.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { JiraError, badRequest, notAuthenticated } from './errors.js';
+import type { SandboxAuth } from './auth.js';
+import { TOKEN_PATH } from './auth.js';
+import { JiraError, badRequest } from './errors.js';
 import type { Actor, SandboxFaults } from './types.js';
 
 export interface RequestContext {
@@ -29,14 +31,14 @@ export interface Route {
 
 export interface FrontOptions {
   routes: Route[];
-  credentials: { email: string; apiToken: string } | undefined;
+  auth: SandboxAuth;
+  now: () => number;
   counts: Map<string, number>;
   faults: () => SandboxFaults;
   random: () => number;
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const ANONYMOUS = 'anonymous@sandbox.invalid';
 
 interface CompiledRoute extends Route {
   pattern: RegExp;
@@ -65,19 +67,17 @@ function match(routes: CompiledRoute[], method: string, path: string) {
   return undefined;
 }
 
-/** The caller, from `Authorization: Basic …`; 401 when the sandbox has credentials and they do not match. */
-function authenticate(header: string | undefined, credentials: FrontOptions['credentials']): Actor {
-  const encoded = /^Basic\s+(\S+)$/i.exec(header ?? '')?.[1];
-  const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  const email = colon > 0 ? decoded.slice(0, colon) : '';
-  if (!credentials) return { email: email || ANONYMOUS };
-  if (email !== credentials.email || decoded.slice(colon + 1) !== credentials.apiToken)
-    throw notAuthenticated();
-  return { email };
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const text = await readText(request);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw badRequest(`Unexpected content in the request body: ${(error as Error).message}`);
+  }
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
+async function readText(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -85,13 +85,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new JiraError(413, ['The request body is too large.']);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw badRequest(`Unexpected content in the request body: ${(error as Error).message}`);
-  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: ServerResponse, reply: Reply): void {
@@ -115,15 +109,28 @@ const SERVER_ERRORS = [500, 502, 503] as const;
 function injectedFault(options: FrontOptions): Reply | undefined {
   const faults = options.faults();
   if ((faults.rateLimitRate ?? 0) > 0 && options.random() < (faults.rateLimitRate ?? 0)) {
+    // Atlassian's headers on a 429 (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
+    const retryAfter = faults.retryAfterSeconds ?? 1;
     return {
       status: 429,
-      headers: { 'retry-after': String(faults.retryAfterSeconds ?? 1) },
+      headers: {
+        'retry-after': String(retryAfter),
+        'ratelimit-reason': faults.rateLimitReason ?? 'jira-burst-based',
+        'x-ratelimit-limit': '100',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': new Date(options.now() + retryAfter * 1000).toISOString(),
+      },
       body: { errorMessages: ['Rate limit exceeded.'], errors: {} },
     };
   }
   if ((faults.serverErrorRate ?? 0) > 0 && options.random() < (faults.serverErrorRate ?? 0)) {
     const status = SERVER_ERRORS[Math.floor(options.random() * SERVER_ERRORS.length)] ?? 500;
-    return { status, body: { errorMessages: ['Internal server error'], errors: {} } };
+    const retryAfter = status === 503 ? faults.serverErrorRetryAfterSeconds : undefined;
+    return {
+      status,
+      ...(retryAfter !== undefined ? { headers: { 'retry-after': String(retryAfter) } } : {}),
+      body: { errorMessages: ['Internal server error'], errors: {} },
+    };
   }
   return undefined;
 }
@@ -135,8 +142,15 @@ async function serve(
 ): Promise<Reply> {
   const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
   const method = request.method ?? 'GET';
-  const found = match(routes, method, url.pathname);
-  const counted = `${method} ${found?.route.template ?? url.pathname}`;
+  if (method === 'POST' && url.pathname === TOKEN_PATH) {
+    // auth.atlassian.com's token endpoint, not Jira: no Jira faults, no Jira error shape.
+    options.counts.set(`POST ${TOKEN_PATH}`, (options.counts.get(`POST ${TOKEN_PATH}`) ?? 0) + 1);
+    return options.auth.issueToken(await readText(request), request.headers['content-type']);
+  }
+  const routed = options.auth.route(url.pathname);
+  const pathname = routed?.path ?? url.pathname;
+  const found = routed ? match(routes, method, pathname) : undefined;
+  const counted = `${method} ${found?.route.template ?? pathname}`;
   options.counts.set(counted, (options.counts.get(counted) ?? 0) + 1);
   const latency = options.faults().latencyMs ?? 0;
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
@@ -145,10 +159,22 @@ async function serve(
     request.resume();
     return fault;
   }
-  const actor = authenticate(request.headers.authorization, options.credentials);
+  if (!routed) throw new JiraError(404, [`No Jira site with cloud id in ${url.pathname}.`]);
+  const actor: Actor = options.auth.authenticate(request.headers.authorization, routed.gateway);
   const body = await readJson(request);
-  if (!found) throw new JiraError(404, [`No ${method} ${url.pathname} in the Jira sandbox (REST v3 only).`]);
-  return found.route.handle({ params: found.params, query: url.searchParams, body, actor });
+  if (!found) throw new JiraError(404, [`No ${method} ${pathname} in the Jira sandbox (REST v3 only).`]);
+  const reply = found.route.handle({ params: found.params, query: url.searchParams, body, actor });
+  const near = options.faults().nearLimitRemaining;
+  if (near === undefined) return reply;
+  return {
+    ...reply,
+    headers: {
+      ...reply.headers,
+      'x-ratelimit-nearlimit': 'true',
+      'x-ratelimit-remaining': String(near),
+      'x-ratelimit-reset': new Date(options.now() + 60_000).toISOString(),
+    },
+  };
 }
 
 export function createJiraServer(options: FrontOptions): Server {

@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { commentRoutes } from './comment-routes.js';
+import { SandboxAuth } from './auth.js';
 import { createJiraServer } from './http.js';
 import { fieldRoutes } from './field-routes.js';
 import { issueRoutes } from './issue-routes.js';
@@ -48,7 +49,8 @@ export class JiraSandbox {
         ...new SearchEngine(this.state).routes(),
         ...siteRoutes(this.state),
       ],
-      credentials: this.options.credentials,
+      auth: new SandboxAuth(this.options, this.options.now ?? Date.now),
+      now: this.options.now ?? Date.now,
       counts: this.counts,
       faults: () => this.faults,
       random: this.options.random ?? Math.random,

@@ -63,6 +63,12 @@ export interface SandboxFaults {
   serverErrorRate?: number;
   /** Delay before every answer, in milliseconds (default 0). */
   latencyMs?: number;
+  /** The `Retry-After` (seconds) the injected 503s carry, as Jira's do when a resource limit is hit (default none). */
+  serverErrorRetryAfterSeconds?: number;
+  /** The `RateLimit-Reason` the 429s carry (default `jira-burst-based`). */
+  rateLimitReason?: string;
+  /** Every served answer says `X-RateLimit-NearLimit: true` with this many calls left (default: not near). */
+  nearLimitRemaining?: number;
 }
 
 export interface SandboxOptions {
@@ -75,6 +81,14 @@ export interface SandboxOptions {
   permissions?: string[];
   /** When set, every request needs HTTP basic auth with these; otherwise 401 like Jira. */
   credentials?: { email: string; apiToken: string };
+  /** Scoped / service-account API tokens accepted as `Authorization: Bearer` under `/ex/jira/{cloudId}`. */
+  bearerTokens?: string[];
+  /** The cloud id the gateway prefix `/ex/jira/{cloudId}` must name (default `sandbox-cloud`). */
+  cloudId?: string;
+  /** OAuth 2.0 client credentials `POST /oauth/token` accepts; its tokens work under the gateway prefix. */
+  oauthClients?: { clientId: string; clientSecret: string }[];
+  /** Lifetime of the OAuth access tokens it issues, in seconds (default 3600, like Atlassian's). */
+  oauthTokenTtlSeconds?: number;
   /** Largest page the enhanced search returns (default 100). */
   searchPageMax?: number;
   /** Search sees a write only this many milliseconds after it happened (default 0), like Jira's index. */
@@ -86,6 +100,12 @@ export interface SandboxOptions {
   /** Decides which requests fail (default Math.random); tests pin it. */
   random?: () => number;
 }
+
+/** Who may call the sandbox, and how (see auth.ts). */
+export type SandboxAuthOptions = Pick<
+  SandboxOptions,
+  'credentials' | 'bearerTokens' | 'cloudId' | 'oauthClients' | 'oauthTokenTtlSeconds'
+>;
 
 export interface IssueSnapshot {
   key: string;
