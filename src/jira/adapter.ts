@@ -19,12 +19,16 @@ import {
 } from './backoff.js';
 import { JiraRequestError, toRequestError } from './errors.js';
 import {
+  PageOfCommentsSchema,
   TransitionsSchema,
   bookkeepingOf,
+  commentsOf,
   fieldsFor,
   mapIssue,
   type MappingProblem,
 } from './issue-schema.js';
+import type { TicketComment } from '../planner/ticket.js';
+import { fieldNameCache } from './field-names.js';
 import { createRecentWrites } from './recent-writes.js';
 import { siteReads, type SiteReads } from './site-reads.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
@@ -69,11 +73,20 @@ const ENDPOINT = {
   addComment: 'POST /rest/api/3/issue/{issueIdOrKey}/comment',
   setProperty: 'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
   getProperty: 'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
+  getComments: 'GET /rest/api/3/issue/{issueIdOrKey}/comment',
+  getFields: 'GET /rest/api/3/field',
 } as const;
 
 const PAGE_SIZE = 100;
+/** Comments per page when the embedded first page was not all of them (Jira's own limit is 5000). */
+const COMMENT_PAGE = 1000;
 /** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
 export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
+/** A Jira Service Management project, as GET issue's `project.projectTypeKey` names it. */
+const SERVICE_DESK = 'service_desk';
+/** Jira answers 403 to a comment in a service project from an account without an agent seat. */
+export const AGENT_SEAT_HINT =
+  "in a Jira Service Management project only agents may add internal comments: give the bot's account an agent seat (Jira Service Management licence) and the Service Desk Team role in this project";
 
 export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const logger = options.logger.child({ component: 'jira' });
@@ -92,6 +105,10 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const counts = new Map<string, CallCount>();
+  const names = fieldNameCache(
+    () => call(ENDPOINT.getFields, undefined, () => client.issueFields.getFields()),
+    logger,
+  );
 
   function count(endpoint: string, outcome: CallOutcome): void {
     const id = `${endpoint} ${outcome}`;
@@ -150,32 +167,79 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   }
 
   async function readIssue(key: string, shape: TicketShape) {
+    // The transitions with their screens' fields ride along, so the planner can refuse a move that
+    // Jira would refuse (a required field without a value) before any step runs.
     const raw = await call(ENDPOINT.getIssue, key, () =>
       client.issues.getIssue({
         issueIdOrKey: key,
         fields: [...fieldsFor(shape), 'comment'],
         properties: [BOOKKEEPING_PROPERTY],
+        expand: 'transitions.fields',
       }),
     );
-    return toTicket(raw, shape, ENDPOINT.getIssue);
+    writes.remember(raw);
+    const mapped = mapIssue(raw, shape);
+    if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
+    report(mapped.ticket.key, mapped.problems);
+    if (mapped.moreComments) {
+      // Jira embeds only the first page of comments: the bot's own comment may be on a later one.
+      const rest = await commentsFrom(key, mapped.moreComments.startAt);
+      mapped.ticket.comments = [...(mapped.ticket.comments ?? []), ...rest];
+    }
+    return mapped.ticket;
+  }
+
+  /** Every comment from `startAt` on, page by page (GET …/comment), until a page comes back short. */
+  async function commentsFrom(key: string, startAt: number): Promise<TicketComment[]> {
+    const comments: TicketComment[] = [];
+    for (let at = startAt; ;) {
+      const raw = await call(ENDPOINT.getComments, key, () =>
+        client.issueComments.getComments({ issueIdOrKey: key, startAt: at, maxResults: COMMENT_PAGE }),
+      );
+      const page = PageOfCommentsSchema.safeParse(raw);
+      if (!page.success) {
+        throw new JiraRequestError({
+          endpoint: ENDPOINT.getComments,
+          status: 200,
+          messages: ['the page of comments did not have the expected shape'],
+          issueKey: key,
+          attempts: 1,
+        });
+      }
+      comments.push(...commentsOf(page.data));
+      at += page.data.comments.length;
+      if (page.data.comments.length === 0 || at >= (page.data.total ?? at)) return comments;
+    }
   }
 
   function toTicket(raw: unknown, shape: TicketShape, endpoint: string) {
     writes.remember(raw);
     const mapped = mapIssue(raw, shape);
-    const key = typeof raw === 'object' && raw !== null && 'key' in raw ? String(raw.key) : undefined;
-    if (!mapped.ok) {
-      logger.warn({ endpoint, ticket: key, reason: mapped.reason }, 'jira issue not readable, skipped');
-      return undefined;
-    }
+    if (!mapped.ok) return unreadable(raw, endpoint, mapped.reason);
     report(mapped.ticket.key, mapped.problems);
     return mapped.ticket;
+  }
+
+  function unreadable(raw: unknown, endpoint: string, reason: string): undefined {
+    const key = typeof raw === 'object' && raw !== null && 'key' in raw ? String(raw.key) : undefined;
+    logger.warn({ endpoint, ticket: key, reason }, 'jira issue not readable, skipped');
+    return undefined;
   }
 
   function report(ticket: string, problems: MappingProblem[]): void {
     for (const problem of problems) {
       if (problem.kind === 'invalidBookkeeping') {
         logger.warn({ ticket, issues: problem.issues }, 'bookkeeping property invalid, ignored');
+      } else if (problem.kind === 'malformedLink') {
+        logger.warn(
+          { ticket, index: problem.index, issues: problem.issues },
+          'issue link malformed, ignored',
+        );
+      } else if (problem.kind === 'malformedTransition') {
+        logger.warn(
+          { ticket, index: problem.index, issues: problem.issues },
+          'transition malformed, ignored',
+        );
       } else {
         // A workflow pointing an input at a non-text field is a configuration mistake, not an outage.
         logger.info({ ticket, ...problem }, 'input field is not text-like, left empty');
@@ -183,13 +247,14 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     }
   }
 
-  /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read. */
+  /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read,
+   * with the project's type (a service project gets the bot's comment as its own internal comment). */
   async function transitionIdTo(
     key: string,
     move: { from: string; to: string },
-  ): Promise<string | undefined> {
+  ): Promise<{ id: string; serviceDesk: boolean } | undefined> {
     const raw = await call(ENDPOINT.getIssue, key, () =>
-      client.issues.getIssue({ issueIdOrKey: key, fields: ['status'], expand: 'transitions' }),
+      client.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'project'], expand: 'transitions' }),
     );
     writes.remember(raw);
     const parsed = TransitionsSchema.safeParse(raw);
@@ -203,22 +268,30 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       });
     }
     if (parsed.data.fields.status.name !== move.from) return undefined;
-    return parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id;
+    const id = parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id;
+    if (id === undefined) return undefined;
+    return { id, serviceDesk: parsed.data.fields.project?.projectTypeKey === SERVICE_DESK };
   }
 
   async function postTransition(
     key: string,
     id: string,
-    options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
+    options: {
+      comment?: AdfDocument | undefined;
+      bookkeeping?: Bookkeeping;
+      fields?: Record<string, unknown>;
+    },
   ): Promise<void> {
     await call(ENDPOINT.doTransition, key, () =>
       client.issues.doTransition({
         issueIdOrKey: key,
         transition: { id },
-        // One call, so the move and its explanation land together or not at all.
-        ...(options.comment
-          ? { update: { comment: [{ add: { body: options.comment, ...commentProperties } }] } }
-          : {}),
+        // The values the transition's screen asks for (the workflow's `transitions`), e.g. resolution.
+        ...(options.fields && Object.keys(options.fields).length > 0 ? { fields: options.fields } : {}),
+        // One call, so the move and its explanation land together or not at all. No comment
+        // properties here: Jira documents none for update.comment (a service project's internal
+        // comment is posted on its own, before the move: see transitionTo).
+        ...(options.comment ? { update: { comment: [{ add: { body: options.comment } }] } } : {}),
         ...(options.bookkeeping
           ? { properties: [{ key: BOOKKEEPING_PROPERTY, value: options.bookkeeping }] }
           : {}),
@@ -259,10 +332,19 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     },
 
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
-      const id = await transitionIdOrRefused(key, move);
-      if (id === undefined) return refused(key, move);
+      const found = await transitionIdOrRefused(key, move);
+      if (found === undefined) return refused(key, move);
+      // A comment already posted for this visit (a retry after the move failed) is not posted again.
+      let comment = options.commentPosted ? undefined : options.comment;
+      if (comment && found.serviceDesk && commentProperties.properties) {
+        // A service project's internal comment is its own POST (the documented comment property),
+        // first: a retry of a failed move finds it by its reference and only moves.
+        await addComment(key, comment);
+        comment = undefined;
+      }
+      const body = { ...options, comment };
       try {
-        await postTransition(key, id, options);
+        await postTransition(key, found.id, body);
         return 'transitioned';
       } catch (error) {
         if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409))
@@ -270,24 +352,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         // The ticket may have moved between the two calls: ask again, once.
         const fresh = await transitionIdOrRefused(key, move);
         if (fresh === undefined) return refused(key, move);
-        if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
-        await postTransition(key, fresh, options);
+        if (fresh.id === found.id) throw error; // still offered, so Jira refused for another reason: report it
+        await postTransition(key, fresh.id, body);
         return 'transitioned';
       }
     },
 
-    async addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
-      // Always ADF: jira.js sends a string body to v2 as wiki markup.
-      // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
-      // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
-      await call(
-        ENDPOINT.addComment,
-        key,
-        () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
-        { idempotent: false, once },
-      );
-      writes.wrote(key);
-    },
+    addComment,
 
     async setBookkeeping(key: string, value: Bookkeeping): Promise<void> {
       await call(ENDPOINT.setProperty, key, () =>
@@ -299,6 +370,8 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       );
       writes.wrote(key);
     },
+
+    fieldNames: () => names.get(),
 
     async getBookkeeping(key: string): Promise<Bookkeeping | undefined> {
       let property: { value?: unknown };
@@ -324,10 +397,39 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     ...siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send)),
   };
 
+  async function addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
+    // Always ADF: jira.js sends a string body to v2 as wiki markup.
+    // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
+    // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
+    try {
+      await call(
+        ENDPOINT.addComment,
+        key,
+        () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
+        { idempotent: false, once },
+      );
+    } catch (error) {
+      if (!(error instanceof JiraRequestError) || error.status !== 403) throw error;
+      logger.warn(
+        { ticket: key, messages: error.messages },
+        'jira refused the comment: the bot account needs an agent seat',
+      );
+      throw new JiraRequestError({
+        endpoint: error.endpoint,
+        status: 403,
+        messages: [...error.messages, AGENT_SEAT_HINT],
+        issueKey: key,
+        attempts: error.attempts,
+        cause: error,
+      });
+    }
+    writes.wrote(key);
+  }
+
   async function transitionIdOrRefused(
     key: string,
     move: { from: string; to: string },
-  ): Promise<string | undefined> {
+  ): Promise<{ id: string; serviceDesk: boolean } | undefined> {
     try {
       return await transitionIdTo(key, move);
     } catch (error) {

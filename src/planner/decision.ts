@@ -67,6 +67,10 @@ export type Decision =
       where: string;
       title: string;
       blocks: { text: string; commands: string[] }[];
+      /** What the comment is about when it is not the step's own instructions (its reference). */
+      purpose?: string;
+      /** A move this visit needs cannot succeed (transition-fields.ts): acted on whatever job found it. */
+      refusedMove?: true;
     }
   | { kind: 'transition'; visit: StepVisit; to: string; reason: string }
   | {
@@ -78,6 +82,8 @@ export type Decision =
       reason: string;
       /** What a person should do next. */
       nextStep: string;
+      /** A move this visit needs cannot succeed (transition-fields.ts): acted on whatever job found it. */
+      refusedMove?: true;
     }
   | { kind: 'nothing'; reason: string };
 

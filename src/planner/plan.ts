@@ -16,6 +16,7 @@ import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import type { Ticket } from './ticket.js';
+import { guardTransitionFields } from './transition-fields.js';
 
 export interface PlanInput {
   ticket: Ticket;
@@ -31,6 +32,19 @@ export interface PlanInput {
 const RUN_GRACE_SECONDS = 120;
 
 export function planTicket(input: PlanInput): Decision {
+  const decision = planUnguarded(input);
+  const { ticket, workflow, runbook } = input;
+  const binding = workflow.statuses[ticket.status];
+  const stepRef: StepRef = {
+    name: binding?.step ?? 'gate',
+    runbook: runbook.runbook.name,
+    runbookVersion: runbook.version,
+    next: binding?.next ?? workflow.gate?.next ?? workflow.done,
+  };
+  return guardTransitionFields(decision, { transitions: ticket.transitions, workflow, stepRef });
+}
+
+function planUnguarded(input: PlanInput): Decision {
   const { ticket, workflow } = input;
   if (ticket.labels.includes(workflow.pause_label)) {
     return { kind: 'nothing', reason: `paused by label ${workflow.pause_label}` };
@@ -402,7 +416,9 @@ export function planRoute(input: PlanInput): Decision[] {
   ) {
     if (status === workflow.done || !(status in workflow.statuses)) break;
     seen.add(status);
-    route.push(planTicket({ ...input, ticket: { ...ticket, status, bookkeeping: undefined } }));
+    // The ticket's transitions are those of its current status: a later status's are not known.
+    const later = { ...ticket, status, bookkeeping: undefined, transitions: undefined };
+    route.push(planTicket({ ...input, ticket: later }));
   }
   return route;
 }

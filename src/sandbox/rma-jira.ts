@@ -2,9 +2,23 @@
 // service desk (one status per runbook step, a human "Actionable" queue), derived from a runbot
 // workflow so the two cannot drift apart.
 import type { Workflow } from '../definitions/index.js';
-import type { SandboxProject, SandboxTransition } from './jira/index.js';
+import type { SandboxProject, SandboxTransition, ScreenField } from './jira/index.js';
 
 export const HOST_FIELD = { id: 'customfield_10042', name: 'Service Hosts' };
+
+/** Jira's Resolution field on a transition screen, required, with Jira Cloud's default resolutions. */
+export const RESOLUTION_FIELD: ScreenField = {
+  key: 'resolution',
+  name: 'Resolution',
+  required: true,
+  schema: { type: 'resolution', system: 'resolution' },
+  allowedValues: [
+    { id: '10000', name: 'Done' },
+    { id: '10001', name: "Won't Do" },
+    { id: '10002', name: 'Duplicate' },
+    { id: '10003', name: 'Cannot Reproduce' },
+  ],
+};
 
 /** Jira's workflow for a runbot workflow: each step's status moves on to its `next`, any active
  * status can go to the failure queue, and from there a person hands the ticket back to any step. */
@@ -17,7 +31,14 @@ export function restoreProject(workflow: Workflow): SandboxProject {
     ),
   ];
   const transitions: SandboxTransition[] = [
-    ...edges.map(([from, to], index) => ({ id: String(11 + index), name: `Go to ${to}`, from: [from], to })),
+    ...edges.map(([from, to], index) => ({
+      id: String(11 + index),
+      name: `Go to ${to}`,
+      from: [from],
+      to,
+      // As on most Jira sites, the move into the done status asks for a Resolution on its screen.
+      ...(to === workflow.done ? { screen: [RESOLUTION_FIELD] } : {}),
+    })),
     { id: '91', name: 'Needs a person', from: active, to: workflow.failure },
     ...[...active, workflow.done].map((to, index) => ({
       id: String(101 + index),

@@ -35,6 +35,11 @@ function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): A
   );
 }
 
+/** The reference line of a comment the bot built (its footer), to find the comment again. */
+export function refOf(comment: AdfDocument): string | undefined {
+  return /ref runbot\/\S+/.exec(JSON.stringify(comment))?.[0];
+}
+
 export function utc(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
@@ -107,7 +112,7 @@ export function instructions(
         ? [codeBlock(block.commands.map((command) => `$ ${command}`).join('\n'))]
         : []),
     ]),
-    footer(decision.visit, decision.step.name, now, decision.step),
+    footer(decision.visit, decision.purpose ?? decision.step.name, now, decision.step),
   ]);
 }
 

@@ -64,7 +64,7 @@ export function createStepProcessor(deps: WorkerDeps) {
     }
     const planInput = planInputFor(context, ticket, deps);
     const decision = planTicket(planInput);
-    if (!stillWanted(job, decision)) {
+    if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
       deps.onOutcome?.(job, 'stale');
       return 'stale';
@@ -81,6 +81,7 @@ export function createStepProcessor(deps: WorkerDeps) {
         claim,
         comments: ticket.comments ?? [],
         failureStatus: context.workflow.failure,
+        ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
         logger,
         ...(route ? { route } : {}),
       });
@@ -111,23 +112,33 @@ export function createStepProcessor(deps: WorkerDeps) {
       claim: ClaimCheck | undefined;
       comments: TicketComment[];
       failureStatus: string;
+      transitionFields?: ActContext['transitionFields'];
       logger: Logger;
       route?: Decision[];
     },
   ): Promise<string> {
-    const { claim, comments, failureStatus, logger, route } = about;
+    const { claim, comments, failureStatus, transitionFields, logger, route } = about;
     deps.onStart?.(job, decision);
     const step = 'step' in decision ? decision.step.name : undefined;
     const stepLogger = logger.child({ step });
     const outcome = await act(
       decision,
-      { ...deps, logger: stepLogger, failureStatus },
+      { ...deps, logger: stepLogger, failureStatus, ...(transitionFields ? { transitionFields } : {}) },
       { lastAttempt: attempt.last, comments, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
     deps.onOutcome?.(job, outcome);
     return outcome;
   }
+}
+
+/**
+ * Only the worker's read sees a transition's screen fields, so the poller planned a step where the
+ * fresh plan refuses the move (transition-fields.ts): that refusal is this job's to post.
+ */
+function refusesMoveOf(job: StepJob, decision: Decision): decision is ActionableDecision {
+  if (!('refusedMove' in decision) || decision.refusedMove !== true) return false;
+  return decision.visit.status === job.status && decision.visit.bookkeeping.visit === job.visit;
 }
 
 function capReached(rules: CapRule[]): StepDeferred {

@@ -329,7 +329,11 @@ describe('jira adapter: read your own writes', () => {
 
 describe('jira adapter: get ticket', () => {
   const issuePath = '/rest/api/3/issue/OPS-42';
-  const issueQuery = { fields: [...SEARCH_FIELDS, 'comment'], properties: 'runbot' };
+  const issueQuery = {
+    fields: [...SEARCH_FIELDS, 'comment'],
+    properties: 'runbot',
+    expand: 'transitions.fields',
+  };
 
   it('reads the ticket with its comments as plain text', async () => {
     const comments = {
@@ -355,6 +359,135 @@ describe('jira adapter: get ticket', () => {
     expect(ticket?.bookkeeping).toEqual(bookkeeping);
   });
 
+  const commentOf = (id: string, text: string) => ({
+    author: { accountId: '5b10a2844c20165700ede21g', active: true, displayName: 'runbot' },
+    body: doc([paragraph(text)]),
+    created: '2021-01-17T12:34:00.000+0000',
+    id,
+    self: `${JIRA}/rest/api/3/issue/10010/comment/${id}`,
+  });
+
+  it('pages the comments (GET …/comment from startAt) when the read returned fewer than total', async () => {
+    const firstPage = {
+      comments: [commentOf('1', 'first'), commentOf('2', 'second')],
+      maxResults: 2,
+      startAt: 0,
+      total: 5,
+    };
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, issueBean('OPS-42', { comment: firstPage }));
+    jira()
+      .get(`${issuePath}/comment`)
+      .query({ startAt: '2', maxResults: '1000' })
+      .reply(200, {
+        comments: [commentOf('3', 'third'), commentOf('4', 'fourth')],
+        maxResults: 2,
+        startAt: 2,
+        total: 5,
+      });
+    jira()
+      .get(`${issuePath}/comment`)
+      .query({ startAt: '4', maxResults: '1000' })
+      .reply(200, {
+        comments: [commentOf('5', 'ref runbot/OPS-42/2/sync')],
+        maxResults: 2,
+        startAt: 4,
+        total: 5,
+      });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.comments?.map((c) => c.text)).toEqual([
+      'first',
+      'second',
+      'third',
+      'fourth',
+      'ref runbot/OPS-42/2/sync',
+    ]);
+  });
+
+  it('drops one malformed issue link and keeps the ticket and its other links', async () => {
+    const bean = issueBean('OPS-42');
+    const links = [
+      { id: '10009', type: { name: 'Blocks' }, inwardIssue: { id: '1' } },
+      ...bean.fields.issuelinks,
+    ];
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, { ...bean, fields: { ...bean.fields, issuelinks: links } });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.links.map((link) => link.key)).toEqual(['PR-2', 'NET-7']);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ msg: 'issue link malformed, ignored', index: 0 }),
+    );
+  });
+
+  it("reads the transitions' screen fields (expand=transitions.fields) in the same GET", async () => {
+    const transition = {
+      id: '41',
+      name: 'Close',
+      to: status('Done', 'done'),
+      hasScreen: true,
+      isAvailable: true,
+      fields: {
+        resolution: {
+          required: true,
+          schema: { type: 'resolution', system: 'resolution' },
+          name: 'Resolution',
+          key: 'resolution',
+          operations: ['set'],
+          hasDefaultValue: false,
+          allowedValues: [{ self: `${JIRA}/rest/api/3/resolution/1`, id: '1', name: 'Done' }],
+        },
+      },
+    };
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, { ...issueBean('OPS-42'), transitions: [transition] });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.transitions).toEqual([
+      {
+        to: 'Done',
+        fields: [
+          {
+            key: 'resolution',
+            name: 'Resolution',
+            required: true,
+            hasDefaultValue: false,
+            allowedValues: ['Done'],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('reads field display names once per process (GET /rest/api/3/field)', async () => {
+    jira()
+      .get('/rest/api/3/field')
+      .once()
+      .reply(200, [
+        {
+          id: 'customfield_10042',
+          key: 'customfield_10042',
+          name: 'Service Hosts',
+          custom: true,
+          schema: { type: 'string' },
+        },
+        {
+          id: 'summary',
+          key: 'summary',
+          name: 'Summary',
+          custom: false,
+          schema: { type: 'string', system: 'summary' },
+        },
+      ]);
+    const jiraPort = adapter();
+    expect(await jiraPort.fieldNames?.()).toEqual({ customfield_10042: 'Service Hosts', summary: 'Summary' });
+    expect(await jiraPort.fieldNames?.()).toEqual({ customfield_10042: 'Service Hosts', summary: 'Summary' });
+  });
+
   it('answers undefined for a deleted ticket (404), without retrying', async () => {
     jira()
       .get(issuePath)
@@ -368,11 +501,13 @@ describe('jira adapter: get ticket', () => {
   });
 });
 
-// transitionTo reads the status and the offered transitions in one call:
-// GET /rest/api/3/issue/{key}?fields=status&expand=transitions (IssueBean.transitions, IssueTransition).
+// transitionTo reads the status, the project's type and the offered transitions in one call:
+// GET /rest/api/3/issue/{key}?fields=status,project&expand=transitions (IssueBean.transitions, IssueTransition).
 const transitionsPath = '/rest/api/3/issue/OPS-1/transitions';
 const readTransitions = () =>
-  jira().get('/rest/api/3/issue/OPS-1').query({ fields: 'status', expand: 'transitions' });
+  jira()
+    .get('/rest/api/3/issue/OPS-1')
+    .query({ fields: ['status', 'project'], expand: 'transitions' });
 const move = { from: 'Memtest', to: 'Sync' };
 
 /** The IssueBean Jira answers with fields=status&expand=transitions: the ticket in `current`, offering `to`. */
@@ -593,7 +728,7 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     await expect(adapter().transitionTo('OPS-1', move, {})).resolves.toBe('refused');
   });
 
-  it('moves, comments in ADF and writes bookkeeping in one POST', async () => {
+  it('moves, comments in ADF and writes bookkeeping in one POST (not a service project)', async () => {
     let posted: unknown;
     readTransitions().reply(200, withTransitions('Memtest', ['11', 'Backlog'], ['31', 'Sync']));
     jira()
@@ -603,10 +738,96 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     await expect(adapter().transitionTo('OPS-1', move, { comment, bookkeeping })).resolves.toBe(
       'transitioned',
     );
+    // No comment property inside update.comment: Jira documents none there.
     expect(posted).toEqual({
       transition: { id: '31' },
-      update: { comment: [{ add: { body: comment, properties: [internal] } }] },
+      update: { comment: [{ add: { body: comment } }] },
       properties: [{ key: 'runbot', value: bookkeeping }],
+    });
+  });
+
+  it('sends the workflow values for the fields of the transition screen', async () => {
+    let posted: unknown;
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira()
+      .post(transitionsPath, (body: unknown) => ((posted = body), true))
+      .reply(204);
+    const fields = { resolution: { name: 'Done' } };
+    await expect(adapter().transitionTo('OPS-1', move, { fields, bookkeeping })).resolves.toBe(
+      'transitioned',
+    );
+    expect(posted).toEqual({
+      transition: { id: '31' },
+      fields: { resolution: { name: 'Done' } },
+      properties: [{ key: 'runbot', value: bookkeeping }],
+    });
+  });
+
+  describe('in a Service Management project', () => {
+    const serviceDesk = (current: string, ...to: [string, string][]) => {
+      const bean = withTransitions(current, ...to);
+      return { ...bean, fields: { ...bean.fields, project: { key: 'OPS', projectTypeKey: 'service_desk' } } };
+    };
+
+    it('posts the comment as its own internal comment first, then moves without it', async () => {
+      const posted: [string, unknown][] = [];
+      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
+      jira()
+        .post('/rest/api/3/issue/OPS-1/comment', (body: unknown) => (posted.push(['comment', body]), true))
+        .reply(201, { id: '10001' });
+      jira()
+        .post(transitionsPath, (body: unknown) => (posted.push(['transition', body]), true))
+        .reply(204);
+      const comment = doc([paragraph('Memtest passed, moving to Sync')]);
+      await expect(adapter().transitionTo('OPS-1', move, { comment, bookkeeping })).resolves.toBe(
+        'transitioned',
+      );
+      expect(posted).toEqual([
+        ['comment', { body: comment, properties: [internal] }],
+        ['transition', { transition: { id: '31' }, properties: [{ key: 'runbot', value: bookkeeping }] }],
+      ]);
+    });
+
+    it('moves without commenting again when the comment is already posted (a retry)', async () => {
+      let posted: unknown;
+      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
+      jira()
+        .post(transitionsPath, (body: unknown) => ((posted = body), true))
+        .reply(204);
+      const comment = doc([paragraph('Memtest passed, moving to Sync')]);
+      await adapter().transitionTo('OPS-1', move, { comment, bookkeeping, commentPosted: true });
+      expect(posted).toEqual({
+        transition: { id: '31' },
+        properties: [{ key: 'runbot', value: bookkeeping }],
+      });
+    });
+
+    it('keeps the comment in the move when internal comments are switched off (public)', async () => {
+      let posted: unknown;
+      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
+      jira()
+        .post(transitionsPath, (body: unknown) => ((posted = body), true))
+        .reply(204);
+      const comment = doc([paragraph('Visible to the customer')]);
+      await adapter({ internalComments: false }).transitionTo('OPS-1', move, { comment });
+      expect(posted).toEqual({ transition: { id: '31' }, update: { comment: [{ add: { body: comment } }] } });
+    });
+
+    it('says the bot account needs an agent seat when Jira answers 403 to its comment', async () => {
+      jira()
+        .post('/rest/api/3/issue/OPS-1/comment')
+        .reply(403, {
+          errorMessages: ['You do not have permission to create internal comments.'],
+          errors: {},
+        });
+      const error = await adapter()
+        .addComment('OPS-1', doc([paragraph('Action Required')]))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JiraRequestError);
+      expect((error as Error).message).toContain('agent seat');
+      expect(logLines).toContainEqual(
+        expect.objectContaining({ msg: 'jira refused the comment: the bot account needs an agent seat' }),
+      );
     });
   });
 
