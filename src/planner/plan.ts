@@ -16,6 +16,7 @@ import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
 import type { BmcTarget, SshTarget } from '../executors/types.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import type { Ticket } from './ticket.js';
+import { nonAsciiNote } from './lookalikes.js';
 import { guardTransitionFields } from './transition-fields.js';
 
 export interface PlanInput {
@@ -26,6 +27,8 @@ export interface PlanInput {
   now: Date;
   /** Divides wait intervals and timeouts (demos and tests run hours-long steps in seconds). */
   timeScale?: number;
+  /** Jira's display names of fields by id, so comments say "Service Hosts", not customfield_10042. */
+  fieldNames?: Record<string, string>;
 }
 
 /** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
@@ -130,7 +133,11 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
   const { ticket, workflow, runbook, inventory } = input;
   const values: Record<string, string> = {};
   for (const [name, spec] of Object.entries(runbook.runbook.inputs)) {
-    const field = workflow.fields[name] ?? name;
+    const fieldId = workflow.fields[name] ?? name;
+    const shown = input.fieldNames?.[fieldId];
+    // People know the field by its name in Jira; the id stays once, for whoever edits the workflow.
+    const field = shown ?? fieldId;
+    const fieldRef = shown ? `${shown} (${fieldId})` : fieldId;
     const raw = ticket.inputs[name]?.trim() ?? '';
     if (raw === '') {
       return {
@@ -138,7 +145,7 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
           visit,
           workflow,
           `Field ${field} is empty`,
-          `The runbook needs "${name}" from field ${field}, and the ticket has no value there.`,
+          `The runbook needs "${name}" from field ${fieldRef}, and the ticket has no value there.`,
           `Fill in ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -151,7 +158,10 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern}`} of input "${name}".`,
+          withNote(
+            `The value ${JSON.stringify(raw.slice(0, 200))} of field ${fieldRef} ${unsafe ?? `does not match the pattern ${spec.pattern}`} of input "${name}".`,
+            nonAsciiNote(raw),
+          ),
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -166,7 +176,10 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
         visit,
         workflow,
         'Host not in the inventory',
-        `No single site of the inventory matches the host ${JSON.stringify((host ?? '').slice(0, 200))}, so the bot does not know where to run anything.`,
+        withNote(
+          `No single site of the inventory matches the host ${JSON.stringify((host ?? '').slice(0, 200))}, so the bot does not know where to run anything.`,
+          nonAsciiNote(host ?? ''),
+        ),
         `Check the host name in the ticket, or add its site to the inventory, then move the ticket back to ${ticket.status}.`,
       ),
     };
@@ -391,6 +404,10 @@ function escalate(
   nextStep: string,
 ): Decision {
   return { kind: 'escalate', visit, to: workflow.failure, title, reason, nextStep };
+}
+
+function withNote(text: string, note: string | undefined): string {
+  return note ? `${text} ${note}` : text;
 }
 
 export function formatSeconds(seconds: number): string {

@@ -42,8 +42,10 @@ export function planInputFor(
   context: WorkflowContext,
   ticket: Ticket,
   world: { definitions: Definitions; now: () => Date; timeScale: number },
+  fieldNames?: Record<string, string>,
 ): PlanInput {
   return {
+    ...(fieldNames ? { fieldNames } : {}),
     ticket,
     workflow: context.workflow,
     runbook: context.runbook,

@@ -62,7 +62,8 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    const planInput = planInputFor(context, ticket, deps);
+    // Display names only shape the comments' words; read once per process by the adapter.
+    const planInput = planInputFor(context, ticket, deps, await deps.jira.fieldNames?.());
     const decision = planTicket(planInput);
     if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
