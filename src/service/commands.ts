@@ -81,11 +81,16 @@ export async function planCommand(
       ),
     };
     const decision = planTicket(
-      planInputFor(context, ticket, {
-        definitions,
-        now: () => new Date(),
-        timeScale: config.RUNBOT_TIME_SCALE,
-      }),
+      planInputFor(
+        context,
+        ticket,
+        {
+          definitions,
+          now: () => new Date(),
+          timeScale: config.RUNBOT_TIME_SCALE,
+        },
+        await jira.fieldNames?.(),
+      ),
     );
     if (options.json) print(JSON.stringify(decision, null, 2));
     else {

@@ -9,6 +9,7 @@ import {
   heading,
   panel,
   paragraph,
+  plainText,
   strong,
   code,
   type AdfBlock,
@@ -37,7 +38,7 @@ function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): A
 
 /** The reference line of a comment the bot built (its footer), to find the comment again. */
 export function refOf(comment: AdfDocument): string | undefined {
-  return /ref runbot\/\S+/.exec(JSON.stringify(comment))?.[0];
+  return /ref runbot\/\S+/.exec(plainText(comment))?.[0];
 }
 
 export function utc(date: Date): string {
