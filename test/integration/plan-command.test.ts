@@ -9,6 +9,8 @@ import { startWorld, type World } from '../support/world.js';
 
 const HOST = 'web-1.dev2.internal';
 const GET_ISSUE = 'GET /rest/api/3/issue/{issueIdOrKey}';
+/** The field display names its words use (read once, like the service does). */
+const GET_FIELDS = 'GET /rest/api/3/field';
 
 /** The shipped definitions plus a second workflow (another project), so a read per workflow would show. */
 function startPlanWorld(): Promise<World> {
@@ -54,7 +56,7 @@ describe('runbot plan against the Jira sandbox', () => {
       `${key} (Waiting for RMA, workflow rma-restore):`,
       `  move to Memcheck: ${rma} done`,
     ]);
-    expect(calls).toEqual({ [GET_ISSUE]: 1 });
+    expect(calls).toEqual({ [GET_ISSUE]: 1, [GET_FIELDS]: 1 });
     expect(world.sandbox.snapshot(key)?.status).toBe('Waiting for RMA');
   });
 
@@ -77,7 +79,7 @@ describe('runbot plan against the Jira sandbox', () => {
       '    then move to Second Sync',
     ]);
     // One read of the ticket for both workflows; no POST or PUT.
-    expect(calls).toEqual({ [GET_ISSUE]: 1 });
+    expect(calls).toEqual({ [GET_ISSUE]: 1, [GET_FIELDS]: 1 });
     expect(world.sandbox.snapshot(key)).toEqual(snapshotBefore);
   });
 
@@ -100,7 +102,7 @@ describe('runbot plan against the Jira sandbox', () => {
         },
       ]) as unknown,
     });
-    expect(Object.keys(calls)).toEqual([GET_ISSUE]);
+    expect(Object.keys(calls).sort()).toEqual([GET_FIELDS, GET_ISSUE]);
   });
 
   it('says so for a ticket that does not exist, or that no workflow covers', async () => {
