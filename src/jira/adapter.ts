@@ -82,8 +82,6 @@ const PAGE_SIZE = 100;
 const COMMENT_PAGE = 1000;
 /** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
 export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
-/** A Jira Service Management project, as GET issue's `project.projectTypeKey` names it. */
-const SERVICE_DESK = 'service_desk';
 /** Jira answers 403 to a comment in a service project from an account without an agent seat. */
 export const AGENT_SEAT_HINT =
   "in a Jira Service Management project only agents may add internal comments: give the bot's account an agent seat (Jira Service Management licence) and the Service Desk Team role in this project";
@@ -247,14 +245,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     }
   }
 
-  /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read,
-   * with the project's type (a service project gets the bot's comment as its own internal comment). */
+  /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read. */
   async function transitionIdTo(
     key: string,
     move: { from: string; to: string },
-  ): Promise<{ id: string; serviceDesk: boolean } | undefined> {
+  ): Promise<string | undefined> {
     const raw = await call(ENDPOINT.getIssue, key, () =>
-      client.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'project'], expand: 'transitions' }),
+      client.issues.getIssue({ issueIdOrKey: key, fields: ['status'], expand: 'transitions' }),
     );
     writes.remember(raw);
     const parsed = TransitionsSchema.safeParse(raw);
@@ -268,9 +265,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       });
     }
     if (parsed.data.fields.status.name !== move.from) return undefined;
-    const id = parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id;
-    if (id === undefined) return undefined;
-    return { id, serviceDesk: parsed.data.fields.project?.projectTypeKey === SERVICE_DESK };
+    return parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id;
   }
 
   async function postTransition(
@@ -288,10 +283,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         transition: { id },
         // The values the transition's screen asks for (the workflow's `transitions`), e.g. resolution.
         ...(options.fields && Object.keys(options.fields).length > 0 ? { fields: options.fields } : {}),
-        // One call, so the move and its explanation land together or not at all. No comment
-        // properties here: Jira documents none for update.comment (a service project's internal
-        // comment is posted on its own, before the move: see transitionTo).
-        ...(options.comment ? { update: { comment: [{ add: { body: options.comment } }] } } : {}),
+        // One call, so the move and its explanation land together or not at all. The internal-comment
+        // property inside update.comment is not documented by Atlassian (only on POST comment), but
+        // posting the comment on its own loses this atomicity: concurrent jobs of one visit (two
+        // check rounds) then both comment (docs/jira.md, "Internal comments").
+        ...(options.comment
+          ? { update: { comment: [{ add: { body: options.comment, ...commentProperties } }] } }
+          : {}),
         ...(options.bookkeeping
           ? { properties: [{ key: BOOKKEEPING_PROPERTY, value: options.bookkeeping }] }
           : {}),
@@ -332,19 +330,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     },
 
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
-      const found = await transitionIdOrRefused(key, move);
-      if (found === undefined) return refused(key, move);
-      // A comment already posted for this visit (a retry after the move failed) is not posted again.
-      let comment = options.commentPosted ? undefined : options.comment;
-      if (comment && found.serviceDesk && commentProperties.properties) {
-        // A service project's internal comment is its own POST (the documented comment property),
-        // first: a retry of a failed move finds it by its reference and only moves.
-        await addComment(key, comment);
-        comment = undefined;
-      }
-      const body = { ...options, comment };
+      const id = await transitionIdOrRefused(key, move);
+      if (id === undefined) return refused(key, move);
+      // A comment already on the ticket for this visit is not posted again.
+      const body = { ...options, comment: options.commentPosted ? undefined : options.comment };
       try {
-        await postTransition(key, found.id, body);
+        await postTransition(key, id, body);
         return 'transitioned';
       } catch (error) {
         if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409))
@@ -352,8 +343,8 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         // The ticket may have moved between the two calls: ask again, once.
         const fresh = await transitionIdOrRefused(key, move);
         if (fresh === undefined) return refused(key, move);
-        if (fresh.id === found.id) throw error; // still offered, so Jira refused for another reason: report it
-        await postTransition(key, fresh.id, body);
+        if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
+        await postTransition(key, fresh, body);
         return 'transitioned';
       }
     },
@@ -429,7 +420,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   async function transitionIdOrRefused(
     key: string,
     move: { from: string; to: string },
-  ): Promise<{ id: string; serviceDesk: boolean } | undefined> {
+  ): Promise<string | undefined> {
     try {
       return await transitionIdTo(key, move);
     } catch (error) {

@@ -501,13 +501,11 @@ describe('jira adapter: get ticket', () => {
   });
 });
 
-// transitionTo reads the status, the project's type and the offered transitions in one call:
-// GET /rest/api/3/issue/{key}?fields=status,project&expand=transitions (IssueBean.transitions, IssueTransition).
+// transitionTo reads the status and the offered transitions in one call:
+// GET /rest/api/3/issue/{key}?fields=status&expand=transitions (IssueBean.transitions, IssueTransition).
 const transitionsPath = '/rest/api/3/issue/OPS-1/transitions';
 const readTransitions = () =>
-  jira()
-    .get('/rest/api/3/issue/OPS-1')
-    .query({ fields: ['status', 'project'], expand: 'transitions' });
+  jira().get('/rest/api/3/issue/OPS-1').query({ fields: 'status', expand: 'transitions' });
 const move = { from: 'Memtest', to: 'Sync' };
 
 /** The IssueBean Jira answers with fields=status&expand=transitions: the ticket in `current`, offering `to`. */
@@ -728,7 +726,7 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     await expect(adapter().transitionTo('OPS-1', move, {})).resolves.toBe('refused');
   });
 
-  it('moves, comments in ADF and writes bookkeeping in one POST (not a service project)', async () => {
+  it('moves, comments in ADF and writes bookkeeping in one POST', async () => {
     let posted: unknown;
     readTransitions().reply(200, withTransitions('Memtest', ['11', 'Backlog'], ['31', 'Sync']));
     jira()
@@ -738,10 +736,9 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     await expect(adapter().transitionTo('OPS-1', move, { comment, bookkeeping })).resolves.toBe(
       'transitioned',
     );
-    // No comment property inside update.comment: Jira documents none there.
     expect(posted).toEqual({
       transition: { id: '31' },
-      update: { comment: [{ add: { body: comment } }] },
+      update: { comment: [{ add: { body: comment, properties: [internal] } }] },
       properties: [{ key: 'runbot', value: bookkeeping }],
     });
   });
@@ -763,72 +760,32 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     });
   });
 
-  describe('in a Service Management project', () => {
-    const serviceDesk = (current: string, ...to: [string, string][]) => {
-      const bean = withTransitions(current, ...to);
-      return { ...bean, fields: { ...bean.fields, project: { key: 'OPS', projectTypeKey: 'service_desk' } } };
-    };
+  it('moves without the comment when it is already on the ticket for this visit', async () => {
+    let posted: unknown;
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira()
+      .post(transitionsPath, (body: unknown) => ((posted = body), true))
+      .reply(204);
+    const comment = doc([paragraph('Memtest passed, moving to Sync')]);
+    await adapter().transitionTo('OPS-1', move, { comment, bookkeeping, commentPosted: true });
+    expect(posted).toEqual({ transition: { id: '31' }, properties: [{ key: 'runbot', value: bookkeeping }] });
+  });
 
-    it('posts the comment as its own internal comment first, then moves without it', async () => {
-      const posted: [string, unknown][] = [];
-      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
-      jira()
-        .post('/rest/api/3/issue/OPS-1/comment', (body: unknown) => (posted.push(['comment', body]), true))
-        .reply(201, { id: '10001' });
-      jira()
-        .post(transitionsPath, (body: unknown) => (posted.push(['transition', body]), true))
-        .reply(204);
-      const comment = doc([paragraph('Memtest passed, moving to Sync')]);
-      await expect(adapter().transitionTo('OPS-1', move, { comment, bookkeeping })).resolves.toBe(
-        'transitioned',
-      );
-      expect(posted).toEqual([
-        ['comment', { body: comment, properties: [internal] }],
-        ['transition', { transition: { id: '31' }, properties: [{ key: 'runbot', value: bookkeeping }] }],
-      ]);
-    });
-
-    it('moves without commenting again when the comment is already posted (a retry)', async () => {
-      let posted: unknown;
-      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
-      jira()
-        .post(transitionsPath, (body: unknown) => ((posted = body), true))
-        .reply(204);
-      const comment = doc([paragraph('Memtest passed, moving to Sync')]);
-      await adapter().transitionTo('OPS-1', move, { comment, bookkeeping, commentPosted: true });
-      expect(posted).toEqual({
-        transition: { id: '31' },
-        properties: [{ key: 'runbot', value: bookkeeping }],
+  it('says the bot account needs an agent seat when Jira answers 403 to its comment', async () => {
+    jira()
+      .post('/rest/api/3/issue/OPS-1/comment')
+      .reply(403, {
+        errorMessages: ['You do not have permission to create internal comments.'],
+        errors: {},
       });
-    });
-
-    it('keeps the comment in the move when internal comments are switched off (public)', async () => {
-      let posted: unknown;
-      readTransitions().reply(200, serviceDesk('Memtest', ['31', 'Sync']));
-      jira()
-        .post(transitionsPath, (body: unknown) => ((posted = body), true))
-        .reply(204);
-      const comment = doc([paragraph('Visible to the customer')]);
-      await adapter({ internalComments: false }).transitionTo('OPS-1', move, { comment });
-      expect(posted).toEqual({ transition: { id: '31' }, update: { comment: [{ add: { body: comment } }] } });
-    });
-
-    it('says the bot account needs an agent seat when Jira answers 403 to its comment', async () => {
-      jira()
-        .post('/rest/api/3/issue/OPS-1/comment')
-        .reply(403, {
-          errorMessages: ['You do not have permission to create internal comments.'],
-          errors: {},
-        });
-      const error = await adapter()
-        .addComment('OPS-1', doc([paragraph('Action Required')]))
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(JiraRequestError);
-      expect((error as Error).message).toContain('agent seat');
-      expect(logLines).toContainEqual(
-        expect.objectContaining({ msg: 'jira refused the comment: the bot account needs an agent seat' }),
-      );
-    });
+    const error = await adapter()
+      .addComment('OPS-1', doc([paragraph('Action Required')]))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JiraRequestError);
+    expect((error as Error).message).toContain('agent seat');
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ msg: 'jira refused the comment: the bot account needs an agent seat' }),
+    );
   });
 
   it('re-reads once after a 400 and refuses when the target is gone', async () => {
