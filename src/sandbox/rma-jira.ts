@@ -6,18 +6,14 @@ import type { SandboxProject, SandboxTransition, ScreenField } from './jira/inde
 
 export const HOST_FIELD = { id: 'customfield_10042', name: 'Service Hosts' };
 
-/** Jira's Resolution field on a transition screen, required, with Jira Cloud's default resolutions. */
+/** Jira's Resolution field on a transition screen: required, no default. */
 export const RESOLUTION_FIELD: ScreenField = {
   key: 'resolution',
   name: 'Resolution',
   required: true,
   schema: { type: 'resolution', system: 'resolution' },
-  allowedValues: [
-    { id: '10000', name: 'Done' },
-    { id: '10001', name: "Won't Do" },
-    { id: '10002', name: 'Duplicate' },
-    { id: '10003', name: 'Cannot Reproduce' },
-  ],
+  // The same screen as doctor's sites (src/sandbox/doctor-jira.ts, DONE_RESOLUTION).
+  allowedValues: [{ id: '10000', name: 'Done' }],
 };
 
 /** Jira's workflow for a runbot workflow: each step's status moves on to its `next`, any active

@@ -175,7 +175,7 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
           name: 'Resolution',
           required: true,
           hasDefaultValue: false,
-          allowedValues: ['Done', "Won't Do", 'Duplicate', 'Cannot Reproduce'],
+          allowedValues: ['Done'],
         },
       ],
     });
