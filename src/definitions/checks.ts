@@ -228,6 +228,16 @@ function checkStatusNames(source: SourceFile<Workflow>): DefinitionProblem[] {
       );
     }
   }
+  for (const target of Object.keys(workflow.transitions ?? {})) {
+    if (!known.has(target)) {
+      problems.push(
+        where(
+          source.locateKey(['transitions', target]),
+          `transitions: "${target}" is not a status of this workflow (${describeKnown()})`,
+        ),
+      );
+    }
+  }
   for (const [key, status] of [
     ['failure', workflow.failure],
     ['done', workflow.done],

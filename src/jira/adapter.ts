@@ -23,12 +23,16 @@ import { JiraRequestError, toRequestError } from './errors.js';
 import { createRateGate, RateLimitHeld, type GateCall, type RateGate } from './rate-limit.js';
 import { createJiraTransport, responseNotes, type ResponseNotes } from './transport.js';
 import {
+  PageOfCommentsSchema,
   TransitionsSchema,
   bookkeepingOf,
+  commentsOf,
   fieldsFor,
   mapIssue,
   type MappingProblem,
 } from './issue-schema.js';
+import type { TicketComment } from '../planner/ticket.js';
+import { fieldNameCache } from './field-names.js';
 import { createRecentWrites } from './recent-writes.js';
 import { siteReads, type SiteReads } from './site-reads.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
@@ -85,11 +89,18 @@ const ENDPOINT = {
   setProperty: 'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
   getProperty: 'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
   editIssue: 'PUT /rest/api/3/issue/{issueIdOrKey}',
+  getComments: 'GET /rest/api/3/issue/{issueIdOrKey}/comment',
+  getFields: 'GET /rest/api/3/field',
 } as const;
 
 const PAGE_SIZE = 100;
+/** Comments per page when the embedded first page was not all of them (Jira's own limit is 5000). */
+const COMMENT_PAGE = 1000;
 /** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
 export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
+/** Jira answers 403 to a comment in a service project from an account without an agent seat. */
+export const AGENT_SEAT_HINT =
+  "in a Jira Service Management project only agents may add internal comments: give the bot's account an agent seat (Jira Service Management licence) and the Service Desk Team role in this project";
 
 export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const logger = options.logger.child({ component: 'jira' });
@@ -112,6 +123,10 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   const gate =
     options.gate ??
     createRateGate({ now: options.now ?? Date.now, sleep, maxWaitMs: policy.maxRetryAfterMs });
+  const names = fieldNameCache(
+    () => call(ENDPOINT.getFields, undefined, () => client.issueFields.getFields()),
+    logger,
+  );
 
   function count(endpoint: string, outcome: CallOutcome): void {
     const id = `${endpoint} ${outcome}`;
@@ -197,32 +212,79 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   }
 
   async function readIssue(key: string, shape: TicketShape) {
+    // The transitions with their screens' fields ride along, so the planner can refuse a move that
+    // Jira would refuse (a required field without a value) before any step runs.
     const raw = await call(ENDPOINT.getIssue, key, () =>
       client.issues.getIssue({
         issueIdOrKey: key,
         fields: [...fieldsFor(shape), 'comment'],
         properties: [BOOKKEEPING_PROPERTY],
+        expand: 'transitions.fields',
       }),
     );
-    return toTicket(raw, shape, ENDPOINT.getIssue);
+    writes.remember(raw);
+    const mapped = mapIssue(raw, shape);
+    if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
+    report(mapped.ticket.key, mapped.problems);
+    if (mapped.moreComments) {
+      // Jira embeds only the first page of comments: the bot's own comment may be on a later one.
+      const rest = await commentsFrom(key, mapped.moreComments.startAt);
+      mapped.ticket.comments = [...(mapped.ticket.comments ?? []), ...rest];
+    }
+    return mapped.ticket;
+  }
+
+  /** Every comment from `startAt` on, page by page (GET …/comment), until a page comes back short. */
+  async function commentsFrom(key: string, startAt: number): Promise<TicketComment[]> {
+    const comments: TicketComment[] = [];
+    for (let at = startAt; ;) {
+      const raw = await call(ENDPOINT.getComments, key, () =>
+        client.issueComments.getComments({ issueIdOrKey: key, startAt: at, maxResults: COMMENT_PAGE }),
+      );
+      const page = PageOfCommentsSchema.safeParse(raw);
+      if (!page.success) {
+        throw new JiraRequestError({
+          endpoint: ENDPOINT.getComments,
+          status: 200,
+          messages: ['the page of comments did not have the expected shape'],
+          issueKey: key,
+          attempts: 1,
+        });
+      }
+      comments.push(...commentsOf(page.data));
+      at += page.data.comments.length;
+      if (page.data.comments.length === 0 || at >= (page.data.total ?? at)) return comments;
+    }
   }
 
   function toTicket(raw: unknown, shape: TicketShape, endpoint: string) {
     writes.remember(raw);
     const mapped = mapIssue(raw, shape);
-    const key = typeof raw === 'object' && raw !== null && 'key' in raw ? String(raw.key) : undefined;
-    if (!mapped.ok) {
-      logger.warn({ endpoint, ticket: key, reason: mapped.reason }, 'jira issue not readable, skipped');
-      return undefined;
-    }
+    if (!mapped.ok) return unreadable(raw, endpoint, mapped.reason);
     report(mapped.ticket.key, mapped.problems);
     return mapped.ticket;
+  }
+
+  function unreadable(raw: unknown, endpoint: string, reason: string): undefined {
+    const key = typeof raw === 'object' && raw !== null && 'key' in raw ? String(raw.key) : undefined;
+    logger.warn({ endpoint, ticket: key, reason }, 'jira issue not readable, skipped');
+    return undefined;
   }
 
   function report(ticket: string, problems: MappingProblem[]): void {
     for (const problem of problems) {
       if (problem.kind === 'invalidBookkeeping') {
         logger.warn({ ticket, issues: problem.issues }, 'bookkeeping property invalid, ignored');
+      } else if (problem.kind === 'malformedLink') {
+        logger.warn(
+          { ticket, index: problem.index, issues: problem.issues },
+          'issue link malformed, ignored',
+        );
+      } else if (problem.kind === 'malformedTransition') {
+        logger.warn(
+          { ticket, index: problem.index, issues: problem.issues },
+          'transition malformed, ignored',
+        );
       } else {
         // A workflow pointing an input at a non-text field is a configuration mistake, not an outage.
         logger.info({ ticket, ...problem }, 'input field is not text-like, left empty');
@@ -256,13 +318,22 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
   async function postTransition(
     key: string,
     id: string,
-    options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
+    options: {
+      comment?: AdfDocument | undefined;
+      bookkeeping?: Bookkeeping;
+      fields?: Record<string, unknown>;
+    },
   ): Promise<void> {
     await call(ENDPOINT.doTransition, key, () =>
       client.issues.doTransition({
         issueIdOrKey: key,
         transition: { id },
-        // One call, so the move and its explanation land together or not at all.
+        // The values the transition's screen asks for (the workflow's `transitions`), e.g. resolution.
+        ...(options.fields && Object.keys(options.fields).length > 0 ? { fields: options.fields } : {}),
+        // One call, so the move and its explanation land together or not at all. The internal-comment
+        // property inside update.comment is not documented by Atlassian (only on POST comment), but
+        // posting the comment on its own loses this atomicity: concurrent jobs of one visit (two
+        // check rounds) then both comment (docs/jira.md, "Internal comments").
         ...(options.comment
           ? { update: { comment: [{ add: { body: options.comment, ...commentProperties } }] } }
           : {}),
@@ -308,8 +379,10 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
       const id = await transitionIdOrRefused(key, move);
       if (id === undefined) return refused(key, move);
+      // A comment already on the ticket for this visit is not posted again.
+      const body = { ...options, comment: options.commentPosted ? undefined : options.comment };
       try {
-        await postTransition(key, id, options);
+        await postTransition(key, id, body);
         return 'transitioned';
       } catch (error) {
         if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409))
@@ -318,23 +391,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         const fresh = await transitionIdOrRefused(key, move);
         if (fresh === undefined) return refused(key, move);
         if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
-        await postTransition(key, fresh, options);
+        await postTransition(key, fresh, body);
         return 'transitioned';
       }
     },
 
-    async addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
-      // Always ADF: jira.js sends a string body to v2 as wiki markup.
-      // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
-      // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
-      await call(
-        ENDPOINT.addComment,
-        key,
-        () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
-        { idempotent: false, once },
-      );
-      writes.wrote(key);
-    },
+    addComment,
 
     async setBookkeeping(key: string, value: Bookkeeping): Promise<void> {
       await call(ENDPOINT.setProperty, key, () =>
@@ -360,6 +422,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       );
       writes.wrote(key);
     },
+    fieldNames: () => names.get(),
 
     async getBookkeeping(key: string): Promise<Bookkeeping | undefined> {
       let property: { value?: unknown };
@@ -388,6 +451,35 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     // Read-only calls about the site (`runbot doctor`), through the same wrapper.
     ...siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send)),
   };
+
+  async function addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
+    // Always ADF: jira.js sends a string body to v2 as wiki markup.
+    // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
+    // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
+    try {
+      await call(
+        ENDPOINT.addComment,
+        key,
+        () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
+        { idempotent: false, once },
+      );
+    } catch (error) {
+      if (!(error instanceof JiraRequestError) || error.status !== 403) throw error;
+      logger.warn(
+        { ticket: key, messages: error.messages },
+        'jira refused the comment: the bot account needs an agent seat',
+      );
+      throw new JiraRequestError({
+        endpoint: error.endpoint,
+        status: 403,
+        messages: [...error.messages, AGENT_SEAT_HINT],
+        issueKey: key,
+        attempts: error.attempts,
+        cause: error,
+      });
+    }
+    writes.wrote(key);
+  }
 
   async function transitionIdOrRefused(
     key: string,

@@ -3,7 +3,14 @@
 // shapes are those of Atlassian's spec (test/contract/jira-platform-v3.json) and of live Jira Cloud.
 import { z } from 'zod';
 import { BOOKKEEPING_PROPERTY, BookkeepingSchema } from '../planner/ticket.js';
-import type { Bookkeeping, Ticket, TicketComment, TicketLink } from '../planner/ticket.js';
+import type {
+  Bookkeeping,
+  Ticket,
+  TicketComment,
+  TicketLink,
+  TicketTransition,
+  TransitionField,
+} from '../planner/ticket.js';
 import { plainText } from './adf.js';
 import type { TicketShape } from './port.js';
 
@@ -30,7 +37,29 @@ const IssueLinkSchema = z.looseObject({
   outwardIssue: LinkedIssueSchema.optional(),
 });
 
-const CommentSchema = z.looseObject({ id: z.string(), body: z.unknown() });
+export const CommentSchema = z.looseObject({ id: z.string(), body: z.unknown() });
+
+/** A page of comments (GET issue's `comment` field, GET …/comment): `total` tells whether more exist. */
+export const PageOfCommentsSchema = z.looseObject({
+  comments: z.array(CommentSchema),
+  total: z.number().int().optional(),
+  startAt: z.number().int().optional(),
+});
+
+/** Jira's FieldMetadata on a transition (expand=transitions.fields): what its screen asks for. */
+const FieldMetadataSchema = z.looseObject({
+  key: z.string().optional(),
+  name: z.string().optional(),
+  required: z.boolean().optional(),
+  hasDefaultValue: z.boolean().optional(),
+  allowedValues: z.array(z.unknown()).optional(),
+});
+
+const IssueTransitionSchema = z.looseObject({
+  isAvailable: z.boolean().optional(),
+  to: z.looseObject({ name: z.string() }),
+  fields: z.record(z.string(), FieldMetadataSchema).optional(),
+});
 
 export const IssueBeanSchema = z.looseObject({
   key: z.string(),
@@ -39,11 +68,14 @@ export const IssueBeanSchema = z.looseObject({
     project: z.looseObject({ key: z.string() }),
     issuetype: NamedSchema,
     labels: z.array(z.string()).nullish(),
-    issuelinks: z.array(IssueLinkSchema).nullish(),
+    // Each link is parsed on its own (linksOf): one malformed link drops that link, not the ticket.
+    issuelinks: z.array(z.unknown()).nullish(),
     // Live Jira answers a page of comments ({comments, total, …}); the spec's example shows a bare array.
-    comment: z.union([z.looseObject({ comments: z.array(CommentSchema) }), z.array(CommentSchema)]).nullish(),
+    comment: z.union([PageOfCommentsSchema, z.array(CommentSchema)]).nullish(),
   }),
   properties: z.record(z.string(), z.unknown()).nullish(),
+  // With expand=transitions(.fields): parsed one by one too (transitionsOf).
+  transitions: z.array(z.unknown()).optional(),
 });
 export type IssueBean = z.infer<typeof IssueBeanSchema>;
 
@@ -79,10 +111,19 @@ export function errorMessagesOf(body: unknown): string[] {
 /** What mapping an IssueBean noticed but could not use; the adapter logs these with the ticket key. */
 export type MappingProblem =
   | { kind: 'invalidBookkeeping'; issues: string }
+  | { kind: 'malformedLink'; index: number; issues: string }
+  | { kind: 'malformedTransition'; index: number; issues: string }
   | { kind: 'unreadableInput'; input: string; field: string; shape: string };
 
 export type MappedIssue =
-  { ok: true; ticket: Ticket; problems: MappingProblem[] } | { ok: false; reason: string };
+  | {
+      ok: true;
+      ticket: Ticket;
+      problems: MappingProblem[];
+      /** Comments Jira has beyond the page the read returned (GET …/comment pages them). */
+      moreComments?: { startAt: number; total: number };
+    }
+  | { ok: false; reason: string };
 
 /** The fields a read asks for: what the planner needs plus the workflow's input fields. */
 export function fieldsFor(shape: TicketShape): string[] {
@@ -119,7 +160,7 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
     issueType: issue.fields.issuetype.name,
     labels: issue.fields.labels ?? [],
     inputs,
-    links: (issue.fields.issuelinks ?? []).flatMap(linkOf),
+    links: linksOf(issue.fields.issuelinks ?? [], problems),
     bookkeeping: bookkeepingOf(issue.properties?.[BOOKKEEPING_PROPERTY], problems),
   };
   if (shape.userFields && shape.userFields.length > 0) {
@@ -127,8 +168,15 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
       shape.userFields.map((field) => [field, accountIdsOf(issue.fields[field])]),
     );
   }
-  if (issue.fields.comment) ticket.comments = commentsOf(issue.fields.comment);
-  return { ok: true, ticket, problems };
+  if (issue.transitions) ticket.transitions = transitionsOf(issue.transitions, problems);
+  if (!issue.fields.comment) return { ok: true, ticket, problems };
+  ticket.comments = commentsOf(issue.fields.comment);
+  const page = issue.fields.comment;
+  if (Array.isArray(page) || page.total === undefined) return { ok: true, ticket, problems };
+  const startAt = (page.startAt ?? 0) + page.comments.length;
+  // Fewer comments than `total`: the rest are paged by the adapter before anyone looks for a marker.
+  if (startAt >= page.total || page.comments.length === 0) return { ok: true, ticket, problems };
+  return { ok: true, ticket, problems, moreComments: { startAt, total: page.total } };
 }
 
 const unreadable = Symbol('unreadable');
@@ -169,6 +217,43 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+function linksOf(raw: unknown[], problems: MappingProblem[]): TicketLink[] {
+  return raw.flatMap((entry, index) => {
+    const parsed = IssueLinkSchema.safeParse(entry);
+    if (parsed.success) return linkOf(parsed.data);
+    problems.push({ kind: 'malformedLink', index, issues: z.prettifyError(parsed.error) });
+    return [];
+  });
+}
+
+function transitionsOf(raw: unknown[], problems: MappingProblem[]): TicketTransition[] {
+  return raw.flatMap((entry, index) => {
+    const parsed = IssueTransitionSchema.safeParse(entry);
+    if (!parsed.success) {
+      problems.push({ kind: 'malformedTransition', index, issues: z.prettifyError(parsed.error) });
+      return [];
+    }
+    if (parsed.data.isAvailable === false) return [];
+    const fields = Object.entries(parsed.data.fields ?? {}).map(([id, meta]): TransitionField => ({
+      key: meta.key ?? id,
+      name: meta.name ?? id,
+      required: meta.required ?? false,
+      hasDefaultValue: meta.hasDefaultValue ?? false,
+      allowedValues: (meta.allowedValues ?? []).flatMap((value) => allowedName(value) ?? []),
+    }));
+    return [{ to: parsed.data.to.name, fields }];
+  });
+}
+
+/** An allowed value as a person names it: a resolution's or option's name or value. */
+function allowedName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const named = value as { name?: unknown; value?: unknown };
+  if (typeof named.name === 'string') return named.name;
+  return typeof named.value === 'string' ? named.value : undefined;
+}
+
 function linkOf(link: z.infer<typeof IssueLinkSchema>): TicketLink[] {
   const [relation, other] = link.inwardIssue
     ? [link.type.inward, link.inwardIssue]
@@ -196,7 +281,7 @@ export function bookkeepingOf(raw: unknown, problems: MappingProblem[]): Bookkee
   return undefined;
 }
 
-function commentsOf(comment: NonNullable<IssueBean['fields']['comment']>): TicketComment[] {
+export function commentsOf(comment: NonNullable<IssueBean['fields']['comment']>): TicketComment[] {
   const list = Array.isArray(comment) ? comment : comment.comments;
   // v3 bodies are ADF documents; a string body (v2, or the spec's example) is already plain text.
   return list.map((c) => ({ id: c.id, text: typeof c.body === 'string' ? c.body : plainText(c.body) }));

@@ -31,13 +31,22 @@ export interface JiraPort {
   transitionTo(
     key: string,
     move: { from: string; to: string },
-    options: { comment?: AdfDocument; bookkeeping?: Bookkeeping },
+    options: {
+      comment?: AdfDocument;
+      bookkeeping?: Bookkeeping;
+      /** Values for the transition screen's fields (the workflow's `transitions`), e.g. resolution. */
+      fields?: Record<string, unknown>;
+      /** The comment is already on the ticket (a retry after the move failed): move without it. */
+      commentPosted?: boolean;
+    },
   ): Promise<TransitionOutcome>;
   /** `once`: a single attempt, a 429 thrown rather than waited out (the caller's retry decides again). */
   addComment(key: string, body: AdfDocument, options?: { once?: boolean }): Promise<void>;
   setBookkeeping(key: string, value: Bookkeeping): Promise<void>;
   /** Sets the assignee (an account id) and the due date (YYYY-MM-DD) in one edit; same values, same result. */
   editFields(key: string, fields: { assignee?: string; dueDate?: string }): Promise<void>;
+  /** Field id → Jira display name, read once per process; empty when Jira could not say. */
+  fieldNames?(): Promise<Record<string, string>>;
   /** A consistent read of the bookkeeping property alone; undefined when absent or unreadable. */
   getBookkeeping(key: string): Promise<Bookkeeping | undefined>;
 }

@@ -77,6 +77,10 @@ export type Decision =
       unassigned?: string;
       /** The ticket's due date (YYYY-MM-DD, UTC), from the step's due_in. */
       dueDate?: string;
+      /** What the comment is about when it is not the step's own instructions (its reference). */
+      purpose?: string;
+      /** A move this visit needs cannot succeed (transition-fields.ts): acted on whatever job found it. */
+      refusedMove?: true;
     }
   | {
       kind: 'transition';
@@ -95,6 +99,8 @@ export type Decision =
       reason: string;
       /** What a person should do next. */
       nextStep: string;
+      /** A move this visit needs cannot succeed (transition-fields.ts): acted on whatever job found it. */
+      refusedMove?: true;
     }
   | {
       /** A step held back by an open breaker: say so once in the ticket, then wait in the status. */

@@ -22,6 +22,8 @@ import { heldBack, type OpenBreakers } from './holds.js';
 import { holdAtGate, type InputHolders } from './exclusive.js';
 import { manualRouting } from './routing.js';
 import type { Ticket } from './ticket.js';
+import { nonAsciiNote } from './lookalikes.js';
+import { guardTransitionFields } from './transition-fields.js';
 
 export interface PlanInput {
   ticket: Ticket;
@@ -36,12 +38,27 @@ export interface PlanInput {
   /** Who holds each exclusive input value (exclusiveHolders over the workflow's tickets); without
    * it the gate does not check exclusivity (`runbot plan`, dry-run routes). */
   holders?: InputHolders;
+  /** Jira's display names of fields by id, so comments say "Service Hosts", not customfield_10042. */
+  fieldNames?: Record<string, string>;
 }
 
 /** Beyond the commands' own timeouts: connecting, the client-side deadline, and clock skew. */
 const RUN_GRACE_SECONDS = 120;
 
 export function planTicket(input: PlanInput): Decision {
+  const decision = planUnguarded(input);
+  const { ticket, workflow, runbook } = input;
+  const binding = workflow.statuses[ticket.status];
+  const stepRef: StepRef = {
+    name: binding?.step ?? 'gate',
+    runbook: runbook.runbook.name,
+    runbookVersion: runbook.version,
+    next: binding?.next ?? workflow.gate?.next ?? workflow.done,
+  };
+  return guardTransitionFields(decision, { transitions: ticket.transitions, workflow, stepRef });
+}
+
+function planUnguarded(input: PlanInput): Decision {
   const { ticket, workflow } = input;
   if (ticket.labels.includes(workflow.pause_label)) {
     return { kind: 'nothing', reason: `paused by label ${workflow.pause_label}` };
@@ -138,7 +155,11 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
   const { ticket, workflow, runbook, inventory } = input;
   const values: Record<string, string> = {};
   for (const [name, spec] of Object.entries(runbook.runbook.inputs)) {
-    const field = workflow.fields[name] ?? name;
+    const fieldId = workflow.fields[name] ?? name;
+    const shown = input.fieldNames?.[fieldId];
+    // People know the field by its name in Jira; the id stays once, for whoever edits the workflow.
+    const field = shown ?? fieldId;
+    const fieldRef = shown ? `${shown} (${fieldId})` : fieldId;
     const raw = ticket.inputs[name]?.trim() ?? '';
     if (raw === '') {
       return {
@@ -146,7 +167,7 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
           visit,
           workflow,
           `Field ${field} is empty`,
-          `The runbook needs "${name}" from field ${field}, and the ticket has no value there.`,
+          `The runbook needs "${name}" from field ${fieldRef}, and the ticket has no value there.`,
           `Fill in ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -159,7 +180,10 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of input "${name}" ${badFormat} (format: ${spec.format}). Nothing was run.`,
+          withNote(
+            `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of field ${fieldRef} ${badFormat} (format: ${spec.format}) for input "${name}". Nothing was run.`,
+            nonAsciiNote(raw),
+          ),
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -171,7 +195,10 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
           visit,
           workflow,
           `Field ${field} is not a valid ${name}`,
-          `The value ${JSON.stringify(raw.slice(0, 200))} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
+          withNote(
+            `The value ${JSON.stringify(raw.slice(0, 200))} of field ${fieldRef} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
+            nonAsciiNote(raw),
+          ),
           `Correct ${field} and move the ticket back to ${ticket.status}.`,
         ),
       };
@@ -186,7 +213,10 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
         visit,
         workflow,
         'Host not in the inventory',
-        `No single site of the inventory matches the host ${JSON.stringify((host ?? '').slice(0, 200))}, so the bot does not know where to run anything.`,
+        withNote(
+          `No single site of the inventory matches the host ${JSON.stringify((host ?? '').slice(0, 200))}, so the bot does not know where to run anything.`,
+          nonAsciiNote(host ?? ''),
+        ),
         `Check the host name in the ticket, or add its site to the inventory, then move the ticket back to ${ticket.status}.`,
       ),
     };
@@ -420,6 +450,10 @@ export function escalate(
   return { kind: 'escalate', visit, to: workflow.failure, title, reason, nextStep };
 }
 
+function withNote(text: string, note: string | undefined): string {
+  return note ? `${text} ${note}` : text;
+}
+
 export function formatSeconds(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
@@ -443,7 +477,9 @@ export function planRoute(input: PlanInput): Decision[] {
   ) {
     if (status === workflow.done || !(status in workflow.statuses)) break;
     seen.add(status);
-    route.push(planTicket({ ...input, ticket: { ...ticket, status, bookkeeping: undefined } }));
+    // The ticket's transitions are those of its current status: a later status's are not known.
+    const later = { ...ticket, status, bookkeeping: undefined, transitions: undefined };
+    route.push(planTicket({ ...input, ticket: later }));
   }
   return route;
 }

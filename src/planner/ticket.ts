@@ -50,6 +50,24 @@ export interface TicketComment {
   text: string;
 }
 
+/** A field on a transition's screen (Jira's FieldMetadata, from `expand=transitions.fields`). */
+export interface TransitionField {
+  /** Field id, e.g. resolution or customfield_10042. */
+  key: string;
+  /** Display name, e.g. Resolution. */
+  name: string;
+  required: boolean;
+  hasDefaultValue: boolean;
+  /** Names or values of the allowed options, when Jira lists them. */
+  allowedValues: string[];
+}
+
+/** A transition available from the ticket's status now, with its screen's fields. */
+export interface TicketTransition {
+  to: string;
+  fields: TransitionField[];
+}
+
 export interface Ticket {
   key: string;
   status: string;
@@ -65,4 +83,6 @@ export interface Ticket {
   bookkeeping: Bookkeeping | undefined;
   /** Present only on a full read (get issue), not on search results. */
   comments?: TicketComment[];
+  /** Present only on a full read (get issue with expand=transitions.fields), not on search results. */
+  transitions?: TicketTransition[];
 }

@@ -2,9 +2,19 @@
 // service desk (one status per runbook step, a human "Actionable" queue), derived from a runbot
 // workflow so the two cannot drift apart.
 import type { Workflow } from '../definitions/index.js';
-import type { SandboxProject, SandboxTransition } from './jira/index.js';
+import type { SandboxProject, SandboxTransition, ScreenField } from './jira/index.js';
 
 export const HOST_FIELD = { id: 'customfield_10042', name: 'Service Hosts' };
+
+/** Jira's Resolution field on a transition screen: required, no default. */
+export const RESOLUTION_FIELD: ScreenField = {
+  key: 'resolution',
+  name: 'Resolution',
+  required: true,
+  schema: { type: 'resolution', system: 'resolution' },
+  // The same screen as doctor's sites (src/sandbox/doctor-jira.ts, DONE_RESOLUTION).
+  allowedValues: [{ id: '10000', name: 'Done' }],
+};
 
 /** Jira's workflow for a runbot workflow: each step's status moves on to its `next`, any active
  * status can go to the failure queue, and from there a person hands the ticket back to any step. */
@@ -33,7 +43,14 @@ export function restoreProject(workflow: Workflow): SandboxProject {
     : [];
   const approvalStatuses = approval ? [approval.status, approval.approved] : [];
   const transitions: SandboxTransition[] = [
-    ...edges.map(([from, to], index) => ({ id: String(11 + index), name: `Go to ${to}`, from: [from], to })),
+    ...edges.map(([from, to], index) => ({
+      id: String(11 + index),
+      name: `Go to ${to}`,
+      from: [from],
+      to,
+      // As on most Jira sites, the move into the done status asks for a Resolution on its screen.
+      ...(to === workflow.done ? { screen: [RESOLUTION_FIELD] } : {}),
+    })),
     ...approvalTransitions,
     { id: '91', name: 'Needs a person', from: [...active, ...approvalStatuses], to: workflow.failure },
     ...[...active, workflow.done].map((to, index) => ({

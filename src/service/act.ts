@@ -29,6 +29,10 @@ export interface ActContext {
   logger: Logger;
   /** Human status for failures (the workflow's `failure`). */
   failureStatus: string;
+  /** Values for transition screens' fields, by target status (the workflow's `transitions`). */
+  transitionFields?: Record<string, { fields: Record<string, unknown> }>;
+  /** The ticket's comments from the worker's fresh read (set by act), so no move posts one twice. */
+  postedComments?: TicketComment[];
 }
 
 /** Outcome names, also used as metric labels. */
@@ -80,6 +84,7 @@ export async function act(
 ): Promise<ActOutcome> {
   const { comments } = options;
   if (ctx.dryRun) return dryRun(decision, ctx, comments, options.route ?? []);
+  ctx = { ...ctx, postedComments: comments };
   switch (decision.kind) {
     case 'transition':
       return moveTo(
@@ -119,10 +124,18 @@ export async function moveTo(
   comment: ReturnType<typeof report.gateOpened>,
   record?: Partial<Bookkeeping>,
 ) {
+  const ref = report.refOf(comment);
+  const fields = ctx.transitionFields?.[to]?.fields;
   const outcome = await ctx.jira.transitionTo(
     visit.key,
     { from: visit.status, to },
-    { comment, bookkeeping: { ...enter(visit, to, ctx.now()), ...record } },
+    {
+      comment,
+      bookkeeping: { ...enter(visit, to, ctx.now()), ...record },
+      ...(fields ? { fields } : {}),
+      // A retry after the comment landed but the move did not (a service project posts it first).
+      ...(ref && hasComment(ctx.postedComments ?? [], ref) ? { commentPosted: true } : {}),
+    },
   );
   if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');
   return outcome;
@@ -153,7 +166,7 @@ async function postInstructions(
     if (settled !== 'ours') return settled;
     comments = (await ctx.jira.getTicket(visit.key, { inputFields: {} }))?.comments ?? comments;
   }
-  const alreadyPosted = hasComment(comments, report.commentRef(visit, step.name));
+  const alreadyPosted = hasComment(comments, report.commentRef(visit, decision.purpose ?? step.name));
   if (!alreadyPosted) {
     // With claims, a 429 is not waited out here: the job's retry decides again, so the comment lands
     // within one request of the check above, before a twin that settles looks for it.

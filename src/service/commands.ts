@@ -88,7 +88,7 @@ export async function planCommand(
         context,
         ticket,
         { definitions, now: () => new Date(), timeScale: config.RUNBOT_TIME_SCALE },
-        { holders },
+        { holders, fieldNames: await jira.fieldNames?.() },
       ),
     );
     if (options.json) print(JSON.stringify(decision, null, 2));

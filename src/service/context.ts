@@ -59,12 +59,14 @@ export function planInputFor(
   context: WorkflowContext,
   ticket: Ticket,
   world: { definitions: Definitions; now: () => Date; timeScale: number },
-  /** What the edges read besides the ticket: open breakers (Redis), exclusive holders (the search). */
-  seen: { openBreakers?: OpenBreakers; holders?: InputHolders } = {},
+  /** What the edges read besides the ticket: open breakers (Redis), exclusive holders (the search),
+   * Jira's display names of fields (read once per process). */
+  seen: { openBreakers?: OpenBreakers; holders?: InputHolders; fieldNames?: Record<string, string> } = {},
 ): PlanInput {
-  const { openBreakers, holders } = seen;
+  const { openBreakers, holders, fieldNames } = seen;
   return {
     ...(holders ? { holders } : {}),
+    ...(fieldNames ? { fieldNames } : {}),
     ticket,
     workflow: context.workflow,
     runbook: context.runbook,

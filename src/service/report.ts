@@ -9,6 +9,7 @@ import {
   heading,
   panel,
   paragraph,
+  plainText,
   strong,
   code,
   mention,
@@ -34,6 +35,11 @@ function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): A
   return paragraph(
     `runbot · workflow ${visit.workflow}${runbook} · ${visit.key} visit ${visit.bookkeeping.visit} · ${utc(now)} · ${commentRef(visit, purpose)}`,
   );
+}
+
+/** The reference line of a comment the bot built (its footer), to find the comment again. */
+export function refOf(comment: AdfDocument): string | undefined {
+  return /ref runbot\/\S+/.exec(plainText(comment))?.[0];
 }
 
 export function utc(date: Date): string {
@@ -114,7 +120,7 @@ export function instructions(
         ? [codeBlock(block.commands.map((command) => `$ ${command}`).join('\n'))]
         : []),
     ]),
-    footer(decision.visit, decision.step.name, now, decision.step),
+    footer(decision.visit, decision.purpose ?? decision.step.name, now, decision.step),
   ]);
 }
 

@@ -74,14 +74,16 @@ export function createStepProcessor(deps: WorkerDeps) {
       deps.onOutcome?.(job, 'gone');
       return 'gone';
     }
-    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now.
+    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now. Display names
+    // only shape the comments' words; read once per process by the adapter.
     const holders = await freshHolders(deps.jira, context, ticket);
-    const planInput = planInputFor(context, ticket, deps, { openBreakers, holders });
+    const fieldNames = await deps.jira.fieldNames?.();
+    const planInput = planInputFor(context, ticket, deps, { openBreakers, holders, fieldNames });
     const decision = planTicket(planInput);
     // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
     const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());
     if (heldNow) throw heldNow;
-    if (!stillWanted(job, decision)) {
+    if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
       logger.debug({ fresh: decision.kind }, 'job no longer wanted');
       deps.onOutcome?.(job, 'stale');
       return 'stale';
@@ -98,6 +100,7 @@ export function createStepProcessor(deps: WorkerDeps) {
         claim,
         comments: ticket.comments ?? [],
         failureStatus: context.workflow.failure,
+        ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
         logger,
         ...(route ? { route } : {}),
       });
@@ -128,17 +131,18 @@ export function createStepProcessor(deps: WorkerDeps) {
       claim: ClaimCheck | undefined;
       comments: TicketComment[];
       failureStatus: string;
+      transitionFields?: ActContext['transitionFields'];
       logger: Logger;
       route?: Decision[];
     },
   ): Promise<string> {
-    const { claim, comments, failureStatus, logger, route } = about;
+    const { claim, comments, failureStatus, transitionFields, logger, route } = about;
     deps.onStart?.(job, decision);
     const step = 'step' in decision ? decision.step.name : undefined;
     const stepLogger = logger.child({ step });
     const outcome = await act(
       decision,
-      { ...deps, logger: stepLogger, failureStatus },
+      { ...deps, logger: stepLogger, failureStatus, ...(transitionFields ? { transitionFields } : {}) },
       { lastAttempt: attempt.last, comments, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
@@ -147,6 +151,15 @@ export function createStepProcessor(deps: WorkerDeps) {
     deps.onOutcome?.(job, outcome);
     return outcome;
   }
+}
+
+/**
+ * Only the worker's read sees a transition's screen fields, so the poller planned a step where the
+ * fresh plan refuses the move (transition-fields.ts): that refusal is this job's to post.
+ */
+function refusesMoveOf(job: StepJob, decision: Decision): decision is ActionableDecision {
+  if (!('refusedMove' in decision) || decision.refusedMove !== true) return false;
+  return decision.visit.status === job.status && decision.visit.bookkeeping.visit === job.visit;
 }
 
 function capReached(rules: CapRule[]): StepDeferred {

@@ -62,6 +62,7 @@ beforeAll(async () => {
     customFields: [HOST_FIELD],
     credentials: DEMO_CREDENTIALS,
     searchPageMax: 2, // five tickets: three pages
+    commentPageMax: 2, // more comments than that: GET issue embeds a partial page, the adapter pages the rest
     searchLagMs: SEARCH_LAG_MS,
     now: () => clock,
   });
@@ -116,6 +117,26 @@ beforeAll(async () => {
   outcomes.myself = await fetch(`${proxy.url}/rest/api/3/myself`, {
     headers: { authorization: `Basic ${basic}`, accept: 'application/json' },
   }).then((response) => response.status);
+
+  // Transition screens: Done requires a Resolution (the sandbox's HOT project, as on most sites).
+  const fourth = keys[3] ?? '';
+  const last = Object.keys(workflow.statuses).at(-1) ?? '';
+  sandbox.moveAsHuman(fourth, workflow.failure);
+  sandbox.moveAsHuman(fourth, last);
+  outcomes.withScreens = await adapter.getTicket(fourth, shape); // expand=transitions.fields
+  outcomes.noResolution = await adapter
+    .transitionTo(fourth, { from: last, to: workflow.done }, {})
+    .catch((error: unknown) => error);
+  outcomes.resolved = await adapter.transitionTo(
+    fourth,
+    { from: last, to: workflow.done },
+    { fields: workflow.transitions?.[workflow.done]?.fields ?? {} },
+  );
+  // Robust reads: more comments than one page; the adapter pages GET …/comment.
+  const fifth = keys[4] ?? '';
+  for (const n of [1, 2, 3, 4, 5]) await adapter.addComment(fifth, doc([paragraph(`note ${n}`)]));
+  outcomes.paged = await adapter.getTicket(fifth, shape);
+  outcomes.fieldNames = await adapter.fieldNames?.();
 });
 
 afterAll(async () => {
@@ -135,7 +156,9 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
   it('the traffic covers every call the adapter and the seeder make, and their failure answers', () => {
     const seen = new Set(endpointsOf(proxy.exchanges));
     expect([...seen].sort()).toEqual([
+      'GET /rest/api/3/field',
       'GET /rest/api/3/issue/{issueIdOrKey}',
+      'GET /rest/api/3/issue/{issueIdOrKey}/comment',
       'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
       'GET /rest/api/3/myself',
       'GET /rest/api/3/search/jql',
@@ -147,10 +170,51 @@ describe('jira contract: adapter and sandbox against the OpenAPI spec', () => {
       'PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
     ]);
     const statuses = new Set(proxy.exchanges.map((e) => e.status));
-    expect([...statuses].sort()).toEqual([200, 201, 204, 404]);
+    expect([...statuses].sort()).toEqual([200, 201, 204, 400, 404]);
     expect(outcomes).toMatchObject({ deleted: undefined, moved: 'transitioned', refused: 'refused' });
     expect(outcomes.claimRead).toEqual(bookkeeping(workflow.gate?.status ?? ''));
     expect(outcomes.noClaim).toBeUndefined();
+  });
+
+  it("reads the transitions' screen fields and sends the workflow's values: Jira's 400 without them", () => {
+    const ticket = outcomes.withScreens as { transitions?: unknown[] };
+    expect(ticket.transitions).toContainEqual({
+      to: workflow.done,
+      fields: [
+        {
+          key: 'resolution',
+          name: 'Resolution',
+          required: true,
+          hasDefaultValue: false,
+          allowedValues: ['Done'],
+        },
+      ],
+    });
+    const refused = proxy.exchanges.find((e) => e.status === 400);
+    expect(refused?.responseBody).toEqual({
+      errorMessages: [],
+      errors: { resolution: 'Resolution is required.' },
+    });
+    expect(outcomes.noResolution).toMatchObject({
+      status: 400,
+      messages: ['resolution: Resolution is required.'],
+    });
+    expect(outcomes.resolved).toBe('transitioned');
+    expect(sandbox.snapshot(keys[3] ?? '')?.status).toBe(workflow.done);
+  });
+
+  it('pages the comments when GET issue returns fewer than total, and reads field names', () => {
+    const texts = (outcomes.paged as { comments?: { text: string }[] }).comments?.map((c) => c.text);
+    expect(texts?.filter((text) => text.startsWith('note '))).toEqual([
+      'note 1',
+      'note 2',
+      'note 3',
+      'note 4',
+      'note 5',
+    ]);
+    const pages = proxy.exchanges.filter((e) => e.method === 'GET' && /\/comment\?/.test(e.url));
+    expect(pages.length).toBeGreaterThan(0);
+    expect(outcomes.fieldNames).toMatchObject({ [HOST_FIELD.id]: HOST_FIELD.name, resolution: 'Resolution' });
   });
 
   it('the poller walks the search in pages (three for five tickets)', () => {

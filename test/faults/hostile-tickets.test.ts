@@ -9,9 +9,10 @@ import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/
 import { hostileSeeder, type HostileTicket } from '../support/faults/hostile.js';
 
 const DECOY = 'decoy-01.dev2.internal'; // a real host of the inventory
-const NOT_A_HOST = /Action Required: Field customfield_10042 is not a valid host/;
+// Fields are named as Jira names them (GET /rest/api/3/field), not by their ids.
+const NOT_A_HOST = /Action Required: Field Service Hosts is not a valid host/;
 const NOT_IN_INVENTORY = /Action Required: Host not in the inventory/;
-const EMPTY = /Action Required: Field customfield_10042 is empty/;
+const EMPTY = /Action Required: Field Service Hosts is empty/;
 
 /** Refused tickets: what is in them, and the comment's title. */
 const REFUSED: (HostileTicket & { says: RegExp })[] = [
@@ -114,6 +115,15 @@ describe('faults: hostile tickets', () => {
   it('quotes a hostile value in its comment as inert text', () => {
     const [comment] = commentsOf('command substitution').filter((text) => text.includes('Action Required'));
     expect(comment).toContain('"$(sudo reboot).dev2.internal"');
+  });
+
+  it('names a look-alike character: which one, and where', () => {
+    const [cyrillic] = commentsOf('unicode look-alike (Cyrillic e)').filter((t) =>
+      t.includes('Action Required'),
+    );
+    expect(cyrillic).toContain('U+0435 CYRILLIC SMALL LETTER IE at position 2, which looks like "e"');
+    const [fullwidth] = commentsOf('fullwidth dot').filter((t) => t.includes('Action Required'));
+    expect(fullwidth).toContain('U+FF0E FULLWIDTH FULL STOP at position 9, which looks like "."');
   });
 
   // Every escalation quotes at most 200 characters of a ticket's value, however long the field.

@@ -10,6 +10,8 @@ import { startWorld, type World } from '../support/world.js';
 const HOST = 'web-1.dev2.internal';
 const HELD_HOST = 'web-7.dev2.internal';
 const GET_ISSUE = 'GET /rest/api/3/issue/{issueIdOrKey}';
+/** The field display names its words use (read once, like the service does). */
+const GET_FIELDS = 'GET /rest/api/3/field';
 
 /** The shipped definitions plus a second workflow (another project), so a read per workflow would show. */
 function startPlanWorld(): Promise<World> {
@@ -55,8 +57,9 @@ describe('runbot plan against the Jira sandbox', () => {
       `${key} (Waiting for RMA, workflow rma-restore):`,
       `  move to Memcheck: ${rma} done`,
     ]);
-    // At the gate of a workflow with exclusive inputs: one search for other tickets of the host.
-    expect(calls).toEqual({ [GET_ISSUE]: 1, 'GET /rest/api/3/search/jql': 1 });
+    // At the gate of a workflow with exclusive inputs: one search for other tickets of the host; and
+    // the fields' display names, read once.
+    expect(calls).toEqual({ [GET_ISSUE]: 1, 'GET /rest/api/3/search/jql': 1, [GET_FIELDS]: 1 });
     expect(world.sandbox.snapshot(key)?.status).toBe('Waiting for RMA');
   });
 
@@ -90,7 +93,7 @@ describe('runbot plan against the Jira sandbox', () => {
       '    then move to Second Sync',
     ]);
     // One read of the ticket for both workflows; no POST or PUT.
-    expect(calls).toEqual({ [GET_ISSUE]: 1 });
+    expect(calls).toEqual({ [GET_ISSUE]: 1, [GET_FIELDS]: 1 });
     expect(world.sandbox.snapshot(key)).toEqual(snapshotBefore);
   });
 
@@ -113,7 +116,7 @@ describe('runbot plan against the Jira sandbox', () => {
         },
       ]) as unknown,
     });
-    expect(Object.keys(calls)).toEqual([GET_ISSUE]);
+    expect(Object.keys(calls).sort()).toEqual([GET_FIELDS, GET_ISSUE]);
   });
 
   it('says so for a ticket that does not exist, or that no workflow covers', async () => {

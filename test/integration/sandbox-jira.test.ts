@@ -39,7 +39,24 @@ const OPTIONS: SandboxOptions = {
         transitions: [
           { id: '11', name: 'Start memcheck', from: ['Waiting for RMA'], to: 'Memcheck' },
           { id: '21', name: 'Memcheck passed', from: ['Memcheck'], to: 'Sync' },
-          { id: '31', name: 'Finish', from: ['Sync'], to: 'Done' },
+          {
+            id: '31',
+            name: 'Finish',
+            from: ['Sync'],
+            to: 'Done',
+            screen: [
+              {
+                key: 'resolution',
+                name: 'Resolution',
+                required: true,
+                schema: { type: 'resolution', system: 'resolution' },
+                allowedValues: [
+                  { id: '10000', name: 'Done' },
+                  { id: '10001', name: "Won't Do" },
+                ],
+              },
+            ],
+          },
           { id: '91', name: 'Needs a human', from: 'any', to: 'Actionable' },
         ],
       },
@@ -61,6 +78,7 @@ const OPTIONS: SandboxOptions = {
   customFields: [{ id: SERVICE_HOSTS, name: 'Service Hosts' }],
   credentials: { email: EMAIL, apiToken: TOKEN },
   searchPageMax: 5,
+  commentPageMax: 3,
 };
 
 const doc = (text: string) => ({
@@ -428,6 +446,72 @@ describe('jira sandbox: transitions', () => {
     expect(sandbox.snapshot(key)).toEqual(before);
   });
 
+  it("shows a transition screen's fields with expand=transitions.fields, shaped like FieldMetadata", async () => {
+    const key = await createRestore('screen-fields');
+    sandbox.moveAsHuman(key, 'Memcheck');
+    sandbox.moveAsHuman(key, 'Sync');
+    const plain = await client.issues.getTransitions({ issueIdOrKey: key });
+    expect(plain.transitions?.find((t) => t.id === '31')).not.toHaveProperty('fields');
+    const { transitions } = await client.issues.getTransitions({
+      issueIdOrKey: key,
+      expand: 'transitions.fields',
+    });
+    const finish = transitions?.find((t) => t.id === '31');
+    expect(finish).toMatchObject({ hasScreen: true });
+    const resolution: unknown = finish?.fields?.resolution;
+    expect(resolution).toMatchObject({
+      key: 'resolution',
+      name: 'Resolution',
+      required: true,
+      hasDefaultValue: false,
+      schema: { type: 'resolution', system: 'resolution' },
+      allowedValues: [
+        { id: '10000', name: 'Done' },
+        { id: '10001', name: "Won't Do" },
+      ],
+    });
+    expect(undeclaredKeys('FieldMetadata', resolution)).toEqual([]);
+    // The same in GET issue, beside the fields (one read).
+    const issue = await raw(`/rest/api/3/issue/${key}?fields=status&expand=transitions.fields`);
+    const bean = (await issue.json()) as { transitions: { id: string; fields?: object }[] };
+    expect(bean.transitions.find((t) => t.id === '31')?.fields).toHaveProperty('resolution');
+  });
+
+  it("refuses a move without a required screen field with Jira's 400, changing nothing", async () => {
+    const key = await createRestore('screen-required');
+    sandbox.moveAsHuman(key, 'Memcheck');
+    sandbox.moveAsHuman(key, 'Sync');
+    const before = sandbox.snapshot(key);
+    const body = await expectApiError(
+      client.issues.doTransition({
+        issueIdOrKey: key,
+        transition: { id: '31' },
+        update: { comment: [{ add: { body: doc('should not appear') } }] },
+      }),
+      400,
+    );
+    expect(body).toEqual({ errorMessages: [], errors: { resolution: 'Resolution is required.' } });
+    expect(sandbox.snapshot(key)).toEqual(before);
+    const unknown = await expectApiError(
+      client.issues.doTransition({
+        issueIdOrKey: key,
+        transition: { id: '31' },
+        fields: { resolution: { name: 'Fixed' } },
+      }),
+      400,
+    );
+    expect(unknown).toEqual({
+      errorMessages: [],
+      errors: { resolution: "Could not find a Resolution with the name or id 'Fixed'." },
+    });
+    await client.issues.doTransition({
+      issueIdOrKey: key,
+      transition: { id: '31' },
+      fields: { resolution: { name: 'Done' } },
+    });
+    expect(sandbox.snapshot(key)).toMatchObject({ status: 'Done', fields: { resolution: { name: 'Done' } } });
+  });
+
   it('moveAsHuman follows the workflow and refuses a move it has no transition for', async () => {
     const key = await createRestore('human');
     sandbox.moveAsHuman(key, 'Actionable');
@@ -454,6 +538,33 @@ describe('jira sandbox: comments and properties', () => {
     const page = await client.issueComments.getComments({ issueIdOrKey: key });
     expect(page).toMatchObject({ total: 1, startAt: 0, comments: [{ id: comment.id, body: doc('edited') }] });
     expect(undeclaredKeys('PageOfComments', page)).toEqual([]);
+  });
+
+  it('embeds a partial page of comments in GET issue, like Jira, and pages the rest with startAt', async () => {
+    const key = await createRestore('comment-pages');
+    for (const n of [1, 2, 3, 4, 5]) {
+      await client.issueComments.addComment({ issueIdOrKey: key, body: doc(`note ${n}`) });
+    }
+    const issue = await client.issues.getIssue({ issueIdOrKey: key, fields: ['comment'] });
+    const embedded = issue.fields?.comment as unknown as {
+      total: number;
+      maxResults: number;
+      comments: unknown[];
+    };
+    expect(embedded).toMatchObject({ total: 5, maxResults: 3, startAt: 0 });
+    expect(embedded.comments).toHaveLength(3);
+    const rest = await client.issueComments.getComments({ issueIdOrKey: key, startAt: 3, maxResults: 100 });
+    expect(rest).toMatchObject({ total: 5, startAt: 3, maxResults: 3 });
+    expect(rest.comments?.map((c) => c.body)).toEqual([doc('note 4'), doc('note 5')]);
+  });
+
+  it('lists the fields with their display names (GET /rest/api/3/field)', async () => {
+    const fields = await client.issueFields.getFields();
+    expect(fields).toContainEqual(
+      expect.objectContaining({ id: SERVICE_HOSTS, name: 'Service Hosts', custom: true }),
+    );
+    expect(fields).toContainEqual(expect.objectContaining({ id: 'resolution', name: 'Resolution' }));
+    for (const field of fields) expect(undeclaredKeys('FieldDetails', field)).toEqual([]);
   });
 
   it('rejects a comment over 32,767 characters and a plain-string body', async () => {

@@ -123,7 +123,7 @@ fields: { host: ${HOST_FIELD.id} }
 ${own.trimEnd()}
 failure: Actionable
 done: Done
-`;
+${own.includes('transitions:') ? '' : 'transitions: { Done: { fields: { resolution: { name: Done } } } }\n'}`;
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const cleanups: (() => Promise<void>)[] = [];

@@ -329,7 +329,11 @@ describe('jira adapter: read your own writes', () => {
 
 describe('jira adapter: get ticket', () => {
   const issuePath = '/rest/api/3/issue/OPS-42';
-  const issueQuery = { fields: [...SEARCH_FIELDS, 'comment'], properties: 'runbot' };
+  const issueQuery = {
+    fields: [...SEARCH_FIELDS, 'comment'],
+    properties: 'runbot',
+    expand: 'transitions.fields',
+  };
 
   it('reads the ticket with its comments as plain text', async () => {
     const comments = {
@@ -353,6 +357,135 @@ describe('jira adapter: get ticket', () => {
     const ticket = await adapter().getTicket('OPS-42', shape);
     expect(ticket?.comments).toEqual([{ id: '10000', text: 'runbot: Memtest visit 2\nstarted' }]);
     expect(ticket?.bookkeeping).toEqual(bookkeeping);
+  });
+
+  const commentOf = (id: string, text: string) => ({
+    author: { accountId: '5b10a2844c20165700ede21g', active: true, displayName: 'runbot' },
+    body: doc([paragraph(text)]),
+    created: '2021-01-17T12:34:00.000+0000',
+    id,
+    self: `${JIRA}/rest/api/3/issue/10010/comment/${id}`,
+  });
+
+  it('pages the comments (GET …/comment from startAt) when the read returned fewer than total', async () => {
+    const firstPage = {
+      comments: [commentOf('1', 'first'), commentOf('2', 'second')],
+      maxResults: 2,
+      startAt: 0,
+      total: 5,
+    };
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, issueBean('OPS-42', { comment: firstPage }));
+    jira()
+      .get(`${issuePath}/comment`)
+      .query({ startAt: '2', maxResults: '1000' })
+      .reply(200, {
+        comments: [commentOf('3', 'third'), commentOf('4', 'fourth')],
+        maxResults: 2,
+        startAt: 2,
+        total: 5,
+      });
+    jira()
+      .get(`${issuePath}/comment`)
+      .query({ startAt: '4', maxResults: '1000' })
+      .reply(200, {
+        comments: [commentOf('5', 'ref runbot/OPS-42/2/sync')],
+        maxResults: 2,
+        startAt: 4,
+        total: 5,
+      });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.comments?.map((c) => c.text)).toEqual([
+      'first',
+      'second',
+      'third',
+      'fourth',
+      'ref runbot/OPS-42/2/sync',
+    ]);
+  });
+
+  it('drops one malformed issue link and keeps the ticket and its other links', async () => {
+    const bean = issueBean('OPS-42');
+    const links = [
+      { id: '10009', type: { name: 'Blocks' }, inwardIssue: { id: '1' } },
+      ...bean.fields.issuelinks,
+    ];
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, { ...bean, fields: { ...bean.fields, issuelinks: links } });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.links.map((link) => link.key)).toEqual(['PR-2', 'NET-7']);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ msg: 'issue link malformed, ignored', index: 0 }),
+    );
+  });
+
+  it("reads the transitions' screen fields (expand=transitions.fields) in the same GET", async () => {
+    const transition = {
+      id: '41',
+      name: 'Close',
+      to: status('Done', 'done'),
+      hasScreen: true,
+      isAvailable: true,
+      fields: {
+        resolution: {
+          required: true,
+          schema: { type: 'resolution', system: 'resolution' },
+          name: 'Resolution',
+          key: 'resolution',
+          operations: ['set'],
+          hasDefaultValue: false,
+          allowedValues: [{ self: `${JIRA}/rest/api/3/resolution/1`, id: '1', name: 'Done' }],
+        },
+      },
+    };
+    jira()
+      .get(issuePath)
+      .query(issueQuery)
+      .reply(200, { ...issueBean('OPS-42'), transitions: [transition] });
+    const ticket = await adapter().getTicket('OPS-42', shape);
+    expect(ticket?.transitions).toEqual([
+      {
+        to: 'Done',
+        fields: [
+          {
+            key: 'resolution',
+            name: 'Resolution',
+            required: true,
+            hasDefaultValue: false,
+            allowedValues: ['Done'],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('reads field display names once per process (GET /rest/api/3/field)', async () => {
+    jira()
+      .get('/rest/api/3/field')
+      .once()
+      .reply(200, [
+        {
+          id: 'customfield_10042',
+          key: 'customfield_10042',
+          name: 'Service Hosts',
+          custom: true,
+          schema: { type: 'string' },
+        },
+        {
+          id: 'summary',
+          key: 'summary',
+          name: 'Summary',
+          custom: false,
+          schema: { type: 'string', system: 'summary' },
+        },
+      ]);
+    const jiraPort = adapter();
+    expect(await jiraPort.fieldNames?.()).toEqual({ customfield_10042: 'Service Hosts', summary: 'Summary' });
+    expect(await jiraPort.fieldNames?.()).toEqual({ customfield_10042: 'Service Hosts', summary: 'Summary' });
   });
 
   it('answers undefined for a deleted ticket (404), without retrying', async () => {
@@ -612,6 +745,51 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
       update: { comment: [{ add: { body: comment, properties: [internal] } }] },
       properties: [{ key: 'runbot', value: bookkeeping }],
     });
+  });
+
+  it('sends the workflow values for the fields of the transition screen', async () => {
+    let posted: unknown;
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira()
+      .post(transitionsPath, (body: unknown) => ((posted = body), true))
+      .reply(204);
+    const fields = { resolution: { name: 'Done' } };
+    await expect(adapter().transitionTo('OPS-1', move, { fields, bookkeeping })).resolves.toBe(
+      'transitioned',
+    );
+    expect(posted).toEqual({
+      transition: { id: '31' },
+      fields: { resolution: { name: 'Done' } },
+      properties: [{ key: 'runbot', value: bookkeeping }],
+    });
+  });
+
+  it('moves without the comment when it is already on the ticket for this visit', async () => {
+    let posted: unknown;
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    jira()
+      .post(transitionsPath, (body: unknown) => ((posted = body), true))
+      .reply(204);
+    const comment = doc([paragraph('Memtest passed, moving to Sync')]);
+    await adapter().transitionTo('OPS-1', move, { comment, bookkeeping, commentPosted: true });
+    expect(posted).toEqual({ transition: { id: '31' }, properties: [{ key: 'runbot', value: bookkeeping }] });
+  });
+
+  it('says the bot account needs an agent seat when Jira answers 403 to its comment', async () => {
+    jira()
+      .post('/rest/api/3/issue/OPS-1/comment')
+      .reply(403, {
+        errorMessages: ['You do not have permission to create internal comments.'],
+        errors: {},
+      });
+    const error = await adapter()
+      .addComment('OPS-1', doc([paragraph('Action Required')]))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JiraRequestError);
+    expect((error as Error).message).toContain('agent seat');
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ msg: 'jira refused the comment: the bot account needs an agent seat' }),
+    );
   });
 
   it('re-reads once after a 400 and refuses when the target is gone', async () => {

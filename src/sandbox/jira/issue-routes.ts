@@ -8,7 +8,7 @@ import type { RequestContext, Route } from './http.js';
 import { fieldSelector } from './render.js';
 import type { SandboxState } from './state.js';
 import { listParam, requireIssue } from './state.js';
-import type { IssueRecord } from './types.js';
+import type { IssueRecord, SandboxTransition } from './types.js';
 
 const ISSUE = '/rest/api/3/issue/{issueIdOrKey}';
 
@@ -116,12 +116,43 @@ function doTransition(state: SandboxState, context: RequestContext) {
     .availableTransitions(issue.projectKey, issue.status)
     .find((t) => t.id === id);
   if (!transition) throw badRequest(`Transition id '${id}' is not valid for this issue.`);
+  const { screenValues, otherFields } = screenFields(transition, body.fields);
   state.store.mutate(issue.key, (draft) => {
     draft.status = state.catalog.status(transition.to).name;
-    applyFieldChanges(draft, body.fields, body.update, fieldContext(state, context));
+    Object.assign(draft.custom, screenValues);
+    applyFieldChanges(draft, otherFields, body.update, fieldContext(state, context));
     setProperties(draft, body.properties);
   });
   return { status: 204 };
+}
+
+/**
+ * The values a transition's screen takes (checked: every required field given, or defaulted; a value
+ * must be one of the allowed ones, by id or name), apart from the other fields of the body. Jira
+ * answers a missing required field with 400 and `errors: {field: "<Name> is required."}`.
+ */
+function screenFields(transition: SandboxTransition, fields: Record<string, unknown> | undefined) {
+  const errors: Record<string, string> = {};
+  const screenValues: Record<string, unknown> = {};
+  const otherFields = { ...fields };
+  for (const field of transition.screen ?? []) {
+    const given = otherFields[field.key];
+    delete otherFields[field.key];
+    if (given === undefined || given === null) {
+      if (field.defaultValue) screenValues[field.key] = { ...field.defaultValue };
+      else if (field.required) errors[field.key] = `${field.name} is required.`;
+      continue;
+    }
+    const wanted = nameOrId(given);
+    const value = field.allowedValues
+      ? field.allowedValues.find((allowed) => allowed.id === wanted || allowed.name === wanted)
+      : given;
+    if (value === undefined)
+      errors[field.key] = `Could not find a ${field.name} with the name or id '${wanted ?? ''}'.`;
+    else screenValues[field.key] = structuredClone(value);
+  }
+  if (Object.keys(errors).length > 0) throw new JiraError(400, [], errors);
+  return { screenValues, otherFields };
 }
 
 function linkIssues(state: SandboxState, context: RequestContext) {

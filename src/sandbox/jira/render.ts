@@ -42,6 +42,7 @@ export class JiraRenderer {
     private readonly catalog: WorkflowCatalog,
     private readonly store: IssueStore,
     private readonly baseUrl: () => string,
+    private readonly commentPageMax = 5000,
   ) {}
 
   url(path: string): string {
@@ -112,7 +113,7 @@ export class JiraRenderer {
       id: project.id,
       key: project.key,
       name: project.name,
-      projectTypeKey: 'service_desk',
+      projectTypeKey: project.project.projectTypeKey ?? 'service_desk',
       simplified: false,
     };
   }
@@ -157,6 +158,7 @@ export class JiraRenderer {
   }
 
   pageOfComments(issue: IssueRecord, startAt: number, maxResults: number, withProperties = false): object {
+    maxResults = Math.min(maxResults, this.commentPageMax);
     const page = issue.comments.slice(startAt, startAt + maxResults);
     return {
       comments: page.map((c) => this.comment(issue, c, withProperties)),

@@ -30,11 +30,12 @@ export class JiraSandbox {
     this.state = {
       catalog,
       store,
-      render: new JiraRenderer(catalog, store, () => this.baseUrl),
+      render: new JiraRenderer(catalog, store, () => this.baseUrl, options.commentPageMax ?? 5000),
       customFieldIds: new Set((options.customFields ?? []).map((f) => f.id)),
       searchPageMax: options.searchPageMax ?? 100,
       linkTypes: options.linkTypes ?? LINK_TYPES,
       permissions: new Set(options.permissions ?? DEFAULT_PERMISSIONS),
+      commentPageMax: options.commentPageMax ?? 5000,
     };
   }
 

@@ -14,6 +14,7 @@ export interface SandboxState {
   searchPageMax: number;
   linkTypes: LinkType[];
   permissions: Set<string>;
+  commentPageMax: number;
 }
 
 export function requireIssue(state: SandboxState, idOrKey: string | undefined): IssueRecord {

@@ -49,6 +49,8 @@ export interface SandboxWorkflow {
 export interface SandboxProject {
   key: string;
   name: string;
+  /** Jira's project type (default service_desk, like the seed's service desk). */
+  projectTypeKey?: 'service_desk' | 'software' | 'business';
   issueTypes: string[];
   workflow: SandboxWorkflow;
 }
@@ -91,6 +93,8 @@ export interface SandboxOptions {
   oauthTokenTtlSeconds?: number;
   /** Largest page the enhanced search returns (default 100). */
   searchPageMax?: number;
+  /** Most comments GET issue embeds and GET …/comment returns per page (default 5000, Jira's). */
+  commentPageMax?: number;
   /** Search sees a write only this many milliseconds after it happened (default 0), like Jira's index. */
   searchLagMs?: number;
   /** Clock for timestamps and search lag (default Date.now). */
