@@ -1,12 +1,13 @@
 // Lint: typescript-eslint's recommended type-aware rules over src/, test/ and bench/, plus the
-// layering of src/ as import rules (docs/architecture.md's data path):
+// layering of src/ as import rules (the data path in README's "How it works"):
 // - the planner is pure: it imports nothing that does I/O (no node:fs/net/http/child_process…, no
 //   bullmq, ioredis, jira.js, node-ssh, ssh2, pino) and none of the edges (jira/, queue/, service/,
-//   http/, sandbox/). From executors/ it takes types only, plus executors/ipmi/command.ts, the pure
-//   functions that render an ipmitool command line (the planner shows the command a person would type).
-// - definitions/ loads files, so reading them is its job, but only in load.ts (the directory walk) and
-//   yaml-file.ts (reading one file): every other file there is pure, and none talks to the network, a
-//   queue or another process, or reaches into the folders that use definitions.
+//   http/, sandbox/). From executors/ it takes types only, plus executors/{ipmi,redfish}/command.ts,
+//   pure functions that render a command line (the planner shows the command a person would type).
+// - definitions/ loads files, so reading them is its job, but only in load.ts (the directory walk),
+//   yaml-file.ts (reading one file) and redfish-access.ts (the inventory's CA files must be readable):
+//   every other file there is pure, and none talks to the network, a queue or another process, or
+//   reaches into the folders that use definitions.
 // - the sandbox (a fake Jira, a simulated fleet, an SSH server) is fenced: nothing outside
 //   src/sandbox/ imports it statically. src/cli.ts loads it with import() when a sandbox command
 //   runs, so `runbot start` never loads it and the runtime image does not ship it (Dockerfile).
@@ -56,10 +57,10 @@ const PLANNER = restrict({
     ),
     {
       // A regex: gitignore-style groups cannot re-include a file below an excluded folder.
-      regex: '(^|/)executors(/(?!ipmi/command\\.js$).*)?$',
+      regex: '(^|/)executors(/(?!(ipmi|redfish)/command\\.js$).*)?$',
       allowTypeImports: true,
       message:
-        'the planner takes types from executors/, and the pure command lines of executors/ipmi/command.ts; nothing that runs',
+        'the planner takes types from executors/, and the pure command lines of executors/{ipmi,redfish}/command.ts; nothing that runs',
     },
   ],
 });
@@ -77,7 +78,7 @@ const DEFINITIONS = restrict({
   ...DEFINITIONS_NETWORK,
   paths: [
     ...DEFINITIONS_NETWORK.paths,
-    ...paths(FILES, 'only definitions/load.ts and definitions/yaml-file.ts read files'),
+    ...paths(FILES, 'only definitions/load.ts, yaml-file.ts and redfish-access.ts read files'),
   ],
 });
 
@@ -98,7 +99,7 @@ export default tseslint.config(
   { files: ['src/planner/**/*.ts'], rules: PLANNER },
   { files: ['src/definitions/**/*.ts'], rules: DEFINITIONS },
   {
-    files: ['src/definitions/load.ts', 'src/definitions/yaml-file.ts'],
+    files: ['src/definitions/load.ts', 'src/definitions/yaml-file.ts', 'src/definitions/redfish-access.ts'],
     rules: restrict(DEFINITIONS_NETWORK),
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
