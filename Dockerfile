@@ -9,7 +9,9 @@ COPY package.json package-lock.json ./
 RUN npm install --no-save --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# The sandbox (a fake Jira, a simulated fleet, an SSH server; `runbot demo` and `runbot sandbox`) is for
+# a checkout, not for production: the CLI loads it only for those commands, and the image leaves it out.
+RUN npm run build && rm -rf dist/sandbox && npm prune --omit=dev
 
 FROM node:24-slim
 LABEL org.opencontainers.image.title="runbot" \

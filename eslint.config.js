@@ -1,6 +1,86 @@
-// Lint: typescript-eslint's recommended type-aware rules over src/, test/ and bench/.
+// Lint: typescript-eslint's recommended type-aware rules over src/, test/ and bench/, plus the
+// layering of src/ as import rules (the data path in README's "How it works"):
+// - the planner is pure: it imports nothing that does I/O (no node:fs/net/http/child_process…, no
+//   bullmq, ioredis, jira.js, node-ssh, ssh2, pino) and none of the edges (jira/, queue/, service/,
+//   http/, sandbox/). From executors/ it takes types only, plus executors/{ipmi,redfish}/command.ts,
+//   pure functions that render a command line (the planner shows the command a person would type).
+// - definitions/ loads files, so reading them is its job, but only in load.ts (the directory walk),
+//   yaml-file.ts (reading one file) and redfish-access.ts (the inventory's CA files must be readable):
+//   every other file there is pure, and none talks to the network, a queue or another process, or
+//   reaches into the folders that use definitions.
+// - the sandbox (a fake Jira, a simulated fleet, an SSH server) is fenced: nothing outside
+//   src/sandbox/ imports it statically. src/cli.ts loads it with import() when a sandbox command
+//   runs, so `runbot start` never loads it and the runtime image does not ship it (Dockerfile).
+// Static imports only: the rule does not see import(), which is how the CLI's fence is crossed.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const nodeModules = (...names) => names.flatMap((name) => [name, `node:${name}`]);
+const NETWORK_AND_PROCESSES = [
+  ...nodeModules('net', 'tls', 'dgram', 'dns', 'http', 'https', 'http2', 'child_process', 'cluster'),
+  'bullmq',
+  'ioredis',
+  'jira.js',
+  'node-ssh',
+  'ssh2',
+];
+const FILES = nodeModules('fs', 'fs/promises');
+
+const paths = (names, message) => names.map((name) => ({ name, message }));
+const folders = (names, message, extra = {}) => ({
+  group: names.flatMap((name) => [`**/${name}`, `**/${name}/**`]),
+  message,
+  ...extra,
+});
+
+const SANDBOX_FENCE = folders(
+  ['sandbox'],
+  'only src/cli.ts loads the sandbox, with import() when a sandbox command runs: the service never loads it and the runtime image does not ship it',
+);
+
+const restrict = ({ paths: restrictedPaths = [], patterns = [] }) => ({
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    { paths: restrictedPaths, patterns: [SANDBOX_FENCE, ...patterns] },
+  ],
+});
+
+const PLANNER = restrict({
+  paths: paths(
+    [...NETWORK_AND_PROCESSES, ...FILES, 'pino'],
+    'the planner is pure: I/O belongs to the edges (service/, executors/, jira/, queue/)',
+  ),
+  patterns: [
+    folders(
+      ['jira', 'queue', 'service', 'http'],
+      'the planner is pure: it is given what it needs as arguments, it does not import the edges',
+    ),
+    {
+      // A regex: gitignore-style groups cannot re-include a file below an excluded folder.
+      regex: '(^|/)executors(/(?!(ipmi|redfish)/command\\.js$).*)?$',
+      allowTypeImports: true,
+      message:
+        'the planner takes types from executors/, and the pure command lines of executors/{ipmi,redfish}/command.ts; nothing that runs',
+    },
+  ],
+});
+
+const DEFINITIONS_NETWORK = {
+  paths: paths(NETWORK_AND_PROCESSES, 'definitions are files on disk: no network, queue or other process'),
+  patterns: [
+    folders(
+      ['jira', 'queue', 'service', 'http', 'executors', 'planner'],
+      'definitions sit below the code that uses them: they import none of it',
+    ),
+  ],
+};
+const DEFINITIONS = restrict({
+  ...DEFINITIONS_NETWORK,
+  paths: [
+    ...DEFINITIONS_NETWORK.paths,
+    ...paths(FILES, 'only definitions/load.ts, yaml-file.ts and redfish-access.ts read files'),
+  ],
+});
 
 export default tseslint.config(
   { ignores: ['dist/', '.bench-dist/', 'node_modules/', 'coverage/', '.runbot/'] },
@@ -13,6 +93,14 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
     },
+  },
+  // Later blocks replace the rule for their files, so each repeats the sandbox fence (restrict()).
+  { files: ['src/**/*.ts'], ignores: ['src/sandbox/**'], rules: restrict({}) },
+  { files: ['src/planner/**/*.ts'], rules: PLANNER },
+  { files: ['src/definitions/**/*.ts'], rules: DEFINITIONS },
+  {
+    files: ['src/definitions/load.ts', 'src/definitions/yaml-file.ts', 'src/definitions/redfish-access.ts'],
+    rules: restrict(DEFINITIONS_NETWORK),
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
 );

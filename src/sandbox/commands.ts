@@ -2,6 +2,7 @@
 // sandbox) and `runbot sandbox` (the Jira sandbox and the simulated fleet, served until stopped, so
 // `runbot start` can be pointed at them).
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SANDBOX_COMMANDS } from '../cli-sandbox.js';
 import { PROJECT_ROOT } from '../config.js';
 import { loadDefinitions } from '../definitions/index.js';
 import { runDemo } from './demo.js';
@@ -111,7 +112,7 @@ async function runSandbox(options: SandboxCommandOptions): Promise<number> {
 export function registerSandboxCommands(program: Command): void {
   program
     .command('demo')
-    .description('run the whole thing on this machine: Jira sandbox, Redis, a simulated fleet, RMA tickets')
+    .description(SANDBOX_COMMANDS.demo)
     .addOption(new Option('--tickets <n>', 'number of RMA restore tickets').default(8).argParser(Number))
     .option('--exit-when-done', 'exit when every ticket is Done')
     .option(
@@ -128,7 +129,7 @@ export function registerSandboxCommands(program: Command): void {
 
   program
     .command('sandbox')
-    .description('serve the Jira sandbox and the simulated fleet with seeded RMA tickets until stopped')
+    .description(SANDBOX_COMMANDS.sandbox)
     .addOption(
       new Option('--port <port>', 'port of the Jira sandbox (0: any free port)')
         .default(8081)

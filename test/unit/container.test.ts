@@ -70,6 +70,27 @@ describe('container: Dockerfile', () => {
     const entrypoint = finalStage.find((i) => i.name === 'ENTRYPOINT')?.args ?? '';
     expect(JSON.parse(entrypoint)).toEqual(['node', 'dist/cli.js']);
   });
+
+  it('leaves the sandbox out of the runtime image: removed after the build, never copied', () => {
+    const all = instructions(dockerfile);
+    const finalFrom = all.findLastIndex((i) => i.name === 'FROM');
+    const buildStage = all.slice(0, finalFrom);
+    const built = buildStage.findIndex((i) => i.name === 'RUN' && /\bnpm run build\b/.test(i.args));
+    expect(built).toBeGreaterThanOrEqual(0);
+    // The build and what follows it in the build stage, as one shell script in order.
+    const afterBuild = buildStage
+      .slice(built)
+      .filter((i) => i.name === 'RUN')
+      .map((i) => i.args)
+      .join(' && ');
+    const removed = /\brm -rf (\.\/)?dist\/sandbox\/?(\s|$)/.exec(afterBuild);
+    expect(removed, 'the build stage removes dist/sandbox after `npm run build`').not.toBeNull();
+    expect(removed?.index).toBeGreaterThan(afterBuild.indexOf('npm run build'));
+    // The runtime stage copies dist/ from the build stage, and nothing of the sources or the sandbox.
+    const copies = all.slice(finalFrom).filter((i) => i.name === 'COPY' || i.name === 'ADD');
+    expect(copies.some((i) => /--from=build\b.*\/app\/dist\s/.test(i.args))).toBe(true);
+    for (const copy of copies) expect(copy.args).not.toMatch(/\bsandbox\b|(^|\s)(\.\/)?src\b/);
+  });
 });
 
 describe('container: docker-compose.yml', () => {
