@@ -2,14 +2,19 @@
 // (cheap, and proves the token works), the definitions are loaded, and the process is not stopping.
 // Each check returns undefined when fine, or a short reason an operator can act on.
 import { Redis } from 'ioredis';
+import type { SentinelClientOptions } from '../queue/sentinel.js';
 
 export type ReadinessCheck = () => Promise<string | undefined>;
 
 const PROBE_TIMEOUT_MS = 3_000;
 
 /** A dedicated connection that fails fast instead of queueing commands while Redis is away. */
-export function redisCheck(redisUrl: string): { check: ReadinessCheck; close(): void } {
+export function redisCheck(
+  redisUrl: string,
+  options: SentinelClientOptions = {},
+): { check: ReadinessCheck; close(): void } {
   const redis = new Redis(redisUrl, {
+    ...options,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
