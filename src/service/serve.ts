@@ -1,8 +1,8 @@
 // CLI commands that run the service: start (all roles), poll, work. SIGTERM drains; a second signal exits.
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../config.js';
-import { PauseSwitch } from '../queue/index.js';
+import { loadConfig, redisSentinel, type Config } from '../config.js';
+import { PauseSwitch, sentinelOptions } from '../queue/index.js';
 import { configSecrets, createLogger, wantsPretty } from '../logger.js';
 import { startService, type Roles } from './app.js';
 import { resumeBreakerCommand } from './breaker-command.js';
@@ -90,7 +90,10 @@ export function registerServiceCommands(program: Command): void {
 }
 
 async function withPauseSwitch(config: Config, use: (pause: PauseSwitch) => Promise<void>): Promise<void> {
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    ...sentinelOptions(redisSentinel(config)),
+  });
   try {
     await use(new PauseSwitch(redis, config.RUNBOT_QUEUE_PREFIX));
   } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, redisSentinel } from '../../src/config.js';
 
 const VALID = {
   JIRA_URL: 'https://example.atlassian.net',
@@ -15,6 +15,27 @@ describe('config: environment to typed settings', () => {
       RUNBOT_DRY_RUN: false,
       RUNBOT_POLL_INTERVAL: 30,
     });
+  });
+
+  it('reads Redis sentinels as host:port pairs, and names an entry that is not one', () => {
+    expect(redisSentinel(loadConfig(VALID))).toBeUndefined();
+    const config = loadConfig({
+      ...VALID,
+      REDIS_SENTINELS: 'sentinel-1.internal:26379, 10.0.0.2:26380,[::1]:26381',
+      REDIS_SENTINEL_NAME: 'runbot',
+    });
+    expect(redisSentinel(config)).toEqual({
+      name: 'runbot',
+      sentinels: [
+        { host: 'sentinel-1.internal', port: 26379 },
+        { host: '10.0.0.2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+    });
+    expect(redisSentinel(loadConfig({ ...VALID, REDIS_SENTINELS: 'a:1' }))?.name).toBe('mymaster');
+    expect(() => loadConfig({ ...VALID, REDIS_SENTINELS: 'a:1,sentinel-2' })).toThrow(
+      /REDIS_SENTINELS: "sentinel-2" is not host:port/,
+    );
   });
 
   it('reads a dry-run flag', () => {
