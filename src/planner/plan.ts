@@ -355,7 +355,10 @@ function planIpmi(plan: StepPlan, step: IpmiStep): Decision {
   const { visit, stepRef, variables } = plan;
   const host = renderText(step.target, variables);
   const access = plan.site.ipmi;
-  if (access === 'none') return ipmiFallback(plan, step, host);
+  if (access === 'none') {
+    const action = `${IPMI_ACTION_TEXT[step.action]} ${host}`;
+    return bmcFallback(plan, step, host, action, { name: 'IPMI', inventoryKey: 'ipmi', tool: 'ipmitool' });
+  }
   // Only a power-cycle is unsafe to repeat on a guess: status and SEL only read, power-on is idempotent.
   const running = runningState(plan, host, step.timeout, step.action !== 'power-cycle');
   if ('decision' in running) return running.decision;
@@ -380,17 +383,33 @@ function planIpmi(plan: StepPlan, step: IpmiStep): Decision {
   };
 }
 
-/** The seed's case: the bot cannot reach the BMCs of this site, so a person is asked to act. */
-function ipmiFallback(plan: StepPlan, step: IpmiStep, host: string): Decision {
+/** How a BMC protocol is named in a fallback's words: the inventory key and the tool a person uses. */
+export interface BmcProtocol {
+  name: 'IPMI' | 'Redfish';
+  inventoryKey: 'ipmi' | 'redfish';
+  tool: 'ipmitool' | 'redfishtool';
+}
+
+/**
+ * The seed's case: the bot cannot reach the BMCs of this site (no IPMI or Redfish access in the
+ * inventory), so a person is asked to act, or the step fails, as the runbook says. `action` is what
+ * the person does, e.g. "Power-cycle web-1.dev2.internal".
+ */
+export function bmcFallback(
+  plan: StepPlan,
+  step: Pick<IpmiStep, 'fallback' | 'title' | 'instructions'>,
+  host: string,
+  action: string,
+  protocol: BmcProtocol,
+): Decision {
   const { visit, stepRef, variables } = plan;
-  const action = `${IPMI_ACTION_TEXT[step.action]} ${host}`;
   if (step.fallback === 'fail') {
     return escalate(
       visit,
       plan.workflow,
-      `No IPMI access for ${host}`,
-      `Step ${stepRef.name} needs the BMC of ${host}, and site ${plan.site.name} gives the bot no IPMI access (ipmi: none in the inventory).`,
-      `${action} by hand, then move the ticket to ${stepRef.next}; or add ipmi access for site ${plan.site.name} to the inventory and move it back to ${visit.status}.`,
+      `No ${protocol.name} access for ${host}`,
+      `Step ${stepRef.name} needs the BMC of ${host}, and site ${plan.site.name} gives the bot no ${protocol.name} access (${protocol.inventoryKey}: none in the inventory).`,
+      `${action} by hand, then move the ticket to ${stepRef.next}; or add ${protocol.inventoryKey} access for site ${plan.site.name} to the inventory and move it back to ${visit.status}.`,
     );
   }
   if (visit.bookkeeping.instructed)
@@ -402,7 +421,7 @@ function ipmiFallback(plan: StepPlan, step: IpmiStep, host: string): Decision {
       }))
     : [
         {
-          text: `The bot has no IPMI access in site ${plan.site.name}. ${action} through its BMC (web console, or ipmitool from a machine that can reach it).`,
+          text: `The bot has no ${protocol.name} access in site ${plan.site.name}. ${action} through its BMC (web console, or ${protocol.tool} from a machine that can reach it).`,
           commands: [],
         },
         {

@@ -1,10 +1,10 @@
 // A Redfish step: the BMC action where the site gives the bot Redfish access, else its fallback (an
 // Action Required comment with the redfishtool commands, or a failure), like an IPMI step.
-import { renderCommand, renderText, type RedfishStep } from '../definitions/index.js';
+import { renderText, type RedfishStep } from '../definitions/index.js';
 import { redfishtoolCommandLine } from '../executors/redfish/command.js';
 import type { RedfishTarget } from '../executors/redfish/types.js';
 import type { Decision } from './decision.js';
-import { escalate, runningState, type StepPlan } from './plan.js';
+import { bmcFallback, runningState, type StepPlan } from './plan.js';
 
 const ACTION_TEXT: Record<RedfishStep['action'], string> = {
   'power-status': 'Check the power state of',
@@ -36,7 +36,14 @@ export function planRedfish(plan: StepPlan, step: RedfishStep): Decision {
   const { visit, stepRef, variables } = plan;
   const host = renderText(step.target, variables);
   const access = plan.site.redfish;
-  if (access === 'none') return redfishFallback(plan, step, host);
+  if (access === 'none') {
+    const action = `${ACTION_TEXT[step.action]} ${host}`;
+    return bmcFallback(plan, step, host, action, {
+      name: 'Redfish',
+      inventoryKey: 'redfish',
+      tool: 'redfishtool',
+    });
+  }
   // A power-cycle or a SEL clear is never repeated on a guess (the log read after would differ).
   const running = runningState(plan, host, step.timeout * CALLS_PER_ACTION, SAFE_TO_REPEAT.has(step.action));
   if ('decision' in running) return running.decision;
@@ -67,46 +74,5 @@ export function planRedfish(plan: StepPlan, step: RedfishStep): Decision {
       ...(step.expect ? { output: `^PowerState: ${step.expect.power === 'on' ? 'On' : 'Off'}$` } : {}),
     },
     redfish: { action: step.action, bmc },
-  };
-}
-
-/** No Redfish access in this site: a person is asked to act, or the step fails, as the runbook says. */
-function redfishFallback(plan: StepPlan, step: RedfishStep, host: string): Decision {
-  const { visit, stepRef, variables } = plan;
-  const action = `${ACTION_TEXT[step.action]} ${host}`;
-  if (step.fallback === 'fail') {
-    return escalate(
-      visit,
-      plan.workflow,
-      `No Redfish access for ${host}`,
-      `Step ${stepRef.name} needs the BMC of ${host}, and site ${plan.site.name} gives the bot no Redfish access (redfish: none in the inventory).`,
-      `${action} by hand, then move the ticket to ${stepRef.next}; or add redfish access for site ${plan.site.name} to the inventory and move it back to ${visit.status}.`,
-    );
-  }
-  if (visit.bookkeeping.instructed)
-    return { kind: 'nothing', reason: 'waiting for a person (instructions posted)' };
-  const blocks = step.instructions
-    ? step.instructions.map((block) => ({
-        text: renderText(block.text, variables),
-        commands: (block.commands ?? []).map((command) => renderCommand(command, variables)),
-      }))
-    : [
-        {
-          text: `The bot has no Redfish access in site ${plan.site.name}. ${action} through its BMC (web console, or redfishtool from a machine that can reach it).`,
-          commands: [],
-        },
-        {
-          text: `When that is done, move this ticket to ${stepRef.next}; the bot takes it from there.`,
-          commands: [],
-        },
-      ];
-  return {
-    kind: 'postInstructions',
-    visit,
-    step: stepRef,
-    site: plan.site.name,
-    where: `the BMC of ${host}`,
-    title: step.title ? renderText(step.title, variables) : action,
-    blocks,
   };
 }
