@@ -1,19 +1,10 @@
 // What the Redfish executor takes and gives back: the BMC of a host reached over HTTPS, and the
 // result of one action, shaped like a command's result so comments and checks treat it the same way.
+import { REDFISH_ACTIONS } from '../../definitions/schema.js';
 import type { CommandResult } from '../types.js';
 
-export const REDFISH_ACTIONS = [
-  'power-status',
-  'power-on',
-  'power-off',
-  'power-cycle',
-  'sel-read',
-  'sel-clear',
-  'boot-pxe',
-  'boot-disk',
-  'health',
-] as const;
-
+// The actions are the runbook's: one list, in the definitions' schema.
+export { REDFISH_ACTIONS };
 export type RedfishAction = (typeof REDFISH_ACTIONS)[number];
 
 /** How the BMC's certificate is trusted: its SHA-256 fingerprint pinned, or a CA's PEM file. */
