@@ -1,30 +1,9 @@
 // Typed IPMI errors, classified from ipmitool's output at the executor's edge: bad credentials and a
 // missing password are not retried (a person must fix them); an unreachable BMC is.
-
-interface BmcFields {
-  host: string;
-  address: string;
-  port: number;
-  user: string;
-}
-
-abstract class IpmiError extends Error {
-  readonly host: string;
-  readonly address: string;
-  readonly port: number;
-  readonly user: string;
-
-  constructor(fields: BmcFields, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.host = fields.host;
-    this.address = fields.address;
-    this.port = fields.port;
-    this.user = fields.user;
-  }
-}
+import { BmcError, type BmcFields } from '../bmc-error.js';
 
 /** The BMC answered and refused the user or password (RAKP 2 errors). */
-export class IpmiAuthError extends IpmiError {
+export class IpmiAuthError extends BmcError {
   override readonly name = 'IpmiAuthError';
 
   constructor(fields: BmcFields & { passwordEnv: string; detail: string }) {
@@ -37,7 +16,7 @@ export class IpmiAuthError extends IpmiError {
 }
 
 /** No IPMI session could be opened because the BMC did not answer (wrong address, down, firewalled). */
-export class IpmiUnreachableError extends IpmiError {
+export class IpmiUnreachableError extends BmcError {
   override readonly name = 'IpmiUnreachableError';
 
   constructor(fields: BmcFields & { detail: string }) {
@@ -50,7 +29,7 @@ export class IpmiUnreachableError extends IpmiError {
 }
 
 /** The password variable named by the inventory is not set in the worker's environment. */
-export class IpmiPasswordMissingError extends IpmiError {
+export class IpmiPasswordMissingError extends BmcError {
   override readonly name = 'IpmiPasswordMissingError';
   readonly passwordEnv: string;
 
@@ -65,7 +44,7 @@ export class IpmiPasswordMissingError extends IpmiError {
 }
 
 /** ipmitool could not be started at all (not installed). */
-export class IpmiToolMissingError extends IpmiError {
+export class IpmiToolMissingError extends BmcError {
   override readonly name = 'IpmiToolMissingError';
 
   constructor(fields: BmcFields & { binary: string }, cause: unknown) {

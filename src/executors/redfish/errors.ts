@@ -1,30 +1,9 @@
 // Typed Redfish errors, classified at the executor's edge: a refused password, a missing password and
 // an untrusted certificate are not retried (a person must fix them); an unreachable BMC is.
-
-interface BmcFields {
-  host: string;
-  address: string;
-  port: number;
-  user: string;
-}
-
-abstract class RedfishError extends Error {
-  readonly host: string;
-  readonly address: string;
-  readonly port: number;
-  readonly user: string;
-
-  constructor(fields: BmcFields, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.host = fields.host;
-    this.address = fields.address;
-    this.port = fields.port;
-    this.user = fields.user;
-  }
-}
+import { BmcError, type BmcFields } from '../bmc-error.js';
 
 /** The BMC answered the session login with 401/403: the user or password is wrong. */
-export class RedfishAuthError extends RedfishError {
+export class RedfishAuthError extends BmcError {
   override readonly name = 'RedfishAuthError';
 
   constructor(fields: BmcFields & { passwordEnv: string; status: number }) {
@@ -37,7 +16,7 @@ export class RedfishAuthError extends RedfishError {
 }
 
 /** The password variable named by the inventory is not set in the worker's environment. */
-export class RedfishPasswordMissingError extends RedfishError {
+export class RedfishPasswordMissingError extends BmcError {
   override readonly name = 'RedfishPasswordMissingError';
   readonly passwordEnv: string;
 
@@ -52,7 +31,7 @@ export class RedfishPasswordMissingError extends RedfishError {
 }
 
 /** No HTTPS connection could be made: refused, no route, unknown name, or no answer to connect. */
-export class RedfishUnreachableError extends RedfishError {
+export class RedfishUnreachableError extends BmcError {
   override readonly name = 'RedfishUnreachableError';
 
   constructor(fields: BmcFields & { detail: string }, cause?: unknown) {
@@ -66,7 +45,7 @@ export class RedfishUnreachableError extends RedfishError {
 }
 
 /** The BMC's certificate is not the pinned one, or does not chain to the configured CA. */
-export class RedfishCertificateError extends RedfishError {
+export class RedfishCertificateError extends BmcError {
   override readonly name = 'RedfishCertificateError';
   /** SHA-256 fingerprint of the certificate the BMC offered (AA:BB:…). */
   readonly fingerprint: string;
