@@ -379,10 +379,8 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
       const id = await transitionIdOrRefused(key, move);
       if (id === undefined) return refused(key, move);
-      // A comment already on the ticket for this visit is not posted again.
-      const body = { ...options, comment: options.commentPosted ? undefined : options.comment };
       try {
-        await postTransition(key, id, body);
+        await postTransition(key, id, options);
         return 'transitioned';
       } catch (error) {
         if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409))
@@ -391,7 +389,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         const fresh = await transitionIdOrRefused(key, move);
         if (fresh === undefined) return refused(key, move);
         if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
-        await postTransition(key, fresh, body);
+        await postTransition(key, fresh, options);
         return 'transitioned';
       }
     },

@@ -36,8 +36,6 @@ export interface JiraPort {
       bookkeeping?: Bookkeeping;
       /** Values for the transition screen's fields (the workflow's `transitions`), e.g. resolution. */
       fields?: Record<string, unknown>;
-      /** The comment is already on the ticket (a retry after the move failed): move without it. */
-      commentPosted?: boolean;
     },
   ): Promise<TransitionOutcome>;
   /** `once`: a single attempt, a 429 thrown rather than waited out (the caller's retry decides again). */

@@ -1,9 +1,9 @@
 // The worker's side of the fleet-scale safety decisions: a ticket held at the gate by another
 // ticket's exclusive value, a step's plan put up for approval, and a manual step's routing
 // (assignee, due date). Each is idempotent: a retry finds its comment, or repeats a same-valued write.
-import type { Bookkeeping, TicketComment } from '../planner/index.js';
+import type { TicketComment } from '../planner/index.js';
 import type { ActionableDecision } from '../queue/index.js';
-import type { ActContext, ActOutcome } from './act.js';
+import { moveTo, type ActContext, type ActOutcome } from './act.js';
 import * as report from './report.js';
 
 /** One comment naming the holder, then the visit records it: later polls wait without a word. */
@@ -27,21 +27,10 @@ export async function requestApproval(
   ctx: ActContext,
 ): Promise<ActOutcome> {
   const { visit, step } = decision;
-  const bookkeeping: Bookkeeping = {
-    status: decision.to,
-    visit: visit.bookkeeping.visit + 1,
-    enteredAt: ctx.now().toISOString(),
-    awaiting: { step: step.name, status: visit.status, hash: decision.hash },
-  };
-  const outcome = await ctx.jira.transitionTo(
-    visit.key,
-    { from: visit.status, to: decision.to },
-    { comment: report.approvalRequested(decision, ctx.failureStatus, ctx.now()), bookkeeping },
-  );
-  if (outcome === 'refused') {
-    ctx.logger.info({ to: decision.to }, 'transition refused: the ticket moved meanwhile');
-    return outcome;
-  }
+  const comment = report.approvalRequested(decision, ctx.failureStatus, ctx.now());
+  const awaiting = { step: step.name, status: visit.status, hash: decision.hash };
+  const outcome = await moveTo(ctx, visit, decision.to, comment, { awaiting });
+  if (outcome === 'refused') return outcome;
   ctx.logger.info({ hash: decision.hash }, 'plan put up for approval');
   return 'awaiting-approval';
 }

@@ -31,8 +31,6 @@ export interface ActContext {
   failureStatus: string;
   /** Values for transition screens' fields, by target status (the workflow's `transitions`). */
   transitionFields?: Record<string, { fields: Record<string, unknown> }>;
-  /** The ticket's comments from the worker's fresh read (set by act), so no move posts one twice. */
-  postedComments?: TicketComment[];
 }
 
 /** Outcome names, also used as metric labels. */
@@ -84,7 +82,6 @@ export async function act(
 ): Promise<ActOutcome> {
   const { comments } = options;
   if (ctx.dryRun) return dryRun(decision, ctx, comments, options.route ?? []);
-  ctx = { ...ctx, postedComments: comments };
   switch (decision.kind) {
     case 'transition':
       return moveTo(
@@ -124,7 +121,6 @@ export async function moveTo(
   comment: ReturnType<typeof report.gateOpened>,
   record?: Partial<Bookkeeping>,
 ) {
-  const ref = report.refOf(comment);
   const fields = ctx.transitionFields?.[to]?.fields;
   const outcome = await ctx.jira.transitionTo(
     visit.key,
@@ -133,8 +129,6 @@ export async function moveTo(
       comment,
       bookkeeping: { ...enter(visit, to, ctx.now()), ...record },
       ...(fields ? { fields } : {}),
-      // A retry after the comment landed but the move did not (a service project posts it first).
-      ...(ref && hasComment(ctx.postedComments ?? [], ref) ? { commentPosted: true } : {}),
     },
   );
   if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');

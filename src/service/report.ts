@@ -9,7 +9,6 @@ import {
   heading,
   panel,
   paragraph,
-  plainText,
   strong,
   code,
   mention,
@@ -35,11 +34,6 @@ function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): A
   return paragraph(
     `runbot · workflow ${visit.workflow}${runbook} · ${visit.key} visit ${visit.bookkeeping.visit} · ${utc(now)} · ${commentRef(visit, purpose)}`,
   );
-}
-
-/** The reference line of a comment the bot built (its footer), to find the comment again. */
-export function refOf(comment: AdfDocument): string | undefined {
-  return /ref runbot\/\S+/.exec(plainText(comment))?.[0];
 }
 
 export function utc(date: Date): string {

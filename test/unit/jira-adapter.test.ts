@@ -764,17 +764,6 @@ describe('jira adapter: transitions, comments, bookkeeping', () => {
     });
   });
 
-  it('moves without the comment when it is already on the ticket for this visit', async () => {
-    let posted: unknown;
-    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
-    jira()
-      .post(transitionsPath, (body: unknown) => ((posted = body), true))
-      .reply(204);
-    const comment = doc([paragraph('Memtest passed, moving to Sync')]);
-    await adapter().transitionTo('OPS-1', move, { comment, bookkeeping, commentPosted: true });
-    expect(posted).toEqual({ transition: { id: '31' }, properties: [{ key: 'runbot', value: bookkeeping }] });
-  });
-
   it('says the bot account needs an agent seat when Jira answers 403 to its comment', async () => {
     jira()
       .post('/rest/api/3/issue/OPS-1/comment')
