@@ -5,7 +5,7 @@ import { createCloudClient } from 'jira.js';
 import type { Logger } from '../logger.js';
 import type { Bookkeeping } from '../planner/ticket.js';
 import { BOOKKEEPING_PROPERTY } from '../planner/ticket.js';
-import type { AdfDocument } from './adf.js';
+import { quotesCommands, type AdfDocument } from './adf.js';
 import { createJiraCredentials, type JiraCredentials } from './auth.js';
 import type { CallOutcome, Failure, Random, Sleep } from './backoff.js';
 import {
@@ -16,6 +16,7 @@ import {
   outcomeOf,
   realSleep,
   retryAfterOf,
+  retryDelayMs,
   withBackoff,
   isSafeToRepeatUnseen,
 } from './backoff.js';
@@ -35,6 +36,8 @@ import type { TicketComment } from '../planner/ticket.js';
 import { fieldNameCache } from './field-names.js';
 import { createRecentWrites } from './recent-writes.js';
 import { siteReads, type SiteReads } from './site-reads.js';
+import { commentRefIn } from './comment-ref.js';
+import { postReport, RecentCommentsSchema, withdrawReport, type ReportCalls } from './service-desk-report.js';
 import type { JiraPort, SearchPage, TicketShape, TransitionOutcome } from './port.js';
 
 export interface JiraAdapterOptions {
@@ -90,10 +93,20 @@ const ENDPOINT = {
   getProperty: 'GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}',
   editIssue: 'PUT /rest/api/3/issue/{issueIdOrKey}',
   getComments: 'GET /rest/api/3/issue/{issueIdOrKey}/comment',
+  deleteComment: 'DELETE /rest/api/3/issue/{issueIdOrKey}/comment/{id}',
   getFields: 'GET /rest/api/3/field',
 } as const;
 
+/** Where a move would go from: the ticket's status, its project's kind, the transition to take. */
+interface MoveTarget {
+  id: string | undefined;
+  status: string;
+  serviceDesk: boolean;
+}
+
 const PAGE_SIZE = 100;
+/** Newest comments read to find the copies of a report just posted (they are the newest). */
+const RECENT = 50;
 /** Comments per page when the embedded first page was not all of them (Jira's own limit is 5000). */
 const COMMENT_PAGE = 1000;
 /** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
@@ -111,10 +124,10 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     maxAttempts: options.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_BACKOFF.maxRetryAfterMs,
   };
-  const commentProperties =
-    (options.internalComments ?? true)
-      ? { properties: [{ key: INTERNAL_COMMENT_PROPERTY, value: { internal: true } }] }
-      : {};
+  const internalComments = options.internalComments ?? true;
+  const commentProperties = internalComments
+    ? { properties: [{ key: INTERNAL_COMMENT_PROPERTY, value: { internal: true } }] }
+    : {};
   const writes = createRecentWrites(options.now ?? Date.now);
   const semaphore = createSemaphore(options.concurrency ?? 4);
   const sleep = options.sleep ?? realSleep;
@@ -292,13 +305,13 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     }
   }
 
-  /** The transition to `to`, if the ticket is still in `from`: status and transitions in one read. */
-  async function transitionIdTo(
-    key: string,
-    move: { from: string; to: string },
-  ): Promise<string | undefined> {
+  /**
+   * Where the ticket is, whether its project is a service project, and the transition to `to` if the
+   * ticket is still in `from`: one read.
+   */
+  async function transitionTarget(key: string, move: { from: string; to: string }): Promise<MoveTarget> {
     const raw = await call(ENDPOINT.getIssue, key, () =>
-      client.issues.getIssue({ issueIdOrKey: key, fields: ['status'], expand: 'transitions' }),
+      client.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'project'], expand: 'transitions' }),
     );
     writes.remember(raw);
     const parsed = TransitionsSchema.safeParse(raw);
@@ -311,8 +324,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         attempts: 1,
       });
     }
-    if (parsed.data.fields.status.name !== move.from) return undefined;
-    return parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id;
+    const { status, project } = parsed.data.fields;
+    const id =
+      status.name === move.from
+        ? parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id
+        : undefined;
+    return { id, status: status.name, serviceDesk: project?.projectTypeKey === 'service_desk' };
   }
 
   async function postTransition(
@@ -330,10 +347,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
         transition: { id },
         // The values the transition's screen asks for (the workflow's `transitions`), e.g. resolution.
         ...(options.fields && Object.keys(options.fields).length > 0 ? { fields: options.fields } : {}),
-        // One call, so the move and its explanation land together or not at all. The internal-comment
-        // property inside update.comment is not documented by Atlassian (only on POST comment), but
-        // posting the comment on its own loses this atomicity: concurrent jobs of one visit (two
-        // check rounds) then both comment (docs/jira.md, "Internal comments").
+        // One call, so the move and its explanation land together or not at all. Comment properties
+        // are not documented here: a service project's report that quotes commands or their output
+        // is posted on its own instead (transitionTo); a plain note keeps the property, best effort.
         ...(options.comment
           ? { update: { comment: [{ add: { body: options.comment, ...commentProperties } }] } }
           : {}),
@@ -344,6 +360,51 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     );
     writes.wrote(key);
   }
+
+  /** What postReport needs, through the same wrapper as every other call. */
+  const reads = siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send));
+  let me: Promise<string> | undefined;
+  const reportCalls: ReportCalls = {
+    me() {
+      me ??= reads.myself().then(
+        (user) => user.accountId,
+        (error: unknown) => {
+          me = undefined; // asked again next time
+          throw error;
+        },
+      );
+      return me;
+    },
+    post: (key, body) => addComment(key, body),
+    attempts: policy.maxAttempts,
+    // As after any 5xx: capped exponential backoff with full jitter.
+    pause: (failedAttempts) =>
+      sleep(retryDelayMs({ kind: 'server', status: 500 }, failedAttempts, policy, random)),
+    async recent(key) {
+      const page = await call(ENDPOINT.getComments, key, () =>
+        client.issueComments.getComments({ issueIdOrKey: key, orderBy: '-created', maxResults: RECENT }),
+      );
+      const parsed = RecentCommentsSchema.safeParse(page);
+      if (parsed.success) return parsed.data.comments;
+      throw new JiraRequestError({
+        endpoint: ENDPOINT.getComments,
+        status: 200,
+        messages: ['the page of comments did not have the expected shape'],
+        issueKey: key,
+        attempts: 1,
+      });
+    },
+    async remove(key, id) {
+      try {
+        await call(ENDPOINT.deleteComment, key, () =>
+          client.issueComments.deleteComment({ issueIdOrKey: key, id }),
+        );
+      } catch (error) {
+        if (!(error instanceof JiraRequestError) || error.status !== 404) throw error;
+      }
+      writes.wrote(key);
+    },
+  };
 
   return {
     async searchPage(jql: string, shape: TicketShape, nextPageToken?: string): Promise<SearchPage> {
@@ -377,21 +438,20 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     },
 
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
-      const id = await transitionIdOrRefused(key, move);
-      if (id === undefined) return refused(key, move);
-      try {
-        await postTransition(key, id, options);
-        return 'transitioned';
-      } catch (error) {
-        if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409))
-          throw error;
-        // The ticket may have moved between the two calls: ask again, once.
-        const fresh = await transitionIdOrRefused(key, move);
-        if (fresh === undefined) return refused(key, move);
-        if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
-        await postTransition(key, fresh, options);
-        return 'transitioned';
+      const target = await transitionTargetOrGone(key, move);
+      if (target?.id === undefined) return refused(key, move);
+      const ref = options.comment && commentRefIn(options.comment);
+      const ownComment =
+        target.serviceDesk && internalComments && options.comment && quotesCommands(options.comment);
+      if (!(ownComment && options.comment && ref)) return moveWithRetry(key, move, target.id, options);
+      // A service project, and the report quotes commands or their output: it goes first, as its own
+      // internal comment (service-desk-report.ts).
+      await postReport(reportCalls, key, options.comment, ref);
+      const outcome = await moveWithRetry(key, move, target.id, { ...options, comment: undefined });
+      if (outcome === 'refused' && (await transitionTargetOrGone(key, move))?.status !== move.to) {
+        await withdrawReport(reportCalls, key, ref);
       }
+      return outcome;
     },
 
     addComment,
@@ -447,7 +507,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     },
 
     // Read-only calls about the site (`runbot doctor`), through the same wrapper.
-    ...siteReads(client, (endpoint, issueKey, send) => call(endpoint, issueKey, send)),
+    ...reads,
   };
 
   async function addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
@@ -479,16 +539,36 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     writes.wrote(key);
   }
 
-  async function transitionIdOrRefused(
+  async function transitionTargetOrGone(
     key: string,
     move: { from: string; to: string },
-  ): Promise<string | undefined> {
+  ): Promise<MoveTarget | undefined> {
     try {
-      return await transitionIdTo(key, move);
+      return await transitionTarget(key, move);
     } catch (error) {
       // Deleted since the worker read it: nothing to move, like a human having moved it.
       if (error instanceof JiraRequestError && error.status === 404) return undefined;
       throw error;
+    }
+  }
+
+  async function moveWithRetry(
+    key: string,
+    move: { from: string; to: string },
+    id: string,
+    options: Parameters<typeof postTransition>[2],
+  ): Promise<TransitionOutcome> {
+    try {
+      await postTransition(key, id, options);
+      return 'transitioned';
+    } catch (error) {
+      if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409)) throw error;
+      // The ticket may have moved between the two calls: ask again, once.
+      const fresh = (await transitionTargetOrGone(key, move))?.id;
+      if (fresh === undefined) return refused(key, move);
+      if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
+      await postTransition(key, fresh, options);
+      return 'transitioned';
     }
   }
 

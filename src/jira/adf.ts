@@ -110,6 +110,14 @@ function fitCommentLimit(document: AdfDocument): AdfDocument {
   return shortened;
 }
 
+/** Whether a document quotes commands or their output: a code block, or text marked as code. */
+export function quotesCommands(document: AdfDocument): boolean {
+  return (
+    [...codeBlocks(document.content)].length > 0 ||
+    [...textNodes(document.content)].some((node) => node.marks?.some((mark) => mark.type === 'code'))
+  );
+}
+
 function* textNodes(nodes: (AdfBlock | AdfInline)[]): Generator<AdfText> {
   for (const node of nodes) {
     if (node.type === 'text') yield node;

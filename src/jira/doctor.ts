@@ -23,6 +23,8 @@ export const BOT_PERMISSIONS: Record<string, string> = {
   TRANSITION_ISSUES: 'Transition issues (move tickets along the runbook)',
   ADD_COMMENTS: 'Add comments (report each step)',
   EDIT_ISSUES: "Edit issues (write the bot's bookkeeping issue property)",
+  DELETE_OWN_COMMENTS:
+    'Delete own comments (in a service project, the copy of a report when two jobs of one visit raced)',
 };
 
 /** Field types whose values the adapter reads as text (src/jira/issue-schema.ts, textOf). */

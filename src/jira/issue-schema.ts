@@ -81,7 +81,10 @@ export type IssueBean = z.infer<typeof IssueBeanSchema>;
 
 /** GET issue with fields=status and expand=transitions: where the ticket is and where it can go. */
 export const TransitionsSchema = z.looseObject({
-  fields: z.looseObject({ status: z.looseObject({ name: z.string() }) }),
+  fields: z.looseObject({
+    status: z.looseObject({ name: z.string() }),
+    project: z.looseObject({ projectTypeKey: z.string().optional() }).optional(),
+  }),
   transitions: z.array(
     z.looseObject({
       id: z.string(),

@@ -82,7 +82,13 @@ export function brokenSite(
     projects: [project, RMA_PROJECT],
     customFields: [{ id: hostField, name: HOST_FIELD.name, type: 'user' }],
     linkTypes: LINK_TYPES.filter((t) => t.inward !== link && t.outward !== link),
-    permissions: ['BROWSE_PROJECTS', 'CREATE_ISSUES', 'TRANSITION_ISSUES', 'ADD_COMMENTS'],
+    permissions: [
+      'BROWSE_PROJECTS',
+      'CREATE_ISSUES',
+      'TRANSITION_ISSUES',
+      'ADD_COMMENTS',
+      'DELETE_OWN_COMMENTS',
+    ],
     breaks: {
       missingStatus,
       missingTransition: { from, to: binding.next },

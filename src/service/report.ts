@@ -16,6 +16,7 @@ import {
   type AdfDocument,
 } from '../jira/adf.js';
 import type { StepRef, StepVisit } from '../planner/index.js';
+import { commentRef as refOfComment } from '../jira/comment-ref.js';
 
 const OUTPUT_TAIL = 3000;
 
@@ -26,7 +27,7 @@ export interface CommandRun {
 
 /** The marker of the bot's comment for one visit and purpose; found again in the comment's text. */
 export function commentRef(visit: StepVisit, purpose: string): string {
-  return `ref runbot/${visit.key}/${visit.bookkeeping.visit}/${purpose}`;
+  return refOfComment(visit.key, visit.bookkeeping.visit, purpose);
 }
 
 function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): AdfBlock {

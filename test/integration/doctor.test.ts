@@ -75,7 +75,7 @@ describe('runbot doctor: a healthy site', () => {
     const rows = await doctor(url, workflow);
     expect(rows.filter((row) => row.result !== 'ok')).toEqual([]);
     const checks = rows.map((row) => row.check);
-    // auth, project, 10 named statuses, gate + 7 steps each to next and to failure, 1 field, link, 4 permissions
+    // auth, project, 10 named statuses, gate + 7 steps each to next and to failure, 1 field, link, 5 permissions
     expect(checks.filter((c) => c.startsWith('status '))).toHaveLength(10);
     expect(checks.filter((c) => c.startsWith('transition '))).toHaveLength(16);
     expect(rows.find((row) => row.check === 'transition "Rebalance" → "Done"')?.found).toContain(

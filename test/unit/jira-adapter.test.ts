@@ -505,7 +505,9 @@ describe('jira adapter: get ticket', () => {
 // GET /rest/api/3/issue/{key}?fields=status&expand=transitions (IssueBean.transitions, IssueTransition).
 const transitionsPath = '/rest/api/3/issue/OPS-1/transitions';
 const readTransitions = () =>
-  jira().get('/rest/api/3/issue/OPS-1').query({ fields: 'status', expand: 'transitions' });
+  jira()
+    .get('/rest/api/3/issue/OPS-1')
+    .query({ fields: ['status', 'project'], expand: 'transitions' });
 const move = { from: 'Memtest', to: 'Sync' };
 
 /** The IssueBean Jira answers with fields=status&expand=transitions: the ticket in `current`, offering `to`. */

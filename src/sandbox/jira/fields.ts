@@ -70,7 +70,9 @@ function applyOperation(
 ) {
   if (field === 'comment') {
     if (!('add' in op)) return `The operation '${Object.keys(op).join(',')}' is not supported for comments.`;
-    addComment(draft, op.add as CommentInput, context);
+    // Atlassian documents comment properties on POST …/comment only, not here: the sandbox takes the
+    // cautious reading and drops them, so `sd.public.comment` in a transition leaves the comment public.
+    addComment(draft, { ...(op.add as CommentInput), properties: [] }, context);
     return undefined;
   }
   if (field === 'labels') {

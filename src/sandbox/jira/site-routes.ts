@@ -15,6 +15,7 @@ export const DEFAULT_PERMISSIONS = [
   'TRANSITION_ISSUES',
   'ADD_COMMENTS',
   'LINK_ISSUES',
+  'DELETE_OWN_COMMENTS',
 ];
 
 // Jira Cloud's ids and names of the project permissions (GET /rest/api/3/permissions).
@@ -25,6 +26,11 @@ const PERMISSIONS: Record<string, { id: string; name: string; description: strin
   ADD_COMMENTS: { id: '15', name: 'Add Comments', description: 'Ability to comment on issues.' },
   LINK_ISSUES: { id: '21', name: 'Link Issues', description: 'Ability to link issues.' },
   TRANSITION_ISSUES: { id: '46', name: 'Transition Issues', description: 'Ability to transition issues.' },
+  DELETE_OWN_COMMENTS: {
+    id: '37',
+    name: 'Delete Own Comments',
+    description: 'Ability to delete own comments made on issues.',
+  },
 };
 
 function projectStatuses(state: SandboxState, context: RequestContext) {

@@ -1,0 +1,85 @@
+// In a Jira Service Management project the bot's report of a move (the step's output, why it moved)
+// is posted as its own internal comment: `POST …/comment` with the documented `sd.public.comment`
+// property. Inside a transition's `update.comment` Atlassian documents no comment properties, so
+// there the report could show on the customer portal (issue 11, item 5; docs/jira.md).
+//
+// Posting and moving are then two calls, and the move no longer decides alone who explains it: two
+// jobs of one visit (two check rounds of a wait step, a retry beside the next round) may both post.
+// So every poster, after its own post, reads the newest comments, keeps the earliest of the bot's own
+// carrying the visit's reference and deletes the later ones. Each poster reads after it posted, so
+// the last one sees every copy: the copies converge on one, whoever deletes first (a 404 is fine).
+// A person's comment quoting the reference is never touched.
+import { z } from 'zod';
+import type { AdfDocument } from './adf.js';
+import { plainText } from './adf.js';
+import { JiraRequestError } from './errors.js';
+
+/** One comment of `GET …/comment?orderBy=-created`, as much of it as the de-duplication reads. */
+const PostedCommentSchema = z.looseObject({
+  id: z.string(),
+  // jira.js 6 turns the timestamp into a Date; the wire has a string.
+  created: z.union([z.string(), z.date()]).optional(),
+  author: z.looseObject({ accountId: z.string().optional() }).optional(),
+  body: z.unknown(),
+});
+export const RecentCommentsSchema = z.looseObject({ comments: z.array(PostedCommentSchema) });
+export type PostedComment = z.infer<typeof PostedCommentSchema>;
+
+/** The calls it needs, each through the adapter's wrapper (rate-limit gate, counting, retries). */
+export interface ReportCalls {
+  /** The bot's own account id (GET /myself, once per process). */
+  me(): Promise<string>;
+  /** One POST of an internal comment: a 429 is waited out, an answer that may have landed is not repeated. */
+  post(key: string, body: AdfDocument): Promise<void>;
+  /** The newest comments first (one page: the copies of a report are among the newest). */
+  recent(key: string): Promise<PostedComment[]>;
+  /** Deletes one comment; already gone is fine. */
+  remove(key: string, id: string): Promise<void>;
+  /** Posts at most this often (the adapter's attempts per call), waiting `pause` between posts. */
+  attempts: number;
+  pause(failedAttempts: number): Promise<void>;
+}
+
+/** Posts the report once, however its answers went, then leaves one copy of it on the ticket. */
+export async function postReport(calls: ReportCalls, key: string, body: AdfDocument, ref: string) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await calls.post(key, body);
+      break;
+    } catch (error) {
+      if (!mayHaveLanded(error) || attempt >= calls.attempts) throw error;
+      // A 5xx or no answer at all: Jira may have saved it. Look before posting it again.
+      if ((await ours(calls, key, ref)).length > 0) break;
+      await calls.pause(attempt);
+    }
+  }
+  await keepEarliest(calls, key, ref);
+}
+
+/** The move was refused and the ticket is not where the report says it went: take the report back. */
+export async function withdrawReport(calls: ReportCalls, key: string, ref: string) {
+  for (const comment of await ours(calls, key, ref)) await calls.remove(key, comment.id);
+}
+
+async function keepEarliest(calls: ReportCalls, key: string, ref: string) {
+  const [, ...later] = (await ours(calls, key, ref)).sort(byAge);
+  for (const copy of later) await calls.remove(key, copy.id);
+}
+
+/** The bot's own newest comments carrying the reference. */
+async function ours(calls: ReportCalls, key: string, ref: string): Promise<PostedComment[]> {
+  const me = await calls.me();
+  return (await calls.recent(key)).filter(
+    (comment) => comment.author?.accountId === me && plainText(comment.body).includes(ref),
+  );
+}
+
+/** Oldest first: by creation time, then by id (Jira's comment ids grow). */
+function byAge(a: PostedComment, b: PostedComment): number {
+  const created = new Date(a.created ?? NaN).getTime() - new Date(b.created ?? NaN).getTime();
+  return Number.isNaN(created) || created === 0 ? Number(a.id) - Number(b.id) : created;
+}
+
+function mayHaveLanded(error: unknown): boolean {
+  return error instanceof JiraRequestError && (error.status === undefined || error.status >= 500);
+}

@@ -1,0 +1,179 @@
+// In a Jira Service Management project the bot's report of a move is its own internal comment (the
+// documented `sd.public.comment` on POST …/comment), never a comment inside the transition, where
+// Atlassian documents no comment properties (the sandbox drops them there, so it would be public).
+// Posted and moved in two calls, it must still land once: twins of one visit, a lost answer.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createJiraAdapter } from '../../src/jira/index.js';
+import { code, codeBlock, doc, paragraph } from '../../src/jira/adf.js';
+import { commentRef } from '../../src/jira/comment-ref.js';
+import { createLogger } from '../../src/logger.js';
+import { JiraSandbox, type SandboxProject } from '../../src/sandbox/jira/index.js';
+import { startLostAnswerProxy, type LostAnswerProxy } from '../support/faults/jira-proxy.js';
+
+const EMAIL = 'runbot@example.com';
+const TOKEN = 'sandbox-token';
+const auth = `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`;
+
+const project = (key: string, projectTypeKey: SandboxProject['projectTypeKey']): SandboxProject => ({
+  key,
+  name: key,
+  issueTypes: ['Task'],
+  projectTypeKey,
+  workflow: {
+    initial: 'Memtest',
+    statuses: [
+      { name: 'Memtest', category: 'indeterminate' },
+      { name: 'Sync', category: 'indeterminate' },
+      { name: 'Backlog', category: 'new' },
+    ],
+    transitions: [
+      { id: '31', name: 'Sync', from: ['Memtest'], to: 'Sync' },
+      { id: '11', name: 'Backlog', from: ['Memtest', 'Sync'], to: 'Backlog' },
+    ],
+  },
+});
+
+let sandbox: JiraSandbox;
+let url: string;
+let proxy: LostAnswerProxy | undefined;
+
+async function api(path: string, init: { method?: string; body?: unknown } = {}) {
+  const response = await fetch(`${url}/rest/api/3${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json' },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+async function createTask(projectKey: string): Promise<string> {
+  const created = await api('/issue', {
+    method: 'POST',
+    body: { fields: { project: { key: projectKey }, issuetype: { name: 'Task' }, summary: 'restore' } },
+  });
+  return (created as { key: string }).key;
+}
+
+/** The ticket's comments as Jira shows them: text and whether a customer sees it on the portal. */
+async function commentsOf(key: string) {
+  const page = (await api(`/issue/${key}/comment`)) as {
+    comments: { body: { content: { content: { text: string }[] }[] }; jsdPublic: boolean }[];
+  };
+  return page.comments.map((c) => ({
+    text: c.body.content.map((block) => block.content.map((node) => node.text).join('')).join('\n'),
+    jsdPublic: c.jsdPublic,
+  }));
+}
+
+function adapter(at = url) {
+  return createJiraAdapter({
+    url: at,
+    email: EMAIL,
+    apiToken: TOKEN,
+    logger: createLogger({ level: 'silent' }),
+  });
+}
+
+// Quotes a command and its output, as a step's report does.
+const report = (key: string) =>
+  doc([
+    paragraph('Memtest passed on ', code('memtester 1G 1'), ', moving to Sync.'),
+    codeBlock('Done.', 'text'),
+    paragraph(commentRef(key, 2, 'memtest')),
+  ]);
+const move = { from: 'Memtest', to: 'Sync' };
+
+beforeAll(async () => {
+  sandbox = new JiraSandbox({
+    projects: [project('DESK', 'service_desk'), project('SOFT', 'software')],
+    credentials: { email: EMAIL, apiToken: TOKEN },
+  });
+  url = await sandbox.start(0);
+});
+
+afterEach(async () => {
+  await proxy?.stop();
+  proxy = undefined;
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+describe('the report of a move in a service project', () => {
+  it('is its own internal comment, posted before a move that carries no comment', async () => {
+    const key = await createTask('DESK');
+    const jira = adapter();
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    expect(sandbox.snapshot(key)?.status).toBe('Sync');
+    expect(await commentsOf(key)).toEqual([
+      { text: expect.stringContaining('Memtest passed') as string, jsdPublic: false },
+    ]);
+    const calls = Object.fromEntries(jira.calls().map((c) => [c.endpoint, c.count]));
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/comment']).toBe(1);
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/transitions']).toBe(1);
+  });
+
+  it('lands once when two jobs of one visit move the ticket at the same time', async () => {
+    const key = await createTask('DESK');
+    const outcomes = await Promise.all([
+      adapter().transitionTo(key, move, { comment: report(key) }),
+      adapter().transitionTo(key, move, { comment: report(key) }),
+    ]);
+    expect(outcomes.sort()).toEqual(['refused', 'transitioned']);
+    expect(await commentsOf(key)).toHaveLength(1);
+    expect((await commentsOf(key))[0]?.jsdPublic).toBe(false);
+  });
+
+  it('is not posted twice when the answer to the post is lost', async () => {
+    const key = await createTask('DESK');
+    proxy = await startLostAnswerProxy(
+      url,
+      ({ method, path, nth }) => method === 'POST' && path.endsWith('/comment') && nth === 1,
+    );
+    await expect(adapter(proxy.url).transitionTo(key, move, { comment: report(key) })).resolves.toBe(
+      'transitioned',
+    );
+    expect(proxy.lost).toHaveLength(1);
+    expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it('is taken back when a person moved the ticket elsewhere before the move', async () => {
+    const key = await createTask('DESK');
+    // The person's move lands between the bot's post and its transition: the transition's 400 re-read.
+    proxy = await startLostAnswerProxy(url, ({ method, path }) => {
+      if (method === 'POST' && path.endsWith('/transitions')) sandbox.moveAsHuman(key, 'Backlog');
+      return false;
+    });
+    await expect(adapter(proxy.url).transitionTo(key, move, { comment: report(key) })).resolves.toBe(
+      'refused',
+    );
+    expect(sandbox.snapshot(key)?.status).toBe('Backlog');
+    expect(await commentsOf(key)).toEqual([]);
+  });
+});
+
+describe('a plain note with a move in a service project', () => {
+  it('rides in the transition: the gate opening quotes no command, so one call moves and explains', async () => {
+    const key = await createTask('DESK');
+    const jira = adapter();
+    const note = doc([paragraph('▶ RMA done: moving to Sync.'), paragraph(commentRef(key, 1, 'gate'))]);
+    await expect(jira.transitionTo(key, move, { comment: note })).resolves.toBe('transitioned');
+    expect(await commentsOf(key)).toHaveLength(1);
+    const calls = Object.fromEntries(jira.calls().map((c) => [c.endpoint, c.count]));
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/comment']).toBeUndefined();
+  });
+});
+
+describe('the report of a move in a software project', () => {
+  it('rides in the transition: one call moves and explains', async () => {
+    const key = await createTask('SOFT');
+    const jira = adapter();
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    expect(await commentsOf(key)).toHaveLength(1);
+    const calls = Object.fromEntries(jira.calls().map((c) => [c.endpoint, c.count]));
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/comment']).toBeUndefined();
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/transitions']).toBe(1);
+  });
+});
