@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './template.js';
 export * from './json-schema.js';
 export * from './formats.js';
+export * from './input-patterns.js';
 export { MAX_DEFINITION_BYTES } from './yaml-file.js';
 export {
   loadDefinitions,

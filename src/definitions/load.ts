@@ -16,12 +16,15 @@ import {
 } from './schema.js';
 import { loadYamlFile, type Parsed, type SourceFile } from './yaml-file.js';
 import { resolveRedfishCaFiles } from './redfish-access.js';
+import { compileInputPatterns, type InputPatterns } from './input-patterns.js';
 
 export interface LoadedRunbook {
   runbook: Runbook;
   file: string;
   /** Short content hash named in every comment, so a comment says which runbook text produced it. */
   version: string;
+  /** The inputs' patterns, compiled once here (input-patterns.ts). */
+  inputPatterns: InputPatterns;
 }
 
 export interface Definitions {
@@ -102,6 +105,7 @@ export async function loadDefinitions(paths: DefinitionPaths): Promise<Definitio
       runbook: source.value,
       file: source.file,
       version: hash(source.text),
+      inputPatterns: compileInputPatterns(source.value),
     });
   }
   const loadedWorkflows: SourceFile<Workflow>[] = [];

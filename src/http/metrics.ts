@@ -5,7 +5,8 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Definitions } from '../definitions/index.js';
-import type { ActionableDecision, StepJob } from '../queue/index.js';
+import type { ActionableDecision } from '../planner/index.js';
+import type { StepJob } from '../queue/index.js';
 
 /** Seconds; from sub-second gate moves to hours-long memtests. */
 const STEP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200];

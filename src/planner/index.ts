@@ -1,6 +1,7 @@
 // The planner: pure decisions from Jira's view of a ticket. Nothing here does I/O.
 export * from './ticket.js';
 export * from './decision.js';
+export * from './actionable.js';
 export { planTicket, planRoute, currentVisit, formatSeconds, type PlanInput } from './plan.js';
 export {
   breakerKey,

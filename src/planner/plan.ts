@@ -188,8 +188,8 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
         ),
       };
     }
-    // Anchored here too: a pattern like ^a$|^.*$ must not let any value through.
-    if (unsafe || (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`).test(raw))) {
+    const pattern = runbook.inputPatterns.get(name);
+    if (unsafe || (pattern !== undefined && !pattern.test(raw))) {
       return {
         escalate: escalate(
           visit,

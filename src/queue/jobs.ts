@@ -1,19 +1,7 @@
 // Job ids derived from the ticket and its step visit, so any number of poll cycles or pollers
 // enqueue a step once. BullMQ ignores an add whose jobId already exists (and throws on ':' in ids).
 import { z } from 'zod';
-import type { Decision } from '../planner/index.js';
-
-export const ACTIONABLE_KINDS = [
-  'runStep',
-  'checkStep',
-  'postInstructions',
-  'transition',
-  'escalate',
-  'noteHold',
-  'hold',
-  'requestApproval',
-] as const;
-export type ActionableDecision = Extract<Decision, { kind: (typeof ACTIONABLE_KINDS)[number] }>;
+import { ACTIONABLE_KINDS, isActionable, type ActionableDecision, type Decision } from '../planner/index.js';
 
 /** A job only names the ticket visit and the decision made; the worker re-reads and re-plans. */
 export const StepJobSchema = z.object({
@@ -35,10 +23,6 @@ export const StepJobSchema = z.object({
   holder: z.string().optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;
-
-export function isActionable(decision: Decision): decision is ActionableDecision {
-  return (ACTIONABLE_KINDS as readonly string[]).includes(decision.kind);
-}
 
 export function jobFor(decision: ActionableDecision): StepJob {
   const { visit } = decision;

@@ -8,7 +8,7 @@ import {
   RedfishUnreachableError,
   type RedfishResult,
 } from '../executors/redfish/index.js';
-import type { ActionableDecision } from '../queue/index.js';
+import type { ActionableDecision } from '../planner/index.js';
 import {
   claimStep,
   fail,

@@ -1,8 +1,7 @@
 // The worker's side of the fleet-scale safety decisions: a ticket held at the gate by another
 // ticket's exclusive value, a step's plan put up for approval, and a manual step's routing
 // (assignee, due date). Each is idempotent: a retry finds its comment, or repeats a same-valued write.
-import type { TicketComment } from '../planner/index.js';
-import type { ActionableDecision } from '../queue/index.js';
+import type { ActionableDecision, TicketComment } from '../planner/index.js';
 import { moveTo, type ActContext, type ActOutcome } from './act.js';
 import * as report from './report.js';
 

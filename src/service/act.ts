@@ -8,8 +8,14 @@ import type { CommandResult, CommandRunner, IpmiExecutor } from '../executors/ty
 import { codeBlock, paragraph } from '../jira/adf.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import type { Bookkeeping, Decision, StepVisit, TicketComment } from '../planner/index.js';
-import { isActionable, type ActionableDecision } from '../queue/index.js';
+import {
+  isActionable,
+  type ActionableDecision,
+  type Bookkeeping,
+  type Decision,
+  type StepVisit,
+  type TicketComment,
+} from '../planner/index.js';
 import { noteHold } from './hold.js';
 import { hostTrustComment, isHostTrustRefusal } from './host-trust.js';
 import { holdTicket, requestApproval, routeManualStep } from './act-safety.js';

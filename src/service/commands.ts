@@ -12,8 +12,7 @@ import {
 import type { TicketShape } from '../jira/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { createLogger } from '../logger.js';
-import { planTicket, type Ticket } from '../planner/index.js';
-import { isActionable } from '../queue/index.js';
+import { isActionable, planTicket, type Ticket } from '../planner/index.js';
 import { describe } from './act.js';
 import { planInputFor, workflowContexts } from './context.js';
 import { freshHolders } from './holders.js';

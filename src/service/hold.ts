@@ -2,8 +2,7 @@
 // again by its reference on a retry, and the mark in the bookkeeping that tells the planner it was
 // said (so no poll cycle asks again). The step itself runs once the breaker is reset.
 import { holdMark } from '../planner/index.js';
-import type { TicketComment } from '../planner/index.js';
-import type { ActionableDecision } from '../queue/index.js';
+import type { ActionableDecision, TicketComment } from '../planner/index.js';
 import type { ActContext, ActOutcome } from './act.js';
 import * as report from './report.js';
 

@@ -3,8 +3,8 @@
 import type { Definitions } from '../definitions/index.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import { planTicket, type Decision, type OpenBreakers, type Ticket } from '../planner/index.js';
-import { isActionable, jobFor, type StepJob } from '../queue/index.js';
+import { isActionable, planTicket, type Decision, type OpenBreakers, type Ticket } from '../planner/index.js';
+import { jobFor, type StepJob } from '../queue/index.js';
 import { planInputFor, workflowContexts, workflowJql } from './context.js';
 import { batchHolders } from './holders.js';
 

@@ -1,7 +1,6 @@
 // The comments the bot leaves on a ticket, in ADF. Each names the runbook version that produced it,
 // the visit, and a UTC time, and carries a reference line by which the bot finds its own comment
 // again (so a retried job edits nothing and posts nothing twice).
-import type { ActionableDecision } from '../queue/index.js';
 import type { CommandResult } from '../executors/types.js';
 import {
   codeBlock,
@@ -15,7 +14,7 @@ import {
   type AdfBlock,
   type AdfDocument,
 } from '../jira/adf.js';
-import type { StepRef, StepVisit } from '../planner/index.js';
+import type { ActionableDecision, StepRef, StepVisit } from '../planner/index.js';
 import { commentRef as refOfComment } from '../jira/comment-ref.js';
 
 const OUTPUT_TAIL = 3000;

@@ -7,11 +7,12 @@ import {
   breakerKey,
   breakerLimits,
   holdOf,
+  type ActionableDecision,
   type Decision,
   type OpenBreaker,
   type OpenBreakers,
 } from '../planner/index.js';
-import { StepDeferred, type ActionableDecision, type BreakerStore, type StepJob } from '../queue/index.js';
+import { StepDeferred, type BreakerStore, type StepJob } from '../queue/index.js';
 import type { ActOutcome } from './act.js';
 
 /** A window or freeze that ends later is looked at again after this long at most (inventory edits). */

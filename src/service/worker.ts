@@ -2,14 +2,19 @@
 // only if the fresh plan still calls for this job; otherwise the world moved on and the job ends quietly.
 import type { Definitions } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
-import { planRoute, planTicket, type Decision, type TicketComment } from '../planner/index.js';
+import {
+  planRoute,
+  planTicket,
+  type ActionableDecision,
+  type Decision,
+  type TicketComment,
+} from '../planner/index.js';
 import {
   type BreakerStore,
   capsFor,
   jobId,
   StepDeferred,
   stillWanted,
-  type ActionableDecision,
   type CapRule,
   type EpochMark,
   type RedisEpoch,

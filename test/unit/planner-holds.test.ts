@@ -10,13 +10,14 @@ import {
 } from '../../src/definitions/index.js';
 import {
   breakerLimits,
+  isActionable,
   planTicket,
   type Bookkeeping,
   type Decision,
   type OpenBreakers,
   type Ticket,
 } from '../../src/planner/index.js';
-import { isActionable, jobFor, jobId } from '../../src/queue/index.js';
+import { jobFor, jobId } from '../../src/queue/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
 
 let definitions: Definitions;

@@ -2,6 +2,7 @@
 // fallback (the seed's case) where it does not, and the at-most-once guard for power cycles.
 import { describe, expect, it } from 'vitest';
 import {
+  compileInputPatterns,
   InventorySchema,
   RunbookSchema,
   WorkflowSchema,
@@ -79,7 +80,12 @@ function plan(overrides: Partial<Ticket>, now = NOW): Decision {
       ...overrides,
     },
     workflow,
-    runbook: { runbook, file: 'bmc.yaml', version: 'abc123def456' },
+    runbook: {
+      runbook,
+      file: 'bmc.yaml',
+      version: 'abc123def456',
+      inputPatterns: compileInputPatterns(runbook),
+    },
     inventory,
     now,
   });

@@ -3,6 +3,7 @@
 // at-most-once guard for the actions that are not safe to repeat on a guess.
 import { describe, expect, it } from 'vitest';
 import {
+  compileInputPatterns,
   InventorySchema,
   RunbookSchema,
   WorkflowSchema,
@@ -91,7 +92,12 @@ function plan(overrides: Partial<Ticket>, now = NOW): Decision {
       ...overrides,
     },
     workflow,
-    runbook: { runbook, file: 'bmc.yaml', version: 'abc123def456' },
+    runbook: {
+      runbook,
+      file: 'bmc.yaml',
+      version: 'abc123def456',
+      inputPatterns: compileInputPatterns(runbook),
+    },
     inventory,
     now,
   });

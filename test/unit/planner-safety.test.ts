@@ -3,6 +3,7 @@
 // that run only a plan a person approved, and manual steps routed to a person with a due date.
 import { describe, expect, it } from 'vitest';
 import {
+  compileInputPatterns,
   hostnameProblem,
   InventorySchema,
   RunbookSchema,
@@ -97,7 +98,12 @@ function plan(
   return planTicket({
     ticket: ticket(overrides),
     workflow: options.workflow ?? workflow,
-    runbook: { runbook, file: 'runbooks/safety.yaml', version: options.version ?? 'abc123' },
+    runbook: {
+      runbook,
+      file: 'runbooks/safety.yaml',
+      version: options.version ?? 'abc123',
+      inputPatterns: compileInputPatterns(runbook),
+    },
     inventory,
     now: NOW,
     ...(options.holders ? { holders: options.holders } : {}),
@@ -327,7 +333,12 @@ describe('approval before destructive steps', () => {
     const decision = planTicket({
       ticket: ticket({ status: 'Sync', bookkeeping }),
       workflow,
-      runbook: { runbook: changed, file: 'runbooks/safety.yaml', version: 'def456' },
+      runbook: {
+        runbook: changed,
+        file: 'runbooks/safety.yaml',
+        version: 'def456',
+        inputPatterns: compileInputPatterns(changed),
+      },
       inventory,
       now: NOW,
     });
@@ -382,7 +393,19 @@ describe('runbot status: a plan waiting for approval', () => {
     };
     const table = statusTable(
       workflow,
-      { runbooks: new Map([['safety', { runbook, file: 'runbooks/safety.yaml', version: 'abc123' }]]) },
+      {
+        runbooks: new Map([
+          [
+            'safety',
+            {
+              runbook,
+              file: 'runbooks/safety.yaml',
+              version: 'abc123',
+              inputPatterns: compileInputPatterns(runbook),
+            },
+          ],
+        ]),
+      },
       [{ key: 'HOT-7', status: 'Awaiting Approval', bookkeeping }],
       NOW,
     );

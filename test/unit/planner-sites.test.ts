@@ -2,8 +2,8 @@
 // reach the site's hosts (a jump host when the inventory names one).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InventorySchema, loadDefinitions, type Definitions } from '../../src/definitions/index.js';
-import { isActionable, jobFor } from '../../src/queue/index.js';
-import { planTicket, type Decision } from '../../src/planner/index.js';
+import { jobFor } from '../../src/queue/index.js';
+import { isActionable, planTicket, type Decision } from '../../src/planner/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
 
 let definitions: Definitions;
