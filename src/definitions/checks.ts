@@ -96,7 +96,7 @@ interface StepTemplate {
 }
 
 /** Every template of a step with its path inside the step. */
-export function stepTemplates(step: Step): StepTemplate[] {
+function stepTemplates(step: Step): StepTemplate[] {
   const text = (path: PropertyKey[], template: string) => ({ path, template, command: false });
   const command = (path: PropertyKey[], template: string) => ({ path, template, command: true });
   const templates: StepTemplate[] = [text(['target'], step.target)];

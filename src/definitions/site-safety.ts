@@ -104,6 +104,5 @@ export const SiteWindows = z
 export const SiteFreezes = z.array(Freeze).describe('no new step starts during these periods');
 
 export type BreakerLimitsValue = z.infer<typeof BreakerLimits>;
-export type SiteBreakerValue = z.infer<typeof SiteBreaker>;
 export type MaintenanceWindowValue = z.infer<typeof MaintenanceWindow>;
 export type FreezeValue = z.infer<typeof Freeze>;

@@ -57,7 +57,7 @@ export async function loadYamlFile<S extends z.ZodType>(
   return parseYaml(file, await readFile(file, 'utf8'), schema);
 }
 
-export function parseYaml<S extends z.ZodType>(file: string, text: string, schema: S): Parsed<z.output<S>> {
+function parseYaml<S extends z.ZodType>(file: string, text: string, schema: S): Parsed<z.output<S>> {
   const size = Buffer.byteLength(text, 'utf8');
   if (size > MAX_DEFINITION_BYTES) return { ok: false, problems: [tooBig(file, size)] };
   const lineCounter = new LineCounter();

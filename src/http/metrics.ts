@@ -166,7 +166,7 @@ export function createMetrics() {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** The step kind of a job's decision, as the runbook names it; gate moves and escalations have their own. */
-export function stepKindOf(decision: string): string {
+function stepKindOf(decision: string): string {
   switch (decision) {
     case 'runStep':
       return 'ssh';

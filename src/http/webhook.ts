@@ -37,8 +37,8 @@ export interface JiraWebhookOptions {
 
 /** The events that can mean "a ticket the bot owns may have moved". */
 const HINT_EVENTS = new Set(['jira:issue_updated', 'jira:issue_created']);
-export const DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
-export const SIGNATURE_HEADER = 'x-hub-signature';
+const DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
+const SIGNATURE_HEADER = 'x-hub-signature';
 
 class BodyTooLarge extends Error {}
 
@@ -84,11 +84,7 @@ function deliveryOf(text: string): Delivery | undefined {
 }
 
 /** `sha256=<hex>` over the raw body, compared in constant time. */
-export function signatureMatches(
-  secret: string,
-  body: Buffer,
-  header: string | string[] | undefined,
-): boolean {
+function signatureMatches(secret: string, body: Buffer, header: string | string[] | undefined): boolean {
   const value = Array.isArray(header) ? header[0] : header;
   const hex = /^sha256=([0-9a-f]{64})$/i.exec(value?.trim() ?? '')?.[1];
   if (!hex) return false;

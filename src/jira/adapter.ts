@@ -110,9 +110,9 @@ const RECENT = 50;
 /** Comments per page when the embedded first page was not all of them (Jira's own limit is 5000). */
 const COMMENT_PAGE = 1000;
 /** Jira Service Management reads this comment property: `{internal: true}` hides a comment from customers. */
-export const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
+const INTERNAL_COMMENT_PROPERTY = 'sd.public.comment';
 /** Jira answers 403 to a comment in a service project from an account without an agent seat. */
-export const AGENT_SEAT_HINT =
+const AGENT_SEAT_HINT =
   "in a Jira Service Management project only agents may add internal comments: give the bot's account an agent seat (Jira Service Management licence) and the Service Desk Team role in this project";
 
 export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {

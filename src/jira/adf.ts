@@ -27,7 +27,7 @@ export interface AdfDocument {
 export const COMMENT_LIMIT = 32_767;
 const COMMENT_BUDGET = 30_000;
 
-export const text = (value: string): AdfText => ({ type: 'text', text: value });
+const text = (value: string): AdfText => ({ type: 'text', text: value });
 export const strong = (value: string): AdfText => ({
   type: 'text',
   text: value,

@@ -18,7 +18,7 @@ export type JiraAuthMode = JiraAuthSettings['mode'];
 /** Atlassian's token endpoint for OAuth 2.0 (3LO and service-account client credentials). */
 export const ATLASSIAN_TOKEN_URL = 'https://auth.atlassian.com/oauth/token';
 /** The API gateway scoped tokens and OAuth tokens must go through. */
-export const ATLASSIAN_API_GATEWAY = 'https://api.atlassian.com';
+const ATLASSIAN_API_GATEWAY = 'https://api.atlassian.com';
 
 export interface JiraCredentials {
   readonly mode: JiraAuthMode;
@@ -35,7 +35,7 @@ export interface JiraCredentials {
 }
 
 /** The token endpoint refused or failed: names the endpoint and the status, never the secret. */
-export class JiraAuthError extends Error {
+class JiraAuthError extends Error {
   constructor(
     message: string,
     readonly status: number | undefined,

@@ -18,7 +18,7 @@ export interface DoctorRow {
 }
 
 /** The project permissions the bot uses, and what for. */
-export const BOT_PERMISSIONS: Record<string, string> = {
+const BOT_PERMISSIONS: Record<string, string> = {
   BROWSE_PROJECTS: 'Browse projects (search and read tickets)',
   TRANSITION_ISSUES: 'Transition issues (move tickets along the runbook)',
   ADD_COMMENTS: 'Add comments (report each step)',
@@ -92,7 +92,7 @@ async function checkAuth(jira: SiteReads): Promise<DoctorRow> {
 }
 
 /** Every status the workflow names, with what it is for, in the order a ticket meets them. */
-export function namedStatuses(workflow: Workflow): Map<string, string[]> {
+function namedStatuses(workflow: Workflow): Map<string, string[]> {
   const roles = new Map<string, string[]>();
   const add = (status: string, role: string) => roles.set(status, [...(roles.get(status) ?? []), role]);
   if (workflow.gate) {
@@ -114,7 +114,7 @@ export function namedStatuses(workflow: Workflow): Map<string, string[]> {
 }
 
 /** The moves the bot makes: from each status it acts on, to its next and to the failure status. */
-export function botMoves(workflow: Workflow): { from: string; to: string }[] {
+function botMoves(workflow: Workflow): { from: string; to: string }[] {
   const moves = [
     ...(workflow.gate ? [{ from: workflow.gate.status, to: workflow.gate.next }] : []),
     ...(workflow.gate ? [{ from: workflow.gate.status, to: workflow.failure }] : []),

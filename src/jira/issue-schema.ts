@@ -37,7 +37,7 @@ const IssueLinkSchema = z.looseObject({
   outwardIssue: LinkedIssueSchema.optional(),
 });
 
-export const CommentSchema = z.looseObject({ id: z.string(), body: z.unknown() });
+const CommentSchema = z.looseObject({ id: z.string(), body: z.unknown() });
 
 /** A page of comments (GET issue's `comment` field, GET …/comment): `total` tells whether more exist. */
 export const PageOfCommentsSchema = z.looseObject({
@@ -61,7 +61,7 @@ const IssueTransitionSchema = z.looseObject({
   fields: z.record(z.string(), FieldMetadataSchema).optional(),
 });
 
-export const IssueBeanSchema = z.looseObject({
+const IssueBeanSchema = z.looseObject({
   key: z.string(),
   fields: z.looseObject({
     status: NamedSchema,

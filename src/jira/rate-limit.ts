@@ -58,7 +58,7 @@ export function readRateLimitHeaders(
 }
 
 /** Delta-seconds or an HTTP date; anything else is ignored rather than guessed at. */
-export function parseRetryAfter(header: string | null, now: number): number | undefined {
+function parseRetryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (header.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

@@ -8,7 +8,7 @@ type Client = ReturnType<typeof createCloudClient>;
 /** The adapter's wrapper: retries, counts and turns failures into JiraRequestError. */
 type Call = <T>(endpoint: string, issueKey: string | undefined, send: () => Promise<T>) => Promise<T>;
 
-export const SITE_ENDPOINT = {
+const SITE_ENDPOINT = {
   myself: 'GET /rest/api/3/myself',
   projectStatuses: 'GET /rest/api/3/project/{projectIdOrKey}/statuses',
   fields: 'GET /rest/api/3/field',

@@ -11,7 +11,7 @@ import type { Ticket } from './ticket.js';
 type RunStep = Extract<Decision, { kind: 'runStep' }>;
 
 /** What a step would do, line by line: the target and the exact commands (shown to the approver). */
-export function planLines(decision: RunStep): string[] {
+function planLines(decision: RunStep): string[] {
   const { target } = decision;
   if (decision.ipmi) {
     const { bmc, action } = decision.ipmi;

@@ -140,5 +140,3 @@ export type Decision =
     }
   /** `hold`: the step waits for a breaker, a window or a freeze (its job waits too, it is not stale). */
   | { kind: 'nothing'; reason: string; hold?: Hold };
-
-export type DecisionKind = Decision['kind'];

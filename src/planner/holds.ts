@@ -12,7 +12,7 @@ import type { Decision, StepRef, StepVisit } from './decision.js';
 import { siteClosed } from './windows.js';
 
 /** A breaker is closed by default at 3 failures of the last 5 runs (inventory `breaker`). */
-export const DEFAULT_BREAKER: BreakerLimitsValue = { failures: 3, window: 5 };
+const DEFAULT_BREAKER: BreakerLimitsValue = { failures: 3, window: 5 };
 
 /** An open breaker, as the worker that tripped it recorded it. */
 export interface OpenBreaker {

@@ -2,13 +2,12 @@
 export * from './ticket.js';
 export * from './decision.js';
 export * from './actionable.js';
-export { planTicket, planRoute, currentVisit, formatSeconds, type PlanInput } from './plan.js';
+export { planTicket, planRoute, type PlanInput } from './plan.js';
 export {
   breakerKey,
   breakerLimits,
   holdOf,
   holdMark,
-  DEFAULT_BREAKER,
   type Hold,
   type HoldSubject,
   type OpenBreaker,
@@ -16,4 +15,4 @@ export {
 } from './holds.js';
 export { siteClosed, type SiteClosed } from './windows.js';
 export * from './exclusive.js';
-export { planHash, planLines } from './approval.js';
+export { planHash } from './approval.js';

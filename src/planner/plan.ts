@@ -95,7 +95,7 @@ function planUnguarded(input: PlanInput): Decision {
 }
 
 /** The visit the ticket is on: the recorded one if the status still matches, else a new one. */
-export function currentVisit(ticket: Ticket, workflow: string, now: Date): StepVisit {
+function currentVisit(ticket: Ticket, workflow: string, now: Date): StepVisit {
   const recorded = ticket.bookkeeping;
   if (recorded && recorded.status === ticket.status) {
     return { key: ticket.key, workflow, status: ticket.status, bookkeeping: recorded, isNew: false };
@@ -459,7 +459,7 @@ function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
   };
 }
 
-export function escalate(
+function escalate(
   visit: StepVisit,
   workflow: Workflow,
   title: string,
@@ -471,12 +471,6 @@ export function escalate(
 
 function withNote(text: string, note: string | undefined): string {
   return note ? `${text} ${note}` : text;
-}
-
-export function formatSeconds(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${seconds} s`;
 }
 
 /**

@@ -12,11 +12,7 @@ export interface BlockedMove {
 }
 
 /** The fields a move to `to` needs that neither the workflow nor a Jira default gives. */
-export function missingFields(
-  transitions: TicketTransition[],
-  to: string,
-  workflow: Workflow,
-): TransitionField[] {
+function missingFields(transitions: TicketTransition[], to: string, workflow: Workflow): TransitionField[] {
   const given = workflow.transitions?.[to]?.fields ?? {};
   const candidates = transitions.filter((transition) => transition.to === to);
   // No transition to `to` at all is not ours to judge here: the move ends as refused (a person moved it).
@@ -43,7 +39,7 @@ function targetsOf(decision: Decision, workflow: Workflow): string[] {
 }
 
 /** Names a field the way people see it in Jira, with its id for the workflow's `transitions`. */
-export function fieldLabel(field: TransitionField): string {
+function fieldLabel(field: TransitionField): string {
   return field.name === field.key ? field.key : `${field.name} (${field.key})`;
 }
 

@@ -42,7 +42,7 @@ function formatIn(zone: string): Intl.DateTimeFormat {
   return format;
 }
 
-export function localTime(at: Date, zone: string): LocalTime {
+function localTime(at: Date, zone: string): LocalTime {
   const parts = Object.fromEntries(
     formatIn(zone)
       .formatToParts(at)
@@ -127,7 +127,7 @@ export function nextOpening(window: MaintenanceWindowValue, at: Date): Date | un
 }
 
 /** "09:00 Europe/Berlin", or "Mon 09:00 Europe/Berlin" when it is more than a day away. */
-export function describeOpening(opens: Date, zone: string, now: Date): string {
+function describeOpening(opens: Date, zone: string, now: Date): string {
   const local = localTime(opens, zone);
   const hhmm = `${String(Math.floor(local.minutes / 60)).padStart(2, '0')}:${String(local.minutes % 60).padStart(2, '0')}`;
   const weekday = WEEKDAYS[local.weekday] ?? '';

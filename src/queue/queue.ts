@@ -7,14 +7,14 @@ import { jobId, type StepJob } from './jobs.js';
 import { sentinelOptions, type SentinelSettings } from './sentinel.js';
 
 /** The common queue; a site's queue is `${QUEUE_NAME}-<site>`. */
-export const QUEUE_NAME = 'runbot-steps';
+const QUEUE_NAME = 'runbot-steps';
 
 export function queueName(site: string | undefined): string {
   return site === undefined ? QUEUE_NAME : `${QUEUE_NAME}-${site}`;
 }
 
 /** Every queue of these sites, the common one first. */
-export function queueNames(sites: readonly string[]): string[] {
+function queueNames(sites: readonly string[]): string[] {
   return [QUEUE_NAME, ...sites.map((site) => queueName(site))];
 }
 

@@ -17,7 +17,7 @@ export const DONE_RESOLUTION: ScreenField = {
 };
 
 /** A required custom field no workflow gives a value for: the broken site's screen on moves into Done. */
-export const VERIFIED_BY_FIELD: ScreenField = {
+const VERIFIED_BY_FIELD: ScreenField = {
   key: 'customfield_10050',
   name: 'Restore Verified By',
   required: true,

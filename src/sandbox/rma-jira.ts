@@ -7,7 +7,7 @@ import type { SandboxProject, SandboxTransition, ScreenField } from './jira/inde
 export const HOST_FIELD = { id: 'customfield_10042', name: 'Service Hosts' };
 
 /** Jira's Resolution field on a transition screen: required, no default. */
-export const RESOLUTION_FIELD: ScreenField = {
+const RESOLUTION_FIELD: ScreenField = {
   key: 'resolution',
   name: 'Resolution',
   required: true,

@@ -34,7 +34,7 @@ function routedUserFields(runbook: LoadedRunbook['runbook']): string[] {
 }
 
 /** Statuses the bot acts on for a workflow: the gate, every status bound to a step, and the approval statuses. */
-export function ownedStatuses(workflow: Workflow): string[] {
+function ownedStatuses(workflow: Workflow): string[] {
   return [
     ...(workflow.gate ? [workflow.gate.status] : []),
     ...Object.keys(workflow.statuses),

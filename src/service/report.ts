@@ -36,7 +36,7 @@ function footer(visit: StepVisit, purpose: string, now: Date, step?: StepRef): A
   );
 }
 
-export function utc(date: Date): string {
+function utc(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 

@@ -32,7 +32,7 @@ export interface StatusTable {
 }
 
 /** The workflow's statuses in the order a ticket walks them. */
-export function statusOrder(workflow: Workflow): string[] {
+function statusOrder(workflow: Workflow): string[] {
   const order = [
     ...(workflow.gate ? [workflow.gate.status] : []),
     ...Object.keys(workflow.statuses),

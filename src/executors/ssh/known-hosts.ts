@@ -99,7 +99,7 @@ function parseHashedName(field: string): { salt: Buffer; hash: Buffer } | null {
 }
 
 /** Does this entry apply to `name` (already in `knownHostsName` form)? */
-export function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
+function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
   if (entry.hashed !== null) {
     const digest = createHmac('sha1', entry.hashed.salt).update(name).digest();
     return timingSafeEqual(digest, entry.hashed.hash);

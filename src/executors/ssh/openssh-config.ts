@@ -8,7 +8,7 @@ import type { OpensshHop } from './openssh-diagnose.js';
 
 /** The alias of the target in the file (`ssh -F file target`), and of its jump host. */
 export const TARGET_ALIAS = 'target';
-export const JUMP_ALIAS = 'jump';
+const JUMP_ALIAS = 'jump';
 
 export interface OpensshConfigInput {
   target: OpensshHop & { controlPath: string };

@@ -405,7 +405,7 @@ function isJump(master: Master, all: Master[]): boolean {
  * Whether the master still runs. It is not our child (ssh daemonized it), so once it exits it is
  * reaped by init; a zombie still answers kill(pid, 0), so on Linux its state is read from /proc.
  */
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);

@@ -9,7 +9,7 @@ import type { Actor, SandboxAuthOptions } from './types.js';
 
 const ANONYMOUS = 'anonymous@sandbox.invalid';
 /** The account a Bearer token acts as (a service account has an email-like name too). */
-export const SERVICE_ACCOUNT = 'runbot-service@serviceaccount.atlassian.com';
+const SERVICE_ACCOUNT = 'runbot-service@serviceaccount.atlassian.com';
 export const TOKEN_PATH = '/oauth/token';
 const GATEWAY = /^\/ex\/jira\/([^/]+)(\/.*)?$/;
 

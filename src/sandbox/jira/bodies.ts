@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { badRequest, fieldError, notAdf } from './errors.js';
 
-export const COMMENT_LIMIT = 32_767; // characters per comment body (Jira Cloud)
-export const PROPERTY_LIMIT = 32_768; // characters per entity property value (Jira Cloud)
+const COMMENT_LIMIT = 32_767; // characters per comment body (Jira Cloud)
+const PROPERTY_LIMIT = 32_768; // characters per entity property value (Jira Cloud)
 
 const entityProperty = z.object({ key: z.string().min(1), value: z.unknown() });
 const visibility = z.object({
@@ -30,7 +30,6 @@ export const issueUpdateDetails = z.object({
   properties: z.array(entityProperty).optional(),
   historyMetadata: z.unknown().optional(),
 });
-export type IssueUpdateDetails = z.infer<typeof issueUpdateDetails>;
 
 const issueRef = z.object({ id: z.string().optional(), key: z.string().optional() });
 

@@ -43,7 +43,7 @@ interface Token {
   at: number; // 1-based character
 }
 
-export function tokenize(jql: string): Token[] {
+function tokenize(jql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < jql.length) {

@@ -7,12 +7,12 @@ import type { CommentRecord, IssueRecord, SandboxTransition, ScreenField } from 
 import type { WorkflowCatalog } from './workflow.js';
 
 /** Jira's timestamp format: `2021-01-17T12:34:00.000+0000`, always UTC here. */
-export function jiraTime(ms: number): string {
+function jiraTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
 
 /** A stable, Atlassian-looking account id for an email. */
-export function accountIdFor(email: string): string {
+function accountIdFor(email: string): string {
   return `712020:${createHash('sha256').update(email).digest('hex').slice(0, 32)}`;
 }
 

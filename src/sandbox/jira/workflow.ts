@@ -10,7 +10,7 @@ export interface StatusCategoryInfo {
 }
 
 // Jira Cloud's three status categories (GET /rest/api/3/statuscategory).
-export const STATUS_CATEGORIES: Record<SandboxStatus['category'], StatusCategoryInfo> = {
+const STATUS_CATEGORIES: Record<SandboxStatus['category'], StatusCategoryInfo> = {
   new: { id: 2, key: 'new', name: 'To Do', colorName: 'blue-gray' },
   indeterminate: { id: 4, key: 'indeterminate', name: 'In Progress', colorName: 'yellow' },
   done: { id: 3, key: 'done', name: 'Done', colorName: 'green' },
