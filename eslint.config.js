@@ -9,8 +9,13 @@
 //   every other file there is pure, and none talks to the network, a queue or another process, or
 //   reaches into the folders that use definitions.
 // - the sandbox (a fake Jira, a simulated fleet, an SSH server) is fenced: nothing outside
-//   src/sandbox/ imports it statically. src/cli.ts loads it with import() when a sandbox command
-//   runs, so `runbot start` never loads it and the runtime image does not ship it (Dockerfile).
+//   src/sandbox/ imports it statically. src/cli/sandbox.ts loads it with import() when a sandbox
+//   command runs, so `runbot start` never loads it and the runtime image does not ship it
+//   (Dockerfile). Its own tsconfig project holds the same line for the compiler (src/tsconfig.json
+//   leaves src/sandbox/ out, so a core file importing it does not compile).
+// - the commands (src/cli/) sit on top: they wire the service, the Jira adapter and the queue
+//   together; nothing below them imports src/cli/ (only the entry point src/cli.ts, and the
+//   sandbox's own commands, which take the list of sandbox commands from src/cli/sandbox.ts).
 // Static imports only: the rule does not see import(), which is how the CLI's fence is crossed.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -35,13 +40,18 @@ const folders = (names, message, extra = {}) => ({
 
 const SANDBOX_FENCE = folders(
   ['sandbox'],
-  'only src/cli.ts loads the sandbox, with import() when a sandbox command runs: the service never loads it and the runtime image does not ship it',
+  'only src/cli/sandbox.ts loads the sandbox, with import() when a sandbox command runs: the service never loads it and the runtime image does not ship it',
+);
+const CLI_FENCE = folders(
+  ['cli'],
+  'the commands sit on top of the service: nothing below src/cli/ imports them (src/cli.ts is the entry point)',
 );
 
-const restrict = ({ paths: restrictedPaths = [], patterns = [] }) => ({
+// Every file of src/ but the sandbox's own and the commands' keeps out of both.
+const restrict = ({ paths: restrictedPaths = [], patterns = [] }, fences = [SANDBOX_FENCE, CLI_FENCE]) => ({
   '@typescript-eslint/no-restricted-imports': [
     'error',
-    { paths: restrictedPaths, patterns: [SANDBOX_FENCE, ...patterns] },
+    { paths: restrictedPaths, patterns: [...fences, ...patterns] },
   ],
 });
 
@@ -95,7 +105,8 @@ export default tseslint.config(
     },
   },
   // Later blocks replace the rule for their files, so each repeats the sandbox fence (restrict()).
-  { files: ['src/**/*.ts'], ignores: ['src/sandbox/**'], rules: restrict({}) },
+  { files: ['src/**/*.ts'], ignores: ['src/sandbox/**', 'src/cli.ts', 'src/cli/**'], rules: restrict({}) },
+  { files: ['src/cli.ts', 'src/cli/**/*.ts'], rules: restrict({}, [SANDBOX_FENCE]) },
   { files: ['src/planner/**/*.ts'], rules: PLANNER },
   { files: ['src/definitions/**/*.ts'], rules: DEFINITIONS },
   {

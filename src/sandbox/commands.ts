@@ -2,7 +2,7 @@
 // sandbox) and `runbot sandbox` (the Jira sandbox and the simulated fleet, served until stopped, so
 // `runbot start` can be pointed at them).
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SANDBOX_COMMANDS } from '../cli-sandbox.js';
+import { SANDBOX_COMMANDS } from '../cli/sandbox.js';
 import { PROJECT_ROOT } from '../config.js';
 import { loadDefinitions } from '../definitions/index.js';
 import { runDemo } from './demo.js';

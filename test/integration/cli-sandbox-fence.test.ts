@@ -66,7 +66,7 @@ describe('cli: the sandbox is loaded only by its own commands', () => {
     const run = await runCli(path.join(DIST, 'cli.js'), ['start', '--help']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Usage: runbot start/);
-    expect(run.loaded).toContain(pathToFileURL(path.join(DIST, 'service', 'serve.js')).href);
+    expect(run.loaded).toContain(pathToFileURL(path.join(DIST, 'service', 'app.js')).href);
     expect(fromSandbox(run.loaded)).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planCommand } from '../../src/service/commands.js';
+import { planCommand } from '../../src/cli/authoring.js';
 import { REPO_ROOT } from '../support/definitions.js';
 import { startWorld, type World } from '../support/world.js';
 

@@ -2,7 +2,7 @@
 // running (from the bookkeeping property) and the tickets waiting for a person, read through search.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CREDENTIALS, startDemoEnvironment, type DemoEnvironment } from '../../src/sandbox/demo-env.js';
-import { statusCommand } from '../../src/service/status.js';
+import { statusCommand } from '../../src/cli/status.js';
 
 describe('runbot status', () => {
   let env: DemoEnvironment;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { anchorProblem, jqlProblem } from '../../src/definitions/checks.js';
 import { DefinitionError, loadDefinitions } from '../../src/definitions/index.js';
-import { validateCommand } from '../../src/service/commands.js';
+import { validateCommand } from '../../src/cli/authoring.js';
 import { definitionsDir, REPO_ROOT } from '../support/definitions.js';
 
 const shipped = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');

@@ -22,7 +22,7 @@ export class SandboxMissingError extends Error {
   }
 }
 
-const SANDBOX_MODULE = new URL('./sandbox/commands.js', import.meta.url);
+const SANDBOX_MODULE = new URL('../sandbox/commands.js', import.meta.url);
 
 /** True when the import failed because the sandbox module itself is absent, not one of its imports. */
 function isSandboxAbsent(error: unknown): boolean {
@@ -33,7 +33,7 @@ function isSandboxAbsent(error: unknown): boolean {
 
 async function loadSandboxCommands(command: string) {
   try {
-    return await import('./sandbox/commands.js');
+    return await import('../sandbox/commands.js');
   } catch (error) {
     if (isSandboxAbsent(error)) throw new SandboxMissingError(command);
     throw error;

@@ -6,7 +6,7 @@ import { loadDefinitions } from '../definitions/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { formatDoctorTable, runDoctor } from '../jira/doctor.js';
 import { configSecrets, createLogger } from '../logger.js';
-import { jiraConnection } from './jira-connection.js';
+import { jiraConnection } from '../service/jira-connection.js';
 
 type Print = (line: string) => void;
 

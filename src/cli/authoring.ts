@@ -13,10 +13,10 @@ import type { TicketShape } from '../jira/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { createLogger } from '../logger.js';
 import { isActionable, planTicket, type Ticket } from '../planner/index.js';
-import { describe } from './act.js';
-import { planInputFor, workflowContexts } from './context.js';
-import { freshHolders } from './holders.js';
-import { jiraConnection } from './jira-connection.js';
+import { describe } from '../service/act.js';
+import { planInputFor, workflowContexts } from '../service/context.js';
+import { freshHolders } from '../service/holders.js';
+import { jiraConnection } from '../service/jira-connection.js';
 
 type Print = (line: string) => void;
 

@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { loadConfig, redisSentinel, type Config } from '../config.js';
 import { PauseSwitch, sentinelOptions } from '../queue/index.js';
 import { configSecrets, createLogger, wantsPretty } from '../logger.js';
-import { startService, type Roles } from './app.js';
-import { resumeBreakerCommand } from './breaker-command.js';
+import { startService, type Roles } from '../service/app.js';
+import { resumeBreakerCommand } from './breaker.js';
 
 const serve =
   (roles: Roles) =>
