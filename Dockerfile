@@ -7,7 +7,7 @@ COPY package.json package-lock.json ./
 # Not `npm ci`: some registries lack the lock's optional platform packages (scripts/setup.sh says why);
 # `npm install --no-save` installs the locked versions all the same.
 RUN npm install --no-save --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.base.json tsconfig.build.json ./
 COPY src ./src
 # The sandbox (a fake Jira, a simulated fleet, an SSH server; `runbot demo` and `runbot sandbox`) is for
 # a checkout, not for production: the CLI loads it only for those commands, and the image leaves it out.

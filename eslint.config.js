@@ -93,7 +93,7 @@ const DEFINITIONS = restrict({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', '.bench-dist/', 'node_modules/', 'coverage/', '.runbot/'] },
+  { ignores: ['dist/', '.tsbuild/', '.bench-dist/', 'node_modules/', 'coverage/', '.runbot/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -31,9 +31,18 @@ function isSandboxAbsent(error: unknown): boolean {
   return code === 'ERR_MODULE_NOT_FOUND' && url === SANDBOX_MODULE.href;
 }
 
-async function loadSandboxCommands(command: string) {
+/**
+ * What src/sandbox/commands.ts gives the CLI. The import goes by URL, not by a literal path, so the
+ * core's tsconfig project (src/tsconfig.json) never compiles the sandbox; the sandbox's own project
+ * checks that its module fits this shape.
+ */
+export interface SandboxCommandsModule {
+  registerSandboxCommands(program: Command): void;
+}
+
+async function loadSandboxCommands(command: string): Promise<SandboxCommandsModule> {
   try {
-    return await import('../sandbox/commands.js');
+    return (await import(SANDBOX_MODULE.href)) as SandboxCommandsModule;
   } catch (error) {
     if (isSandboxAbsent(error)) throw new SandboxMissingError(command);
     throw error;

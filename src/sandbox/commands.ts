@@ -2,7 +2,7 @@
 // sandbox) and `runbot sandbox` (the Jira sandbox and the simulated fleet, served until stopped, so
 // `runbot start` can be pointed at them).
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SANDBOX_COMMANDS } from '../cli/sandbox.js';
+import { SANDBOX_COMMANDS, type SandboxCommandsModule } from '../cli/sandbox.js';
 import { PROJECT_ROOT } from '../config.js';
 import { loadDefinitions } from '../definitions/index.js';
 import { runDemo } from './demo.js';
@@ -109,7 +109,10 @@ async function runSandbox(options: SandboxCommandOptions): Promise<number> {
   }
 }
 
-export function registerSandboxCommands(program: Command): void {
+// The CLI loads this module by URL (src/cli/sandbox.ts): typed here as the shape it expects.
+export const registerSandboxCommands: SandboxCommandsModule['registerSandboxCommands'] = (
+  program: Command,
+): void => {
   program
     .command('demo')
     .description(SANDBOX_COMMANDS.demo)
@@ -160,4 +163,4 @@ export function registerSandboxCommands(program: Command): void {
         return 1;
       });
     });
-}
+};
