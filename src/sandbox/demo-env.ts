@@ -2,18 +2,17 @@
 // local redis-server, and the simulated fleet, with the key, known_hosts and inventory files the
 // bot needs to reach it. Tickets are seeded through Jira's REST API, the way Jira is used. With
 // `jiraUrl`, Jira is a sandbox already running elsewhere (`runbot sandbox`, perhaps behind a proxy).
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Built the one way every environment is (environment.ts).
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigSchema, PROJECT_ROOT, type Config } from '../config.js';
 import { loadDefinitions, type Workflow } from '../definitions/index.js';
-import { startFleet, type Fleet, type FleetProfile } from './fleet/index.js';
-import { JiraSandbox, RemoteJiraSandbox, type SandboxOptions } from './jira/index.js';
+import { buildEnvironment } from './environment.js';
+import type { Fleet, FleetProfile } from './fleet/index.js';
+import type { JiraSandbox, SandboxOptions } from './jira/index.js';
 import { startRedis, type RedisInstance } from './redis.js';
 import { RedfishSimulator } from './redfish/index.js';
-import { HOST_FIELD, restoreProject, RMA_PROJECT } from './rma-jira.js';
-import { jiraSeeder } from './seed.js';
 
 export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbox-token' };
 /** The other auth modes the demo sandbox accepts, under `/ex/jira/sandbox-cloud` (docs/jira.md). */
@@ -134,81 +133,56 @@ export function fleetServiceEnv(parts: {
 }
 
 export async function startDemoEnvironment(options: DemoEnvironmentOptions = {}): Promise<DemoEnvironment> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'runbot-demo-'));
-  const definitions = await loadDefinitions({ root: PROJECT_ROOT });
-  const workflow = definitions.workflows.get('rma-restore');
-  if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
+  return buildEnvironment(async (environment) => {
+    const dir = await environment.directory('runbot-demo-');
+    const definitions = await loadDefinitions({ root: PROJECT_ROOT });
+    const workflow = definitions.workflows.get('rma-restore');
+    if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
 
-  const redis = await startRedis();
-  const remote = options.jiraUrl
-    ? new RemoteJiraSandbox({ url: options.jiraUrl.replace(/\/+$/, ''), credentials: DEMO_CREDENTIALS })
-    : undefined;
-  const sandbox =
-    remote ??
-    new JiraSandbox({
-      projects: [restoreProject(workflow), RMA_PROJECT],
-      customFields: [HOST_FIELD],
+    const redis = await environment.start(startRedis(), (started) => started.stop());
+    const jira = await environment.jira({
+      workflow,
       credentials: DEMO_CREDENTIALS,
-      bearerTokens: [DEMO_BEARER_TOKEN],
-      oauthClients: [DEMO_OAUTH_CLIENT],
-      ...options.jira,
+      ...(options.jiraUrl ? { remoteUrl: options.jiraUrl } : {}),
+      ...(options.jiraPort ? { port: options.jiraPort } : {}),
+      sandbox: { bearerTokens: [DEMO_BEARER_TOKEN], oauthClients: [DEMO_OAUTH_CLIENT], ...options.jira },
     });
-  const jiraUrl = await sandbox.start(options.jiraPort ?? 0, '127.0.0.1').catch(async (error: unknown) => {
-    await redis.stop();
-    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    throw new Error(
-      inUse
-        ? `jira sandbox: port ${options.jiraPort} on 127.0.0.1 is taken; pick another (--port, 0 for any)`
-        : `jira sandbox: could not start: ${String(error)}`,
-      { cause: error },
-    );
+    const fleet = await environment.fleet(options.profile);
+
+    const files = await writeFleetAccess(dir, fleet, path.join(dir, 'inventory.yaml'));
+    const bmc = new RedfishSimulator();
+    await environment.start(bmc.start(), () => bmc.stop());
+    // The worker reads BMC passwords from its environment, by the name the inventory gives.
+    environment.processEnv({ [DEMO_BMC_PASSWORD_ENV]: bmc.password });
+    const hosts = fleetSites(fleet, files, {
+      port: bmc.port,
+      user: bmc.user,
+      fingerprint: bmc.fingerprint,
+      passwordEnv: DEMO_BMC_PASSWORD_ENV,
+    });
+
+    const config = ConfigSchema.parse({
+      ...fleetServiceEnv({ jiraUrl: jira.url, credentials: DEMO_CREDENTIALS, redisUrl: redis.url, files }),
+      ...options.env,
+    });
+
+    const tickets: DemoEnvironment['tickets'] = [];
+    return {
+      config,
+      sandbox: jira.sandbox,
+      fleet,
+      bmc,
+      redis,
+      workflow,
+      tickets,
+      async seedTicket(host, seedOptions = {}) {
+        await hosts.add(host);
+        await hosts.write();
+        const { key, rma } = await jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? true });
+        tickets.push({ key, host, rma });
+        return { key, rma };
+      },
+      stop: () => environment.stop(),
+    };
   });
-  const fleet = await startFleet({ ...(options.profile ? { profile: options.profile } : {}) });
-
-  const files = await writeFleetAccess(dir, fleet, path.join(dir, 'inventory.yaml'));
-  const bmc = new RedfishSimulator();
-  await bmc.start();
-  // The worker reads BMC passwords from its environment, by the name the inventory gives.
-  process.env[DEMO_BMC_PASSWORD_ENV] = bmc.password;
-  const hosts = fleetSites(fleet, files, {
-    port: bmc.port,
-    user: bmc.user,
-    fingerprint: bmc.fingerprint,
-    passwordEnv: DEMO_BMC_PASSWORD_ENV,
-  });
-
-  const config = ConfigSchema.parse({
-    ...fleetServiceEnv({ jiraUrl, credentials: DEMO_CREDENTIALS, redisUrl: redis.url, files }),
-    ...options.env,
-  });
-
-  const seeder = jiraSeeder(jiraUrl, DEMO_CREDENTIALS);
-  const tickets: DemoEnvironment['tickets'] = [];
-  return {
-    config,
-    sandbox,
-    fleet,
-    bmc,
-    redis,
-    workflow,
-    tickets,
-    async seedTicket(host, seedOptions = {}) {
-      await hosts.add(host);
-      await hosts.write();
-
-      const { key, rma } = await seeder.restoreTicket(workflow, host);
-      if (remote) await Promise.all([remote.track(key), remote.track(rma)]);
-      if (seedOptions.rmaDone ?? true) sandbox.moveAsHuman(rma, 'Done');
-      tickets.push({ key, host, rma });
-      return { key, rma };
-    },
-    async stop() {
-      await bmc.stop();
-      delete process.env[DEMO_BMC_PASSWORD_ENV];
-      await fleet.stop();
-      await sandbox.stop();
-      await redis.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }

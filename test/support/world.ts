@@ -1,19 +1,20 @@
 // The world the service tests run against, built one way: a temporary definitions directory
 // (a runbook, a workflow, an inventory), the Jira sandbox with the restore and RMA projects, and —
 // when asked — a real OpenSSH sshd and a real redis-server, a Config wired to all of them, and the
-// service's own poller and worker. Everything started here stops in `stop()`, newest first, and a
-// world that fails half-way through starting stops what it had started before it throws.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// service's own poller and worker. Built the one way every environment is
+// (src/sandbox/environment.ts): everything started here stops in `stop()`, newest first, and a world
+// that fails half-way through starting stops what it had started before it throws.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigSchema, type Config } from '../../src/config.js';
 import { loadDefinitions, type Workflow } from '../../src/definitions/index.js';
 import { plainText } from '../../src/jira/adf.js';
 import { createLogger } from '../../src/logger.js';
-import { JiraSandbox } from '../../src/sandbox/jira/index.js';
+import { buildEnvironment, type Environment } from '../../src/sandbox/environment.js';
+import type { JiraSandbox } from '../../src/sandbox/jira/index.js';
 import { startRedis, type RedisInstance } from '../../src/sandbox/redis.js';
-import { HOST_FIELD, restoreProject, RMA_PROJECT } from '../../src/sandbox/rma-jira.js';
-import { jiraSeeder, type Credentials } from '../../src/sandbox/seed.js';
+import { HOST_FIELD } from '../../src/sandbox/rma-jira.js';
+import type { Credentials } from '../../src/sandbox/seed.js';
 import {
   startService,
   type Roles,
@@ -126,37 +127,22 @@ done: Done
 ${own.includes('transitions:') ? '' : 'transitions: { Done: { fields: { resolution: { name: Done } } } }\n'}`;
 
 export async function startWorld(options: WorldOptions): Promise<World> {
-  const cleanups: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
-  try {
-    return await build(options, cleanups, stop);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return buildEnvironment((environment) => build(options, environment));
 }
 
-async function build(
-  options: WorldOptions,
-  cleanups: (() => Promise<void>)[],
-  stop: () => Promise<void>,
-): Promise<World> {
+async function build(options: WorldOptions, environment: Environment): Promise<World> {
   const { name } = options;
-  const root = options.shipped
-    ? await definitionsDir()
-    : await mkdtemp(path.join(tmpdir(), `runbot-${name}-`));
-  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  let root: string;
+  if (options.shipped) {
+    root = await definitionsDir();
+    environment.defer(() => rm(root, { recursive: true, force: true }));
+  } else root = await environment.directory(`runbot-${name}-`);
   const work = path.join(root, 'work');
   await mkdir(work);
 
-  let sshd: Sshd | undefined;
-  if (options.sshd) {
-    const started = await startSshd(options.sshd);
-    cleanups.push(() => started.stop());
-    sshd = started;
-  }
+  const sshd = options.sshd
+    ? await environment.start(startSshd(options.sshd), (started) => started.stop())
+    : undefined;
   const parts: WorldParts = { root, work, sshd };
   const text = (value: Text) => (typeof value === 'string' ? value : value(parts));
   const files: Record<string, Text> = { ...options.files };
@@ -169,31 +155,16 @@ async function build(
     await writeFile(path.join(root, file), text(value));
   }
 
-  for (const [variable, value] of Object.entries(options.processEnv ?? {})) {
-    process.env[variable] = value;
-    cleanups.push(() => {
-      delete process.env[variable];
-      return Promise.resolve();
-    });
-  }
+  environment.processEnv(options.processEnv ?? {});
 
-  let redis: RedisInstance | undefined;
-  if (options.redis ?? true) {
-    const started = await startRedis();
-    cleanups.push(() => started.stop());
-    redis = started;
-  }
+  const redis =
+    (options.redis ?? true) ? await environment.start(startRedis(), (started) => started.stop()) : undefined;
 
   const workflow = (await loadDefinitions({ root })).workflows.get(name);
   if (!workflow) throw new Error(`world: workflow ${name} missing from ${root}/workflows`);
   const credentials = { email: 'runbot@example.com', apiToken: `${name}-test-token` };
-  const sandbox = new JiraSandbox({
-    projects: [restoreProject(workflow), RMA_PROJECT],
-    customFields: [HOST_FIELD],
-    credentials,
-  });
-  const jiraUrl = await sandbox.start(0, '127.0.0.1');
-  cleanups.push(() => sandbox.stop());
+  const jira = await environment.jira({ workflow, credentials });
+  const { sandbox, url: jiraUrl } = jira;
 
   const env: Record<string, string> = {
     JIRA_URL: jiraUrl,
@@ -206,7 +177,6 @@ async function build(
     ...(typeof options.env === 'function' ? options.env(parts) : options.env),
   };
   const config = ConfigSchema.parse(env);
-  const seeder = jiraSeeder(jiraUrl, credentials);
   const services: RunningService[] = [];
 
   const world: World = {
@@ -220,24 +190,22 @@ async function build(
     workflow,
     services,
     async startService(roles = POLL_AND_WORK, more = {}) {
-      const service = await startService(
-        { ...config, ...more.config },
-        roles,
-        createLogger({ level: options.logLevel ?? 'warn' }),
-        more.overrides,
+      const service = await environment.start(
+        startService(
+          { ...config, ...more.config },
+          roles,
+          createLogger({ level: options.logLevel ?? 'warn' }),
+          more.overrides,
+        ),
+        (started) => started.stop(),
       );
-      cleanups.push(() => service.stop());
       services.push(service);
       return service;
     },
-    async seed(host, seedOptions = {}) {
-      const ticket = await seeder.restoreTicket(workflow, host);
-      if (seedOptions.rmaDone) sandbox.moveAsHuman(ticket.rma, 'Done');
-      return ticket;
-    },
+    seed: (host, seedOptions = {}) => jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? false }),
     comments: (key) => (sandbox.snapshot(key)?.comments ?? []).map((comment) => plainText(comment.body)),
     searches: () => sandbox.requestCounts()['GET /rest/api/3/search/jql'] ?? 0,
-    stop,
+    stop: () => environment.stop(),
   };
   if (options.roles !== false) await world.startService(options.roles ?? POLL_AND_WORK);
   return world;

@@ -2,21 +2,19 @@
 // people around the bot), a restartable redis-server, the simulated fleet, and definitions copied
 // from the shipped RMA runbook with short SSH timeouts. The bot itself runs as separate processes
 // (processes.ts) configured only through the environment, like a deployment.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadDefinitions, type Workflow } from '../../../src/definitions/index.js';
-import { startFleet, type Fleet, type FleetProfile } from '../../../src/sandbox/fleet/index.js';
-import { JiraSandbox, type SandboxOptions } from '../../../src/sandbox/jira/index.js';
-import { HOST_FIELD, restoreProject, RMA_PROJECT } from '../../../src/sandbox/rma-jira.js';
+import { buildEnvironment } from '../../../src/sandbox/environment.js';
+import type { Fleet, FleetProfile } from '../../../src/sandbox/fleet/index.js';
+import type { JiraSandbox, SandboxOptions } from '../../../src/sandbox/jira/index.js';
 import {
   FLEET_MANAGER,
   fleetServiceEnv,
   fleetSites,
   writeFleetAccess,
 } from '../../../src/sandbox/demo-env.js';
-import { jiraSeeder } from '../../../src/sandbox/seed.js';
 import { RunbotProcesses } from './processes.js';
 import { startRestartableRedis, type RestartableRedis } from './redis.js';
 
@@ -83,42 +81,29 @@ async function writeFixtureDefinitions(dir: string): Promise<void> {
 export async function startFaultEnvironment(
   options: FaultEnvironmentOptions = {},
 ): Promise<FaultEnvironment> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'runbot-faults-'));
-  const cleanups: (() => Promise<void>)[] = [() => rm(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  try {
+  return buildEnvironment(async (environment) => {
+    const dir = await environment.directory('runbot-faults-');
     await writeFixtureDefinitions(dir);
     const workflow = (await loadDefinitions({ root: dir })).workflows.get('rma-restore');
     if (!workflow) throw new Error('fixture definitions lack the rma-restore workflow');
 
-    const redis = await startRestartableRedis();
-    cleanups.push(() => redis.close());
-    const sandbox = new JiraSandbox({
-      projects: [
-        {
-          ...restoreProject(workflow),
-          issueTypes: [workflow.jira.issue_type, ...(options.extraIssueTypes ?? [])],
-        },
-        RMA_PROJECT,
-      ],
-      customFields: [HOST_FIELD],
+    const redis = await environment.start(startRestartableRedis(), (started) => started.close());
+    const jira = await environment.jira({
+      workflow,
       credentials: CREDENTIALS,
-      ...options.sandbox,
+      ...(options.extraIssueTypes ? { extraIssueTypes: options.extraIssueTypes } : {}),
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     });
-    const sandboxUrl = await sandbox.start(0, '127.0.0.1');
-    cleanups.push(() => sandbox.stop());
-    let jiraUrl = sandboxUrl;
-    if (options.jiraFront) {
-      const front = await options.jiraFront(sandboxUrl);
-      cleanups.push(() => front.stop());
-      jiraUrl = front.url;
-    }
-    const fleet = await startFleet({
-      profile: { memtestMs: 800, syncMs: 400, rebalanceMs: 300, ...options.profile },
+    const { sandbox } = jira;
+    const jiraUrl = options.jiraFront
+      ? (await environment.start(options.jiraFront(jira.url), (front) => front.stop())).url
+      : jira.url;
+    const fleet = await environment.fleet({
+      memtestMs: 800,
+      syncMs: 400,
+      rebalanceMs: 300,
+      ...options.profile,
     });
-    cleanups.push(() => fleet.stop());
 
     const files = await writeFleetAccess(dir, fleet, path.join(dir, 'workflows/inventory.yaml'));
     await writeFile(files.knownHosts, '');
@@ -129,16 +114,14 @@ export async function startFaultEnvironment(
       ...options.env,
     };
     const processes = new RunbotProcesses(env);
-    cleanups.push(() => processes.stopAll());
+    environment.defer(() => processes.stopAll());
 
     const hosts = fleetSites(fleet, files);
-    // Seeding is what people do in Jira: straight to the sandbox, never through an injected fault.
-    const seeder = jiraSeeder(sandboxUrl, CREDENTIALS);
     const tickets: FaultTicket[] = [];
 
     return {
       dir,
-      jiraUrl: sandboxUrl,
+      jiraUrl: jira.url,
       sandbox,
       fleet,
       redis,
@@ -158,18 +141,14 @@ export async function startFaultEnvironment(
         for (const host of names) await hosts.add(host);
         await hosts.write();
         const seeded: FaultTicket[] = [];
-        for (const host of names) {
-          const { key, rma } = await seeder.restoreTicket(workflow, host);
-          if (seedOptions.rmaDone ?? true) sandbox.moveAsHuman(rma, 'Done');
-          seeded.push({ key, host, rma });
-        }
+        // Seeding is what people do in Jira: straight to the sandbox, never through an injected fault.
+        for (const host of names)
+          seeded.push({ host, ...(await jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? true })) });
         tickets.push(...seeded);
         return seeded;
       },
-      stop,
+      // A server that will not stop does not fail the teardown: every cleanup still runs.
+      stop: () => environment.stop().catch(() => undefined),
     };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
 }
