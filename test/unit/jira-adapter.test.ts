@@ -7,6 +7,7 @@ import type { JiraAdapterOptions } from '../../src/jira/adapter.js';
 import { doc, paragraph } from '../../src/jira/adf.js';
 import type { TicketShape } from '../../src/jira/port.js';
 import { createLogger } from '../../src/logger.js';
+import { useHttpMock } from '../support/http-mock.js';
 
 const JIRA = 'https://runbot-test.atlassian.net';
 const EMAIL = 'runbot@example.com';
@@ -112,7 +113,6 @@ const bookkeeping = {
 
 let sleeps: number[];
 let logLines: Record<string, unknown>[];
-let unmatched: string[];
 
 function adapter(overrides: Partial<JiraAdapterOptions> = {}) {
   const logger = createLogger({
@@ -138,24 +138,16 @@ const searchQuery = (extra: Record<string, string> = {}) => ({
   properties: 'runbot',
   ...extra,
 });
-const onNoMatch = (request: { method?: string; path?: string; url?: string }) =>
-  unmatched.push(`${request.method ?? ''} ${request.url ?? request.path ?? ''}`);
+useHttpMock();
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', onNoMatch);
   sleeps = [];
   logLines = [];
-  unmatched = [];
 });
 
+// Registered after the harness's, so it runs before the harness's checks (vitest runs them as a stack).
 afterEach(() => {
-  nock.emitter.removeListener('no match', onNoMatch);
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
   vi.useRealTimers();
-  expect(unmatched, 'requests nock had no mock for').toEqual([]);
-  expect(pending, 'mocks the test never used').toEqual([]);
 });
 
 describe('jira adapter: transport', () => {

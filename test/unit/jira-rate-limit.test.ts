@@ -3,12 +3,13 @@
 // process-wide hold after a 429, and pacing while X-RateLimit-NearLimit is set. The clock and the sleep
 // are injected; nothing here waits for real time.
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createJiraAdapter, JiraRequestError } from '../../src/jira/adapter.js';
 import type { JiraAdapterOptions } from '../../src/jira/adapter.js';
 import type { TicketShape } from '../../src/jira/port.js';
 import { createRateGate, holdKeyOf, readRateLimitHeaders } from '../../src/jira/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
+import { useHttpMock } from '../support/http-mock.js';
 
 const JIRA = 'https://runbot-test.atlassian.net';
 const shape: TicketShape = { inputFields: {} };
@@ -21,7 +22,6 @@ const issue = { id: '10001', key: 'OPS-1', fields: {} };
 let clock: number;
 let sleeps: number[];
 let logLines: Record<string, unknown>[];
-let unmatched: string[];
 
 /** The adapter with a clock that moves only when it sleeps. */
 function adapter(overrides: Partial<JiraAdapterOptions> = {}) {
@@ -45,24 +45,12 @@ function adapter(overrides: Partial<JiraAdapterOptions> = {}) {
   });
 }
 
-const onNoMatch = (request: { method?: string; path?: string }) =>
-  unmatched.push(`${request.method ?? ''} ${request.path ?? ''}`);
+useHttpMock();
 
 beforeEach(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', onNoMatch);
   clock = T0;
   sleeps = [];
   logLines = [];
-  unmatched = [];
-});
-
-afterEach(() => {
-  nock.emitter.removeListener('no match', onNoMatch);
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(unmatched, 'requests nock had no mock for').toEqual([]);
-  expect(pending, 'mocks the test never used').toEqual([]);
 });
 
 const search = () => nock(JIRA).get(SEARCH).query(true);
