@@ -21,13 +21,13 @@ import path from 'node:path';
 import { dist, DIST, heading, ratio, summary } from './support/common.js';
 import { peek, seedRestore } from './support/seed.js';
 
-const N = Number(process.env.BENCH_SCALING_TICKETS ?? 120);
+const N = Number(process.env.BENCH_SCALING_TICKETS ?? 96);
 const SITES = Number(process.env.BENCH_SCALING_SITES ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_SCALING_CONCURRENCY ?? 4);
 const WORKERS = (process.env.BENCH_SCALING_WORKERS ?? '1,2,4').split(',').map(Number);
-const SCALE = Number(process.env.BENCH_SCALING_TIME_SCALE ?? 3600); // 1 h of the real fleet → 1 s here
+const SCALE = Number(process.env.BENCH_SCALING_TIME_SCALE ?? 1200); // 20 min of the real fleet → 1 s here
 const POLL_INTERVAL_S = Number(process.env.BENCH_POLL_INTERVAL ?? 0.5);
-const TIMEOUT_S = Number(process.env.BENCH_SCALING_TIMEOUT ?? 240);
+const TIMEOUT_S = Number(process.env.BENCH_SCALING_TIMEOUT ?? 400);
 const OPERATOR_EVERY_MS = 100;
 
 /** Real durations of the RMA runbook's steps on the fleet (seconds), before scaling (batch-restore.js). */
