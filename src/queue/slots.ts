@@ -5,8 +5,8 @@
 // while running `concurrency`, and another process could not take them.
 //
 // Why this and not something simpler: a Worker's `concurrency` cannot go below 1, so shrinking it
-// per site still lets an idle process lock one job per queue (the bound would grow with the sites);
-// and a Worker serves one queue, so "one Worker pulling from every site" does not exist in BullMQ.
+// per site still lets a busy process hold one job per queue locked (the bound would grow with the
+// sites); and a Worker serves one queue, so "one Worker pulling from every site" is not BullMQ's.
 //
 // The pool is FIFO across the process's Workers, so a busy site cannot starve another. A Worker waits
 // for a slot holding no job (and no Redis command: the wait is between BullMQ's wake-up and its
