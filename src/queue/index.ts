@@ -7,3 +7,4 @@ export * from './pause.js';
 export * from './epoch.js';
 export * from './breaker.js';
 export * from './sentinel.js';
+export * from './slots.js';

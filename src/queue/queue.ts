@@ -2,9 +2,12 @@
 // can reach one data centre takes only that site's work, and a common one (`runbot-steps`) for jobs
 // that touch Jira only and name no site. Redis holds work in flight only; losing it loses nothing,
 // because the next poll re-derives every job from Jira.
-import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
+import { DelayedError, Queue, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { jobId, type StepJob } from './jobs.js';
 import { sentinelOptions, type SentinelSettings } from './sentinel.js';
+import { SlotPool, SlottedWorker, type HandOn } from './slots.js';
 
 /** The common queue; a site's queue is `${QUEUE_NAME}-<site>`. */
 const QUEUE_NAME = 'runbot-steps';
@@ -99,8 +102,10 @@ export class StepDeferred extends Error {
 }
 
 export interface WorkerSettings extends QueueSettings {
-  /** Steps this process runs at once, over all its queues. */
+  /** Steps this process runs at once, over all its queues; it never holds more jobs locked (slots.ts). */
   concurrency: number;
+  /** Names this process on the jobs it takes (BullMQ's `processedBy`); default `<hostname>:<pid>`. */
+  name?: string;
   /** The sites whose queues this process takes work from (plus the common queue). */
   sites: readonly string[];
   /** How long a deferred job waits before it is tried again; default 2 s. */
@@ -111,33 +116,63 @@ export interface WorkerSettings extends QueueSettings {
   onDeferred?: (job: StepJob, reason: string) => void;
 }
 
+// KEYS: a queue's wait list, prioritized set and marker set. Adds BullMQ's base marker (what an added
+// job leaves to wake one blocked Worker) when the queue has jobs waiting.
+const HAND_ON = `
+if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then
+  redis.call('ZADD', KEYS[3], 0, '0')
+end
+return 0
+`;
+
 type StepProcessor = (job: StepJob, attempt: { number: number; last: boolean }) => Promise<string>;
 type WorkerEvents = {
   failed: (job: Job<StepJob, string> | undefined, error: Error) => void;
   error: (error: Error) => void;
 };
 
-/** One BullMQ Worker per queue, sharing one limit of concurrent steps for the whole process. */
+/**
+ * One BullMQ Worker per queue, sharing one pool of slots for the whole process (slots.ts): a slot is
+ * taken before a job is fetched, so the jobs this process holds locked are the jobs it is running.
+ */
 export class StepWorkers {
-  readonly workers: Worker<StepJob, string>[];
-  private readonly slots: Semaphore;
+  readonly workers: SlottedWorker[];
+  private readonly slots: SlotPool;
+  /** For handing a queue's wake-up on while this process is full (slots.ts). */
+  private readonly redis: Redis;
 
   constructor(
     private readonly settings: WorkerSettings,
     process: StepProcessor,
   ) {
-    this.slots = new Semaphore(settings.concurrency);
-    this.workers = queueNames(settings.sites).map(
-      (name) =>
-        new Worker<StepJob, string>(name, (job, token) => this.handle(job, token, process), {
-          connection: connection(settings),
-          prefix: settings.prefix,
-          concurrency: settings.concurrency,
-          // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.
-          lockDuration: 60_000,
-          maxStalledCount: 1,
-        }),
-    );
+    this.slots = new SlotPool(settings.concurrency);
+    this.redis = new Redis(settings.redisUrl, {
+      maxRetriesPerRequest: 1,
+      ...sentinelOptions(settings.sentinel),
+    });
+    // A hand-on lost to a Redis outage costs only latency: the other processes look again on their own.
+    this.redis.on('error', () => undefined);
+    const handOn: HandOn = async (keys) => {
+      await this.redis.eval(HAND_ON, 3, keys.wait!, keys.prioritized!, keys.marker!).catch(() => undefined);
+    };
+    this.workers = queueNames(settings.sites).map((name) => {
+      const worker = new SlottedWorker(name, (job, token) => this.handle(job, token, process), {
+        connection: connection(settings),
+        prefix: settings.prefix,
+        name: settings.name ?? `${hostname()}:${globalThis.process.pid}`,
+        // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.
+        lockDuration: 60_000,
+        maxStalledCount: 1,
+        autorun: false,
+      }).useSlots(this.slots, handOn);
+      worker.run().catch((error: unknown) => worker.emit('error', error as Error));
+      return worker;
+    });
+  }
+
+  /** Jobs this process holds (being fetched, or fetched and not finished); never more than `concurrency`. */
+  get held(): number {
+    return this.slots.taken;
   }
 
   on<E extends keyof WorkerEvents>(event: E, listener: WorkerEvents[E]): this {
@@ -149,10 +184,10 @@ export class StepWorkers {
   /** Stops taking jobs and waits for running ones (`force`: does not wait). */
   async close(force = false): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close(force)));
+    this.redis.disconnect();
   }
 
   private async handle(job: Job<StepJob, string>, token: string | undefined, process: StepProcessor) {
-    const release = await this.slots.acquire();
     try {
       const paused = await this.settings.paused?.();
       if (paused !== undefined) throw new StepDeferred(paused);
@@ -167,35 +202,10 @@ export class StepWorkers {
       // Jitter, so that deferred jobs of one site do not all come back in the same instant.
       await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
       throw new DelayedError();
-    } finally {
-      release();
     }
   }
 }
 
 export function startStepWorkers(settings: WorkerSettings, process: StepProcessor): StepWorkers {
   return new StepWorkers(settings, process);
-}
-
-/** A process-local counting semaphore. */
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  private free: number;
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free -= 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free += 1;
-    };
-  }
 }
