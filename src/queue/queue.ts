@@ -17,7 +17,7 @@ export function queueName(site: string | undefined): string {
 }
 
 /** Every queue of these sites, the common one first. */
-function queueNames(sites: readonly string[]): string[] {
+export function queueNames(sites: readonly string[]): string[] {
   return [QUEUE_NAME, ...sites.map((site) => queueName(site))];
 }
 
