@@ -440,18 +440,19 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
       const target = await transitionTargetOrGone(key, move);
       if (target?.id === undefined) return refused(key, move);
-      const ref = options.comment && commentRefIn(options.comment);
-      const ownComment =
-        target.serviceDesk && internalComments && options.comment && quotesCommands(options.comment);
-      if (!(ownComment && options.comment && ref)) return moveWithRetry(key, move, target.id, options);
+      const report = options.comment;
+      const ref = report && commentRefIn(report);
+      const ownComment = target.serviceDesk && internalComments && report && quotesCommands(report);
+      if (!ownComment || !ref) return (await moveWithRetry(key, move, target.id, options)).outcome;
       // A service project, and the report quotes commands or their output: it goes first, as its own
       // internal comment (service-desk-report.ts).
-      await postReport(reportCalls, key, options.comment, ref);
-      const outcome = await moveWithRetry(key, move, target.id, { ...options, comment: undefined });
-      if (outcome === 'refused' && (await transitionTargetOrGone(key, move))?.status !== move.to) {
+      await postReport(reportCalls, key, report, ref);
+      const moved = await moveWithRetry(key, move, target.id, { ...options, comment: undefined });
+      // Refused, and the ticket is elsewhere (not deleted): a person moved it, so take the report back.
+      if (moved.outcome === 'refused' && moved.now && moved.now.status !== move.to) {
         await withdrawReport(reportCalls, key, ref);
       }
-      return outcome;
+      return moved.outcome;
     },
 
     addComment,
@@ -552,23 +553,24 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     }
   }
 
+  /** The move, re-read once after a 400/409; on a refusal, where that re-read found the ticket. */
   async function moveWithRetry(
     key: string,
     move: { from: string; to: string },
     id: string,
     options: Parameters<typeof postTransition>[2],
-  ): Promise<TransitionOutcome> {
+  ): Promise<{ outcome: TransitionOutcome; now?: MoveTarget | undefined }> {
     try {
       await postTransition(key, id, options);
-      return 'transitioned';
+      return { outcome: 'transitioned' };
     } catch (error) {
       if (!(error instanceof JiraRequestError) || (error.status !== 400 && error.status !== 409)) throw error;
       // The ticket may have moved between the two calls: ask again, once.
-      const fresh = (await transitionTargetOrGone(key, move))?.id;
-      if (fresh === undefined) return refused(key, move);
-      if (fresh === id) throw error; // still offered, so Jira refused for another reason: report it
-      await postTransition(key, fresh, options);
-      return 'transitioned';
+      const now = await transitionTargetOrGone(key, move);
+      if (now?.id === undefined) return { outcome: refused(key, move), now };
+      if (now.id === id) throw error; // still offered, so Jira refused for another reason: report it
+      await postTransition(key, now.id, options);
+      return { outcome: 'transitioned' };
     }
   }
 
