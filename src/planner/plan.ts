@@ -12,10 +12,12 @@ import {
   type LoadedRunbook,
   type Step,
   type Workflow,
+  ipmitoolCommandLine,
+  type BmcTarget,
+  type SshTarget,
 } from '../definitions/index.js';
-import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
-import type { BmcTarget, SshTarget } from '../executors/types.js';
 import { planApprovalStatus, requireApproval } from './approval.js';
+import { entered } from './bookkeeping.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
 import { planRedfish } from './redfish.js';
 import { heldBack, type OpenBreakers } from './holds.js';
@@ -104,7 +106,7 @@ function currentVisit(ticket: Ticket, workflow: string, now: Date): StepVisit {
     key: ticket.key,
     workflow,
     status: ticket.status,
-    bookkeeping: { status: ticket.status, visit: (recorded?.visit ?? 0) + 1, enteredAt: now.toISOString() },
+    bookkeeping: entered(recorded, ticket.status, now),
     isNew: true,
   };
 }
@@ -245,6 +247,7 @@ function planStep(plan: StepPlan): Decision {
       if ('decision' in running) return running.decision;
       return {
         kind: 'runStep',
+        transport: 'ssh',
         visit,
         step: stepRef,
         site: plan.site.name,
@@ -371,6 +374,7 @@ function planIpmi(plan: StepPlan, step: IpmiStep): Decision {
   };
   return {
     kind: 'runStep',
+    transport: 'ipmi',
     visit,
     step: stepRef,
     site: plan.site.name,

@@ -1,8 +1,11 @@
 // A Redfish step: the BMC action where the site gives the bot Redfish access, else its fallback (an
 // Action Required comment with the redfishtool commands, or a failure), like an IPMI step.
-import { renderText, type RedfishStep } from '../definitions/index.js';
-import { redfishtoolCommandLine } from '../executors/redfish/command.js';
-import type { RedfishTarget } from '../executors/redfish/types.js';
+import {
+  redfishtoolCommandLine,
+  renderText,
+  type RedfishStep,
+  type RedfishTarget,
+} from '../definitions/index.js';
 import type { Decision } from './decision.js';
 import { bmcFallback, runningState, type StepPlan } from './plan.js';
 
@@ -62,6 +65,7 @@ export function planRedfish(plan: StepPlan, step: RedfishStep): Decision {
   };
   return {
     kind: 'runStep',
+    transport: 'redfish',
     visit,
     step: stepRef,
     site: plan.site.name,

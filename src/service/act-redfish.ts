@@ -8,7 +8,7 @@ import {
   RedfishUnreachableError,
   type RedfishResult,
 } from '../executors/redfish/index.js';
-import type { ActionableDecision } from '../planner/index.js';
+import { bookkeeping, type RunRedfishStep } from '../planner/index.js';
 import {
   claimStep,
   fail,
@@ -23,12 +23,11 @@ import {
 import * as report from './report.js';
 
 export async function runRedfish(
-  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  decision: RunRedfishStep,
   ctx: ActContext,
   { lastAttempt, claim }: ActOptions,
 ): Promise<ActOutcome> {
   const { visit, step, redfish } = decision;
-  if (!redfish) throw new Error('runRedfish called for a step without a redfish action');
   const command = decision.commands[0] ?? redfish.action;
   const byHand = `To do the step by hand, from a machine that reaches the BMC: ${command}`;
   if (!ctx.redfish) {
@@ -42,7 +41,7 @@ export async function runRedfish(
   } catch (error) {
     if (error instanceof RedfishUnreachableError) {
       // Nothing reached the BMC: clear the at-most-once mark and let the queue retry first.
-      await ctx.jira.setBookkeeping(visit.key, visit.bookkeeping);
+      await ctx.jira.setBookkeeping(visit.key, bookkeeping.cleared(visit));
       if (!lastAttempt) throw new RetryableStepError(error.message);
       return fail(ctx, decision, [], `${error.message} ${byHand}`);
     }

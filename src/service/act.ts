@@ -9,10 +9,13 @@ import { codeBlock, paragraph } from '../jira/adf.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import {
+  bookkeeping,
   isActionable,
   type ActionableDecision,
   type Bookkeeping,
   type Decision,
+  type RunIpmiStep,
+  type RunSshStep,
   type StepVisit,
   type TicketComment,
 } from '../planner/index.js';
@@ -106,18 +109,15 @@ export async function act(
     case 'postInstructions':
       return postInstructions(decision, ctx, options);
     case 'runStep':
-      if (decision.redfish) return runRedfish(decision, ctx, options);
-      return decision.ipmi ? runIpmi(decision, ctx, options) : runStep(decision, ctx, options);
+      if (decision.transport === 'redfish') return runRedfish(decision, ctx, options);
+      return decision.transport === 'ipmi'
+        ? runIpmi(decision, ctx, options)
+        : runStep(decision, ctx, options);
     case 'checkStep':
       return checkStep(decision, ctx);
     case 'noteHold':
       return noteHold(decision, ctx, comments);
   }
-}
-
-/** The bookkeeping a transition writes for the status it enters: a new visit begins there. */
-function enter(visit: StepVisit, status: string, now: Date): Bookkeeping {
-  return { status, visit: visit.bookkeeping.visit + 1, enteredAt: now.toISOString() };
 }
 
 export async function moveTo(
@@ -133,7 +133,7 @@ export async function moveTo(
     { from: visit.status, to },
     {
       comment,
-      bookkeeping: { ...enter(visit, to, ctx.now()), ...record },
+      bookkeeping: { ...bookkeeping.entered(visit.bookkeeping, to, ctx.now()), ...record },
       ...(fields ? { fields } : {}),
     },
   );
@@ -182,12 +182,12 @@ async function postInstructions(
   }
   // After the comment, so it still lands right after the check above; a retry routes again.
   await routeManualStep(decision, ctx);
-  await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, instructed: true });
+  await ctx.jira.setBookkeeping(visit.key, bookkeeping.instructed(visit));
   return alreadyPosted ? 'duplicate' : 'instructed';
 }
 
 async function runStep(
-  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  decision: RunSshStep,
   ctx: ActContext,
   { lastAttempt, claim }: ActOptions,
 ): Promise<ActOutcome> {
@@ -230,12 +230,11 @@ async function runStep(
 }
 
 async function runIpmi(
-  decision: Extract<ActionableDecision, { kind: 'runStep' }>,
+  decision: RunIpmiStep,
   ctx: ActContext,
   { lastAttempt, claim }: ActOptions,
 ): Promise<ActOutcome> {
   const { visit, step, ipmi } = decision;
-  if (!ipmi) throw new Error('runIpmi called for a step without an ipmi action');
   const command = decision.commands[0] ?? ipmi.action;
   if (!ctx.ipmi) return fail(ctx, decision, [], 'This worker has no IPMI executor, so the step was not run.');
   // Recorded before anything runs, as for SSH steps: a power-cycle is never repeated on a guess.
@@ -247,7 +246,7 @@ async function runIpmi(
   } catch (error) {
     if (error instanceof IpmiUnreachableError) {
       // Nothing reached the BMC: clear the at-most-once mark and let the queue retry first.
-      await ctx.jira.setBookkeeping(visit.key, visit.bookkeeping);
+      await ctx.jira.setBookkeeping(visit.key, bookkeeping.cleared(visit));
       if (!lastAttempt) throw new RetryableStepError(error.message);
       return fail(ctx, decision, [], error.message);
     }
@@ -281,10 +280,7 @@ export async function claimStep(
 
 async function markRunning(ctx: ActContext, visit: StepVisit, step: string) {
   const token = randomUUID();
-  await ctx.jira.setBookkeeping(visit.key, {
-    ...visit.bookkeeping,
-    running: { step, since: ctx.now().toISOString(), claim: token },
-  });
+  await ctx.jira.setBookkeeping(visit.key, bookkeeping.running(visit, step, ctx.now(), token));
   return { token, markedAt: performance.now() };
 }
 
@@ -366,7 +362,7 @@ async function checkStep(
   // When a person moved the ticket in, its entry time is not in Jira yet: record it as the start,
   // so the deadline survives restarts. When the bot moved it in, enteredAt already is the start.
   if (visit.isNew) {
-    await ctx.jira.setBookkeeping(visit.key, { ...visit.bookkeeping, startedAt: decision.startedAt });
+    await ctx.jira.setBookkeeping(visit.key, bookkeeping.started(visit, decision.startedAt));
   }
   ctx.logger.info({ round: decision.round, deadline: decision.deadline }, 'step still running');
   return 'pending';
@@ -441,7 +437,7 @@ async function sshTrouble(
   }
   if (error instanceof SshConnectError) {
     // Nothing ran: clear the at-most-once mark, then let the queue retry before asking a person.
-    await ctx.jira.setBookkeeping(visit.key, visit.bookkeeping);
+    await ctx.jira.setBookkeeping(visit.key, bookkeeping.cleared(visit));
     if (!lastAttempt) throw new RetryableStepError(error.message);
     return fail(ctx, decision, runs, `The bot could not reach ${target.host}: ${error.message}`);
   }
@@ -478,13 +474,13 @@ async function dryRun(
 export function describe(decision: ActionableDecision): string[] {
   switch (decision.kind) {
     case 'runStep':
-      if (decision.redfish)
+      if (decision.transport === 'redfish')
         return [
           `${decision.redfish.action} ${decision.redfish.bmc.host} over Redfish (BMC https://${decision.redfish.bmc.address}:${decision.redfish.bmc.port}) for ${decision.step.name}`,
           ...decision.commands.map((command) => `  $ ${command}`),
           `  then move to ${decision.step.next}`,
         ];
-      if (decision.ipmi)
+      if (decision.transport === 'ipmi')
         return [
           `${decision.ipmi.action} ${decision.ipmi.bmc.host} over IPMI (BMC ${decision.ipmi.bmc.address}:${decision.ipmi.bmc.port}) for ${decision.step.name}`,
           ...decision.commands.map((command) => `  $ ${command}`),
@@ -492,7 +488,9 @@ export function describe(decision: ActionableDecision): string[] {
         ];
       return [
         `run ${decision.step.name} on ${decision.target.user}@${decision.target.host}:${decision.target.port}`,
-        ...(decision.doneWhen ? [`  skip if: ${decision.doneWhen.command}`] : []),
+        ...(decision.transport === 'ssh' && decision.doneWhen
+          ? [`  skip if: ${decision.doneWhen.command}`]
+          : []),
         ...decision.commands.map((command) => `  $ ${command}`),
         `  then move to ${decision.step.next}`,
       ];
