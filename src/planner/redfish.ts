@@ -7,7 +7,8 @@ import {
   type RedfishTarget,
 } from '../definitions/index.js';
 import type { Decision } from './decision.js';
-import { bmcFallback, runningState, type StepPlan } from './plan.js';
+import { bmcFallback } from './ipmi.js';
+import { runningState, type StepPlan } from './plan.js';
 
 const ACTION_TEXT: Record<RedfishStep['action'], string> = {
   'power-status': 'Check the power state of',

@@ -26,7 +26,9 @@ export type Outcome =
   | { kind: 'deferred'; reason: string; delayMs?: number }
   /** Nothing ran and trying again may help (a host or BMC not reached): the queue retries with backoff. */
   | { kind: 'retry'; reason: string }
-  /** Nothing ran and trying again cannot help: the job fails for good, without retries. */
+  /** Nothing ran and trying again cannot help: the job fails for good, without retries. No step
+   * returns it today (each fault a retry cannot fix is reported on the ticket as failed or
+   * escalated); it is here so an executor's classification can end a job without a comment. */
   | { kind: 'terminal'; reason: string };
 
 export const done = (result: StepResult, step?: string): Outcome => ({

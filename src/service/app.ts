@@ -1,5 +1,6 @@
-// Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the worker.
+// Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the runner.
 // `runbot start` runs all roles; `runbot poll` and `runbot work` run one each, so workers scale out.
+// Just over 300 lines on purpose: the wiring of every role reads top to bottom in one function.
 import { Redis } from 'ioredis';
 import { redisSentinel, type Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
@@ -140,12 +141,9 @@ export async function startService(
       paused: () => pause.reason(),
       onStart: (job, decision) => observe.onStart(job, decision),
     });
+    const settings = { ...queueSettings, concurrency: config.RUNBOT_CONCURRENCY, sites };
     worker = startStepWorkers(
-      {
-        ...queueSettings,
-        concurrency: config.RUNBOT_CONCURRENCY,
-        sites,
-      },
+      settings,
       jobHandler(runJob, {
         logger,
         // A deferred step (pause, full cap) is tried again within half a poll interval, at most 5 s.
