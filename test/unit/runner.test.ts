@@ -2,9 +2,23 @@
 // Outcome), and what it wrote to the ticket. Then the handler: what each Outcome does to a BullMQ job.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
+import {
+  compileInputPatterns,
+  InventorySchema,
+  loadDefinitions,
+  RunbookSchema,
+  WorkflowSchema,
+  type Definitions,
+} from '../../src/definitions/index.js';
+import { IpmiAuthError, IpmiUnreachableError } from '../../src/executors/ipmi/index.js';
 import { SshConnectError } from '../../src/executors/ssh/index.js';
-import type { CommandResult, CommandRunner, SshTarget } from '../../src/executors/types.js';
+import type {
+  CommandResult,
+  CommandRunner,
+  IpmiExecutor,
+  IpmiResult,
+  SshTarget,
+} from '../../src/executors/types.js';
 import { createLogger } from '../../src/logger.js';
 import type { Ticket } from '../../src/planner/index.js';
 import type { StepJob, StepLimiter } from '../../src/queue/index.js';
@@ -257,6 +271,124 @@ describe('runner: what a job comes to', () => {
       step: 'sync',
     });
     expect(jira.comments('HOT-7')).toEqual([]);
+  });
+});
+
+describe('runner: an IPMI step, and what its executor errors come to', () => {
+  const runbook = RunbookSchema.parse({
+    name: 'bmc',
+    inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
+    steps: { 'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' } },
+  });
+  const bmcDefinitions = (): Definitions => ({
+    runbooks: new Map([
+      ['bmc', { runbook, file: 'bmc.yaml', version: 'abc123', inputPatterns: compileInputPatterns(runbook) }],
+    ]),
+    workflows: new Map([
+      [
+        'bmc',
+        WorkflowSchema.parse({
+          name: 'bmc',
+          runbook: 'bmc',
+          jira: { project: 'HOT', issue_type: 'RMA Restore' },
+          fields: { host: 'customfield_10042' },
+          statuses: { 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } },
+          failure: 'Actionable',
+          done: 'Done',
+        }),
+      ],
+    ]),
+    inventory: InventorySchema.parse({
+      sites: {
+        dev2: {
+          hosts: '\\.dev2\\.internal$',
+          manager: 'manager-0.dev2.internal',
+          ssh: { user: 'runbot' },
+          ipmi: {
+            address: '{{ host.short }}-ipmi.dev2.internal',
+            user: 'bmc-admin',
+            password_env: 'IPMI_PW',
+          },
+        },
+      },
+    }),
+  });
+  const bmcJob: StepJob = {
+    key: 'HOT-9',
+    workflow: 'bmc',
+    status: 'Power Cycle',
+    visit: 1,
+    kind: 'runStep',
+    site: 'dev2',
+    step: 'power-cycle',
+  };
+  const fields = {
+    host: 'db-3.dev2.internal',
+    address: 'db-3-ipmi.dev2.internal',
+    port: 623,
+    user: 'bmc-admin',
+  };
+  const cycled: IpmiResult = {
+    ...result(0, 'Chassis Power Control: Cycle\n'),
+    command: 'ipmitool … chassis power cycle',
+  };
+
+  it.each([
+    {
+      name: 'power-cycles through the BMC and moves on',
+      answer: () => Promise.resolve(cycled),
+      outcome: { kind: 'done', result: 'transitioned', step: 'power-cycle' },
+      status: 'Memcheck',
+    },
+    {
+      name: 'retries a BMC that did not answer, its mark taken back',
+      answer: () => Promise.reject(new IpmiUnreachableError({ ...fields, detail: 'timeout' })),
+      outcome: { kind: 'retry', reason: expect.stringContaining('did not answer') as string },
+      status: 'Power Cycle',
+    },
+    {
+      name: 'fails the step when the BMC refuses the user, saying what to check',
+      answer: () =>
+        Promise.reject(new IpmiAuthError({ ...fields, passwordEnv: 'IPMI_PW', detail: 'RAKP 2' })),
+      outcome: { kind: 'done', result: 'failed', step: 'power-cycle' },
+      status: 'Actionable',
+    },
+  ])('$name', async ({ answer, outcome, status }) => {
+    const jira = new MemoryJira([
+      {
+        key: 'HOT-9',
+        status: 'Power Cycle',
+        project: 'HOT',
+        issueType: 'RMA Restore',
+        labels: [],
+        inputs: { host: 'db-3.dev2.internal' },
+        links: [],
+        bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' },
+      },
+    ]);
+    const runIpmi = vi.fn(answer);
+    const ipmi: IpmiExecutor = { run: runIpmi };
+    const { runner, ran } = fakeRunner(jira, () => result(0, ''));
+    const run = createRunner({
+      jira,
+      runner,
+      ipmi,
+      definitions: bmcDefinitions(),
+      now: () => NOW,
+      dryRun: false,
+      logger,
+      timeScale: 1,
+    });
+
+    expect(await run(bmcJob, { number: 1, last: false })).toEqual(outcome);
+    expect(runIpmi).toHaveBeenCalledWith(
+      expect.objectContaining({ host: 'db-3.dev2.internal', address: 'db-3-ipmi.dev2.internal' }),
+      'power-cycle',
+      { timeoutSeconds: 120 },
+    );
+    expect(ran).toEqual([]);
+    expect(jira.peek('HOT-9')?.status).toBe(status);
+    if (outcome.kind === 'retry') expect(jira.peek('HOT-9')?.bookkeeping?.running).toBeUndefined();
   });
 });
 
