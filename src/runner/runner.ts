@@ -6,7 +6,15 @@
 import type { Definitions } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
 import { planTicket, type ActionableDecision, type Decision } from '../planner/index.js';
-import { capsFor, jobId, stillWanted, type CapRule, type StepJob, type StepLimiter } from '../queue/index.js';
+import {
+  capsFor,
+  jobId,
+  stillWanted,
+  type BreakerStore,
+  type CapRule,
+  type StepJob,
+  type StepLimiter,
+} from '../queue/index.js';
 import { planInputFor, workflowContexts } from '../service/context.js';
 import { freshHolders } from '../service/holders.js';
 import { noteEpoch, type ClaimSettings } from './claim.js';
@@ -25,7 +33,6 @@ import {
 } from './steps/gate.js';
 import { postInstructions } from './steps/instructions.js';
 import { runSshStep } from './steps/ssh.js';
-import type { BreakerStore } from '../queue/index.js';
 
 export interface RunnerDeps extends Omit<StepContext, 'failureStatus' | 'logger' | 'transitionFields'> {
   definitions: Definitions;
