@@ -136,7 +136,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       writes.wrote(key);
     },
   };
-  const moves = createMoves(core, { internalComments, commentProperties, reportCalls });
+  const moves = createMoves(core, {
+    internalComments,
+    commentProperties,
+    reportCalls,
+    offeredBy: (ticket) => issues.offeredBy(ticket),
+  });
 
   return {
     async searchPage(jql: string, shape: TicketShape, nextPageToken?: string): Promise<SearchPage> {

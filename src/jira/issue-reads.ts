@@ -8,10 +8,12 @@ import { ENDPOINT } from './endpoints.js';
 import { JiraRequestError } from './errors.js';
 import {
   PageOfCommentsSchema,
+  TransitionsSchema,
   commentsOf,
   fieldsFor,
   mapIssue,
   type MappingProblem,
+  type OfferedMoves,
 } from './issue-schema.js';
 import type { TicketShape } from './port.js';
 import { RecentCommentsSchema, type PostedComment } from './service-desk-report.js';
@@ -22,6 +24,10 @@ const RECENT = 50;
 const COMMENT_PAGE = 1000;
 
 export function createIssueReads({ call, client, writes, logger }: JiraCore) {
+  /** What each ticket's read offered (status, project type, transitions with their ids), by the very
+   * Ticket object getTicket returned: a move made at once takes its transition from here (moves.ts). */
+  const offers = new WeakMap<Ticket, OfferedMoves>();
+
   /** The worker's read: fields, comments and the transitions with their screens' fields. */
   async function readIssue(key: string, shape: TicketShape): Promise<Ticket | undefined> {
     // The transitions with their screens' fields ride along, so the planner can refuse a move that
@@ -38,6 +44,8 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     const mapped = mapIssue(raw, shape);
     if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
     reportProblems(mapped.ticket.key, mapped.problems);
+    const offered = TransitionsSchema.safeParse(raw);
+    if (offered.success) offers.set(mapped.ticket, offered.data);
     if (mapped.moreComments) {
       // Jira embeds only the first page of comments: the bot's own comment may be on a later one.
       const rest = await commentsFrom(key, mapped.moreComments.startAt);
@@ -104,7 +112,13 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     }
   }
 
-  return { readIssue, recentComments, toTicket, reportProblems };
+  return {
+    readIssue,
+    recentComments,
+    toTicket,
+    reportProblems,
+    offeredBy: (ticket: Ticket) => offers.get(ticket),
+  };
 }
 
 /** A page of `GET …/comment` as `schema` reads it, or the error every comment read throws. */

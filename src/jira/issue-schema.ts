@@ -94,6 +94,9 @@ export const TransitionsSchema = z.looseObject({
   ),
 });
 
+/** Where a ticket was and where it could go, as one read (GET issue?expand=transitions) found it. */
+export type OfferedMoves = z.infer<typeof TransitionsSchema>;
+
 /** Jira's ErrorCollection: `{errorMessages: [...], errors: {field: message}}`. */
 const ErrorCollectionSchema = z.looseObject({
   errorMessages: z.array(z.string()).optional(),

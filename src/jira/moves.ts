@@ -2,14 +2,14 @@
 // bookkeeping in one POST, one re-read after a 400/409 (a person's move wins), and in a service
 // project a report that quotes commands posted first as its own internal comment
 // (service-desk-report.ts).
-import type { Bookkeeping } from '../planner/ticket.js';
+import type { Bookkeeping, Ticket } from '../planner/ticket.js';
 import { BOOKKEEPING_PROPERTY } from '../planner/ticket.js';
 import { quotesCommands, type AdfDocument } from './adf.js';
 import type { JiraCore } from './client.js';
 import { commentRefIn } from './comment-ref.js';
 import { ENDPOINT } from './endpoints.js';
 import { JiraRequestError } from './errors.js';
-import { TransitionsSchema } from './issue-schema.js';
+import { TransitionsSchema, type OfferedMoves } from './issue-schema.js';
 import type { JiraPort, TransitionOutcome } from './port.js';
 import { postReport, withdrawReport, type ReportCalls } from './service-desk-report.js';
 
@@ -35,9 +35,11 @@ export function createMoves(
     /** The comment properties every comment of the bot carries (`sd.public.comment`). */
     commentProperties: { properties?: { key: string; value: unknown }[] };
     reportCalls: ReportCalls;
+    /** What the read that returned this Ticket offered (issue-reads.ts), if the adapter made it. */
+    offeredBy: (ticket: Ticket) => OfferedMoves | undefined;
   },
 ): Pick<JiraPort, 'transitionTo'> {
-  const { internalComments, commentProperties, reportCalls } = settings;
+  const { internalComments, commentProperties, reportCalls, offeredBy } = settings;
 
   /**
    * Where the ticket is, whether its project is a service project, and the transition to `to` if the
@@ -58,12 +60,17 @@ export function createMoves(
         attempts: 1,
       });
     }
-    const { status, project } = parsed.data.fields;
-    const id =
-      status.name === move.from
-        ? parsed.data.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id
-        : undefined;
-    return { id, status: status.name, serviceDesk: project?.projectTypeKey === 'service_desk' };
+    return targetIn(parsed.data, move);
+  }
+
+  /**
+   * The target as the caller's own read of the ticket found it, when nothing ran since (`freshRead`):
+   * no second read. Only when that read offered the move; otherwise Jira is asked again, as always.
+   */
+  function targetFromRead(key: string, move: Move, read: Ticket | undefined): MoveTarget | undefined {
+    const offered = read && read.key === key ? offeredBy(read) : undefined;
+    const target = offered && targetIn(offered, move);
+    return target?.id === undefined ? undefined : target;
   }
 
   async function transitionTargetOrGone(key: string, move: Move): Promise<MoveTarget | undefined> {
@@ -125,7 +132,8 @@ export function createMoves(
 
   return {
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
-      const target = await transitionTargetOrGone(key, move);
+      const target =
+        targetFromRead(key, move, options.freshRead) ?? (await transitionTargetOrGone(key, move));
       if (target?.id === undefined) return refused(key, move);
       const report = options.comment;
       const ref = report && commentRefIn(report);
@@ -142,4 +150,14 @@ export function createMoves(
       return moved.outcome;
     },
   };
+}
+
+/** Where the ticket is, its project's kind, and the transition to `to` if it is still in `from`. */
+function targetIn(offered: OfferedMoves, move: Move): MoveTarget {
+  const { status, project } = offered.fields;
+  const id =
+    status.name === move.from
+      ? offered.transitions.find((t) => t.to.name === move.to && t.isAvailable !== false)?.id
+      : undefined;
+  return { id, status: status.name, serviceDesk: project?.projectTypeKey === 'service_desk' };
 }

@@ -14,6 +14,7 @@ import {
   type Bookkeeping,
   type Decision,
   type StepVisit,
+  type Ticket,
   type TicketComment,
 } from '../planner/index.js';
 import { noteHold } from './hold.js';
@@ -37,6 +38,8 @@ export interface ActContext {
   failureStatus: string;
   /** Values for transition screens' fields, by target status (the workflow's `transitions`). */
   transitionFields?: Record<string, { fields: Record<string, unknown> }>;
+  /** The worker's read, for moves made before anything runs: no second read of the transitions. */
+  freshRead?: Ticket;
 }
 
 /** Outcome names, also used as metric labels. */
@@ -68,6 +71,8 @@ export interface ActOptions {
   /** How a step's running mark is claimed when the job may have a twin; without it, the queue's
    * job ids are trusted to keep one copy of each job. */
   claim?: ClaimCheck;
+  /** The ticket as the worker just read it (getTicket's own object). */
+  read?: Ticket;
 }
 
 export interface ClaimCheck {
@@ -88,10 +93,12 @@ export async function act(
 ): Promise<ActOutcome> {
   const { comments } = options;
   if (ctx.dryRun) return dryRun(decision, ctx, comments, options.route ?? []);
+  // A gate opening or an escalation moves at once: the worker's read stands for the move's own.
+  const atOnce = options.read ? { ...ctx, freshRead: options.read } : ctx;
   switch (decision.kind) {
     case 'transition':
       return moveTo(
-        ctx,
+        atOnce,
         decision.visit,
         decision.to,
         report.gateOpened(decision.visit, decision.to, decision.reason, ctx.now()),
@@ -102,7 +109,7 @@ export async function act(
     case 'requestApproval':
       return requestApproval(decision, ctx);
     case 'escalate':
-      return escalate(ctx, decision.visit, decision.to, 'escalation', decision);
+      return escalate(atOnce, decision.visit, decision.to, 'escalation', decision);
     case 'postInstructions':
       return postInstructions(decision, ctx, options);
     case 'runStep':
@@ -135,6 +142,7 @@ export async function moveTo(
       comment,
       bookkeeping: { ...enter(visit, to, ctx.now()), ...record },
       ...(fields ? { fields } : {}),
+      ...(ctx.freshRead ? { freshRead: ctx.freshRead } : {}),
     },
   );
   if (outcome === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');

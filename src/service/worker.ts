@@ -7,6 +7,7 @@ import {
   planTicket,
   type ActionableDecision,
   type Decision,
+  type Ticket,
   type TicketComment,
 } from '../planner/index.js';
 import {
@@ -103,6 +104,7 @@ export function createStepProcessor(deps: WorkerDeps) {
       const claim = claimCheck(epoch, epochNotedAt);
       return await actOn(job, decision, attempt, {
         claim,
+        read: ticket,
         comments: ticket.comments ?? [],
         failureStatus: context.workflow.failure,
         ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
@@ -134,6 +136,7 @@ export function createStepProcessor(deps: WorkerDeps) {
     attempt: { number: number; last: boolean },
     about: {
       claim: ClaimCheck | undefined;
+      read: Ticket;
       comments: TicketComment[];
       failureStatus: string;
       transitionFields?: ActContext['transitionFields'];
@@ -141,14 +144,14 @@ export function createStepProcessor(deps: WorkerDeps) {
       route?: Decision[];
     },
   ): Promise<string> {
-    const { claim, comments, failureStatus, transitionFields, logger, route } = about;
+    const { claim, read, comments, failureStatus, transitionFields, logger, route } = about;
     deps.onStart?.(job, decision);
     const step = 'step' in decision ? decision.step.name : undefined;
     const stepLogger = logger.child({ step });
     const outcome = await act(
       decision,
       { ...deps, logger: stepLogger, failureStatus, ...(transitionFields ? { transitionFields } : {}) },
-      { lastAttempt: attempt.last, comments, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
+      { lastAttempt: attempt.last, comments, read, ...(route ? { route } : {}), ...(claim ? { claim } : {}) },
     );
     stepLogger.info({ outcome, attempt: attempt.number }, 'job done');
     if (deps.breakers && decision.kind === 'runStep')
