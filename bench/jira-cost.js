@@ -91,7 +91,10 @@ async function idlePollCycle() {
 const DESIGN_MINIMUM = {
   gate: {
     calls: 2,
-    why: 'GET issue?expand=transitions (consistent re-read + transition id) + POST transition',
+    exclusive: 1,
+    why:
+      'GET issue?expand=transitions (consistent re-read + transition id) + POST transition; ' +
+      'an exclusive workflow (the shipped one) + 1 search for the host’s holders',
   },
   ssh: {
     calls: 4,
@@ -200,7 +203,12 @@ async function walkedSteps() {
       const perVisit = sum(entry.calls) / visits;
       const rounds = entry.jobs / visits;
       const min = DESIGN_MINIMUM[kind];
-      const minimum = kind === 'wait' ? min.calls + rounds * min.perRound : min.calls;
+      const minimum =
+        kind === 'wait'
+          ? min.calls + rounds * min.perRound
+          : kind === 'gate' && workflow.exclusive
+            ? min.calls + min.exclusive
+            : min.calls;
       const perVisitCalls = Object.fromEntries(Object.entries(entry.calls).map(([e, c]) => [e, c / visits]));
       rows.push({
         status,

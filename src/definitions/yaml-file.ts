@@ -42,6 +42,13 @@ export interface SourceFile<T> {
   text: string;
 }
 
+/** Builds the problems found in one file, each at its position there. */
+export function problemAt<T>(
+  source: SourceFile<T>,
+): (position: Position, message: string) => DefinitionProblem {
+  return (position, message) => ({ file: source.file, ...position, message });
+}
+
 export type Parsed<T> =
   | { ok: true; source: SourceFile<T> }
   /** `name` is the file's top-level name when it has one, so others referring to it can tell. */

@@ -1,7 +1,7 @@
 // The one error a Jira call ends with when retrying cannot help: what was called, for which ticket,
 // what Jira said (its errorMessages and field errors), and what a person can do about it.
 import { classifyFailure } from './backoff.js';
-import { errorMessagesOf } from './issue-schema.js';
+import { z } from 'zod';
 
 /** A Jira call that failed for good: a 4xx that retrying cannot fix, or retries ran out. */
 export class JiraRequestError extends Error {
@@ -79,4 +79,21 @@ export function toRequestError(
     cause: error,
     ...(authHint ? { authHint } : {}),
   });
+}
+
+/** Jira's ErrorCollection: `{errorMessages: [...], errors: {field: message}}`. */
+const ErrorCollectionSchema = z.looseObject({
+  errorMessages: z.array(z.string()).optional(),
+  errors: z.record(z.string(), z.string()).optional(),
+});
+
+/** Jira's own words from an error response body, field errors as `field: message`. */
+export function errorMessagesOf(body: unknown): string[] {
+  if (typeof body === 'string') return body.trim() === '' ? [] : [body.trim().slice(0, 500)];
+  const parsed = ErrorCollectionSchema.safeParse(body);
+  if (!parsed.success) return [];
+  const fieldErrors = Object.entries(parsed.data.errors ?? {}).map(
+    ([field, message]) => `${field}: ${message}`,
+  );
+  return [...(parsed.data.errorMessages ?? []), ...fieldErrors];
 }

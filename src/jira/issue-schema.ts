@@ -1,6 +1,7 @@
-// Lenient schemas for the slices of Jira's JSON the bot reads (IssueBean, transitions, error bodies),
-// and the mapping of an IssueBean to the planner's Ticket. Unknown keys pass through untouched;
-// shapes are those of Atlassian's spec (test/contract/jira-platform-v3.json) and of live Jira Cloud.
+// Lenient schemas for the slices of Jira's JSON the bot reads (IssueBean, transitions, comments),
+// and the mapping of an IssueBean to the planner's Ticket (field values: field-values.ts; error
+// bodies: errors.ts). Unknown keys pass through untouched; shapes are those of Atlassian's spec
+// (test/contract/jira-platform-v3.json) and of live Jira Cloud.
 import { z } from 'zod';
 import { BOOKKEEPING_PROPERTY, BookkeepingSchema } from '../planner/ticket.js';
 import type {
@@ -12,6 +13,7 @@ import type {
   TransitionField,
 } from '../planner/ticket.js';
 import { plainText } from './adf.js';
+import { accountIdsOf, describe, textOf, unreadable } from './field-values.js';
 import type { TicketShape } from './port.js';
 
 const NamedSchema = z.looseObject({ name: z.string() });
@@ -94,22 +96,8 @@ export const TransitionsSchema = z.looseObject({
   ),
 });
 
-/** Jira's ErrorCollection: `{errorMessages: [...], errors: {field: message}}`. */
-const ErrorCollectionSchema = z.looseObject({
-  errorMessages: z.array(z.string()).optional(),
-  errors: z.record(z.string(), z.string()).optional(),
-});
-
-/** Jira's own words from an error response body, field errors as `field: message`. */
-export function errorMessagesOf(body: unknown): string[] {
-  if (typeof body === 'string') return body.trim() === '' ? [] : [body.trim().slice(0, 500)];
-  const parsed = ErrorCollectionSchema.safeParse(body);
-  if (!parsed.success) return [];
-  const fieldErrors = Object.entries(parsed.data.errors ?? {}).map(
-    ([field, message]) => `${field}: ${message}`,
-  );
-  return [...(parsed.data.errorMessages ?? []), ...fieldErrors];
-}
+/** Where a ticket was and where it could go, as one read (GET issue?expand=transitions) found it. */
+export type OfferedMoves = z.infer<typeof TransitionsSchema>;
 
 /** What mapping an IssueBean noticed but could not use; the adapter logs these with the ticket key. */
 export type MappingProblem =
@@ -182,44 +170,6 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
   return { ok: true, ticket, problems, moreComments: { startAt, total: page.total } };
 }
 
-const unreadable = Symbol('unreadable');
-
-/**
- * The text of a text-like field: a string; a number; an ADF document (paragraph field) as plain text;
- * a select option's value; a list of strings or options joined by commas. Anything else (a user, a
- * date range…) is not guessed at.
- */
-function textOf(value: unknown): string | undefined | typeof unreadable {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) {
-    const parts = value.map(optionText);
-    return parts.every((part) => part !== undefined) ? parts.join(',') : unreadable;
-  }
-  if (isAdfDocument(value)) return plainText(value);
-  return optionText(value) ?? unreadable;
-}
-
-function optionText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && 'value' in value && typeof value.value === 'string') {
-    return value.value;
-  }
-  return undefined;
-}
-
-function isAdfDocument(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'doc';
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object' && value !== null)
-    return `object with keys ${Object.keys(value).slice(0, 5).join(', ')}`;
-  return typeof value;
-}
-
 function linksOf(raw: unknown[], problems: MappingProblem[]): TicketLink[] {
   return raw.flatMap((entry, index) => {
     const parsed = IssueLinkSchema.safeParse(entry);
@@ -288,15 +238,4 @@ export function commentsOf(comment: NonNullable<IssueBean['fields']['comment']>)
   const list = Array.isArray(comment) ? comment : comment.comments;
   // v3 bodies are ADF documents; a string body (v2, or the spec's example) is already plain text.
   return list.map((c) => ({ id: c.id, text: typeof c.body === 'string' ? c.body : plainText(c.body) }));
-}
-
-const UserSchema = z.looseObject({ accountId: z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/) });
-
-/** Account ids in a user field: one user, or a list (JSM's request participants); others are skipped. */
-function accountIdsOf(value: unknown): string[] {
-  const users = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  return users.flatMap((user) => {
-    const parsed = UserSchema.safeParse(user);
-    return parsed.success ? [parsed.data.accountId] : [];
-  });
 }

@@ -36,6 +36,13 @@ export interface JiraPort {
       bookkeeping?: Bookkeeping;
       /** Values for the transition screen's fields (the workflow's `transitions`), e.g. resolution. */
       fields?: Record<string, unknown>;
+      /**
+       * The Ticket object getTicket returned, when nothing ran since that read (a gate opening, an
+       * escalation): the move takes the transition that read offered instead of reading the
+       * transitions again. A move after a step ran omits it, so a person's move meanwhile wins; a
+       * 400/409 on the move re-reads either way. An adapter that did not make the read ignores it.
+       */
+      freshRead?: Ticket;
     },
   ): Promise<TransitionOutcome>;
   /** `once`: a single attempt, a 429 thrown rather than waited out (the caller's retry decides again). */

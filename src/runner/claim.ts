@@ -42,6 +42,11 @@ export interface RedisEpochOptions {
   timeoutMs?: number;
 }
 
+/** The client with READ defined on it (ioredis defineCommand: EVALSHA, and EVAL once on NOSCRIPT). */
+type EpochClient = Redis & {
+  runbotEpochRead(epochKey: string, youngKey: string, id: string, youngMs: string): Promise<[string, number]>;
+};
+
 export class RedisEpoch {
   private readonly keys: [string, string];
   private readonly timeoutMs: number;
@@ -55,13 +60,16 @@ export class RedisEpoch {
     this.keys = [`${options.prefix}:epoch`, `${options.prefix}:epoch:young`];
     this.timeoutMs = options.timeoutMs ?? 2_000;
     this.youngMs = Math.max(1, Math.ceil(options.youngMs));
+    // Sent by its SHA on every read; the script's text only when Redis does not know it (a restart).
+    redis.defineCommand('runbotEpochRead', { numberOfKeys: 2, lua: READ });
   }
 
   async read(): Promise<EpochMark> {
     try {
-      const [id, young] = (await this.withTimeout(
-        this.redis.eval(READ, 2, ...this.keys, randomUUID(), String(this.youngMs)),
-      )) as [string, number];
+      const client = this.redis as EpochClient;
+      const [id, young] = await this.withTimeout(
+        client.runbotEpochRead(...this.keys, randomUUID(), String(this.youngMs)),
+      );
       return { id, young: young === 1 };
     } catch {
       return { id: undefined, young: true };

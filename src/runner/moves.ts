@@ -11,6 +11,7 @@ import {
   type Decision,
   type RunStep,
   type StepVisit,
+  type Ticket,
   type TicketComment,
 } from '../planner/index.js';
 import type { ClaimCheck } from './claim.js';
@@ -30,6 +31,9 @@ export interface StepContext {
   failureStatus: string;
   /** Values for transition screens' fields, by target status (the workflow's `transitions`). */
   transitionFields?: Record<string, { fields: Record<string, unknown> }>;
+  /** The worker's read, for moves made before anything runs (a gate, an escalation): the adapter
+   * takes the transition from it instead of reading the ticket a second time. */
+  freshRead?: Ticket;
 }
 
 export interface StepOptions {
@@ -37,6 +41,8 @@ export interface StepOptions {
   lastAttempt: boolean;
   /** The ticket's comments from the worker's fresh read, to find the bot's own earlier comments. */
   seen: TicketComment[];
+  /** The ticket as the worker just read it (getTicket's own object). */
+  read?: Ticket;
   /** How a step's running mark is claimed when the job may have a twin; without it, the queue's
    * job ids are trusted to keep one copy of each job. */
   claim?: ClaimCheck;
@@ -58,6 +64,7 @@ export async function moveTo(
       comment,
       bookkeeping: { ...bookkeeping.entered(visit.bookkeeping, to, ctx.now()), ...record },
       ...(fields ? { fields } : {}),
+      ...(ctx.freshRead ? { freshRead: ctx.freshRead } : {}),
     },
   );
   if (moved === 'refused') ctx.logger.info({ to }, 'transition refused: the ticket moved meanwhile');

@@ -118,7 +118,12 @@ export function createRunner(deps: RunnerDeps): Runner {
       const seen = ticket.comments ?? [];
       const outcome = deps.dryRun
         ? await runDry(decision, ctx, seen, planInput)
-        : await runDecision(decision, ctx, { lastAttempt: attempt.last, seen, ...(claim ? { claim } : {}) });
+        : await runDecision(decision, ctx, {
+            lastAttempt: attempt.last,
+            seen,
+            read: ticket,
+            ...(claim ? { claim } : {}),
+          });
       if (outcome.kind !== 'done') return outcome;
       if (breakers && decision.kind === 'runStep') {
         await recordRun(
@@ -143,15 +148,17 @@ export function createRunner(deps: RunnerDeps): Runner {
 
 /** One module per kind of decision (and per transport of a step). */
 function runDecision(decision: ActionableDecision, ctx: StepContext, options: StepOptions): Promise<Outcome> {
+  // A gate opening or an escalation moves at once: the worker's read stands for the move's own.
+  const atOnce = options.read ? { ...ctx, freshRead: options.read } : ctx;
   switch (decision.kind) {
     case 'transition':
-      return openGate(decision, ctx);
+      return openGate(decision, atOnce);
     case 'hold':
       return waitForHolder(decision, ctx, options);
     case 'requestApproval':
       return requestApproval(decision, ctx);
     case 'escalate':
-      return escalateTicket(decision, ctx);
+      return escalateTicket(decision, atOnce);
     case 'postInstructions':
       return postInstructions(decision, ctx, options);
     case 'runStep':

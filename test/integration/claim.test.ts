@@ -243,11 +243,35 @@ describe('RedisEpoch', () => {
       const reborn = await epoch.read();
       expect(reborn.id).not.toBe(first.id);
 
+      // Redis forgot its scripts (as after a restart): the read sends the script once more.
+      await redis.script('FLUSH');
+      expect((await epoch.read()).id).toBe(reborn.id);
+
       await server!.stop();
       expect(await epoch.read()).toEqual({ id: undefined, young: true });
       expect(await epoch.mayHaveLostWork(reborn)).toBe(true);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('sends its script once, then reads by its SHA (EVALSHA)', async () => {
+    const own = await startRedis();
+    const redis = new Redis(own.url);
+    try {
+      await redis.config('RESETSTAT');
+      const epoch = new RedisEpoch(redis, { prefix: 'sha', youngMs: 300 });
+      for (let read = 0; read < 5; read += 1) expect((await epoch.read()).id).toBeDefined();
+      const stats = await redis.info('commandstats');
+      const calls = (command: string) =>
+        Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      // Five reads: at most one carried the script's text (the EVAL after the first EVALSHA's
+      // NOSCRIPT, which Redis counts as a failed call, not in `calls`); the others ran by SHA.
+      expect(calls('eval')).toBeLessThanOrEqual(1);
+      expect(calls('eval') + calls('evalsha')).toBe(5);
+    } finally {
+      redis.disconnect();
+      await own.stop();
     }
   });
 });

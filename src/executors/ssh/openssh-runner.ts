@@ -5,6 +5,9 @@
 // client-side kill, capped output tails, classified errors. One ControlMaster per user@host:port
 // (ControlPersist, so a master orphaned by a crash still ends once idle), in a private directory;
 // every command is a mux client of it. ssh is always spawned with an argv array, never a shell.
+// Over 300 lines on purpose: one class holds the lifecycle of its ControlMasters (start, reuse, the
+// jump hosts' order, stop on close) and the commands run through them; the pieces that stand alone
+// already live apart (openssh-config.ts, openssh-diagnose.ts, output-tail.ts, known-hosts.ts).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';

@@ -2,6 +2,8 @@
 // (X-Auth-Token), power through ComputerSystem.Reset, a one-time boot override, the SEL with
 // ClearLog, and Memory/Processors health. DMTF's redfishtool reads and drives it
 // (test/integration/redfish-sim.test.ts). Not a conformance suite: the parts runbot uses, shaped right.
+// Here: HTTPS, login and sessions, the call log; what each method and path does is in routes.ts,
+// the resources' bodies in resources.ts.
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +11,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { makeBmcCertificate, type BmcCertificate } from './cert.js';
 import * as resource from './resources.js';
+import { route } from './routes.js';
 import type { BmcState, Health, PowerState } from './resources.js';
 
 export interface RedfishSimulatorOptions {
@@ -165,7 +168,7 @@ export class RedfishSimulator {
         resource.errorBody('NoValidSession', 'No valid session or credentials.'),
       );
     }
-    const [status, answer, headers] = this.route(method, path, body);
+    const [status, answer, headers] = route({ state: this.state, tokens: this.tokens }, method, path, body);
     this.reply(res, call, status, answer, headers);
   }
 
@@ -206,121 +209,6 @@ export class RedfishSimulator {
       : undefined;
   }
 
-  private route(method: string, path: string, body: unknown): [number, unknown, Record<string, string>?] {
-    const state = this.state;
-    const system = resource.systemPath(state);
-    const sessionPrefix = `${resource.ROOT}/SessionService/Sessions/`;
-    if (method === 'DELETE' && path.startsWith(sessionPrefix)) {
-      const id = path.slice(sessionPrefix.length);
-      const token = [...this.tokens].find(([, open]) => open.id === id)?.[0];
-      if (!token) return [404, resource.errorBody('ResourceMissingAtURI', `No session ${id}.`)];
-      this.tokens.delete(token);
-      return [204, undefined];
-    }
-    if (method === 'POST' && path === `${system}/Actions/ComputerSystem.Reset`) return this.reset(body);
-    if (method === 'POST' && path === `${system}/LogServices/SEL/Actions/LogService.ClearLog`) {
-      state.sel = [];
-      return [204, undefined];
-    }
-    if (method === 'PATCH' && path === system) return this.patchSystem(body);
-    if (method !== 'GET')
-      return [405, resource.errorBody('ActionNotSupported', `${method} is not allowed on ${path}.`)];
-    const found = this.read(path);
-    if (found === undefined)
-      return [404, resource.errorBody('ResourceMissingAtURI', `No resource at ${path}.`)];
-    return path === system ? [200, found, { ETag: `W/"${etagOf(found)}"` }] : [200, found];
-  }
-
-  private read(path: string): unknown {
-    const state = this.state;
-    const system = resource.systemPath(state);
-    const fixed: Record<string, () => unknown> = {
-      [`${resource.ROOT}/Systems`]: () => resource.systems(state),
-      [system]: () => resource.computerSystem(state),
-      [`${system}/Memory`]: () => resource.memoryCollection(state),
-      [`${system}/Processors`]: () => resource.processorCollection(state),
-      [`${system}/LogServices`]: () => resource.logServices(state),
-      [`${system}/LogServices/SEL`]: () => resource.selService(state),
-      [`${system}/LogServices/SEL/Entries`]: () => resource.selEntries(state),
-      [`${resource.ROOT}/SessionService`]: () => resource.sessionService(),
-      [`${resource.ROOT}/SessionService/Sessions`]: () =>
-        resource.sessions([...this.tokens.values()].map((open) => open.id)),
-      [`${resource.ROOT}/Chassis`]: () => ({
-        ...resource.systems(state),
-        '@odata.id': `${resource.ROOT}/Chassis`,
-        '@odata.type': '#ChassisCollection.ChassisCollection',
-        Name: 'Chassis Collection',
-        Members: [],
-        'Members@odata.count': 0,
-      }),
-      [`${resource.ROOT}/Managers`]: () => ({
-        ...resource.systems(state),
-        '@odata.id': `${resource.ROOT}/Managers`,
-        '@odata.type': '#ManagerCollection.ManagerCollection',
-        Name: 'Manager Collection',
-        Members: [],
-        'Members@odata.count': 0,
-      }),
-    };
-    const fixedAnswer = fixed[path];
-    if (fixedAnswer) return fixedAnswer();
-    const member = /^(.*)\/([^/]+)$/.exec(path);
-    const [, parent, id] = member ?? [];
-    if (parent === `${system}/Memory`) {
-      const dimm = state.memory.find((item) => item.id === id);
-      return dimm && resource.memory(state, dimm);
-    }
-    if (parent === `${system}/Processors`) {
-      const cpu = state.processors.find((item) => item.id === id);
-      return cpu && resource.processor(state, cpu);
-    }
-    if (parent === `${system}/LogServices/SEL/Entries`) {
-      const entry = state.sel.find((item) => item.id === id);
-      return entry && resource.selEntry(state, entry);
-    }
-    if (parent === `${resource.ROOT}/SessionService/Sessions`) {
-      const open = [...this.tokens.values()].find((item) => item.id === id);
-      return open && resource.session(open.id, open.user);
-    }
-    return undefined;
-  }
-
-  private reset(body: unknown): [number, unknown] {
-    const resetType = (body as { ResetType?: unknown } | undefined)?.ResetType;
-    if (typeof resetType !== 'string' || !resource.RESET_TYPES.includes(resetType)) {
-      return [
-        400,
-        resource.errorBody(
-          'ActionParameterValueNotInList',
-          `ResetType ${String(resetType)} is not one of ${resource.RESET_TYPES.join(', ')}.`,
-        ),
-      ];
-    }
-    this.state.power = resetType === 'ForceOff' || resetType === 'GracefulShutdown' ? 'Off' : 'On';
-    return [204, undefined];
-  }
-
-  private patchSystem(body: unknown): [number, unknown] {
-    const boot = (
-      body as { Boot?: { BootSourceOverrideTarget?: unknown; BootSourceOverrideEnabled?: unknown } }
-    )?.Boot;
-    const target = boot?.BootSourceOverrideTarget ?? this.state.boot.target;
-    const enabled = boot?.BootSourceOverrideEnabled ?? this.state.boot.enabled;
-    if (
-      typeof target !== 'string' ||
-      !resource.BOOT_TARGETS.includes(target) ||
-      typeof enabled !== 'string' ||
-      !['Disabled', 'Once', 'Continuous'].includes(enabled)
-    ) {
-      return [
-        400,
-        resource.errorBody('PropertyValueNotInList', 'Boot override target or enabled value not supported.'),
-      ];
-    }
-    this.state.boot = { target, enabled };
-    return [200, resource.computerSystem(this.state)];
-  }
-
   private reply(
     res: ServerResponse,
     call: Omit<RedfishCall, 'status'>,
@@ -352,10 +240,4 @@ function same(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function etagOf(value: unknown): string {
-  let hash = 0;
-  for (const char of JSON.stringify(value)) hash = (hash * 31 + char.charCodeAt(0)) | 0;
-  return (hash >>> 0).toString(16);
 }
