@@ -35,7 +35,8 @@ function isAdfDocument(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'type' in value && value.type === 'doc';
 }
 
-export function describe(value: unknown): string {
+/** What an unreadable field value looks like, for the message that names it. */
+export function shapeOf(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'object' && value !== null)
     return `object with keys ${Object.keys(value).slice(0, 5).join(', ')}`;

@@ -13,7 +13,7 @@ import type {
   TransitionField,
 } from '../planner/ticket.js';
 import { plainText } from './adf.js';
-import { accountIdsOf, describe, textOf, unreadable } from './field-values.js';
+import { accountIdsOf, shapeOf, textOf, unreadable } from './field-values.js';
 import type { TicketShape } from './port.js';
 
 const NamedSchema = z.looseObject({ name: z.string() });
@@ -140,7 +140,7 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
   for (const [input, field] of Object.entries(shape.inputFields)) {
     const value = textOf(issue.fields[field]);
     if (value === unreadable) {
-      problems.push({ kind: 'unreadableInput', input, field, shape: describe(issue.fields[field]) });
+      problems.push({ kind: 'unreadableInput', input, field, shape: shapeOf(issue.fields[field]) });
       inputs[input] = undefined;
     } else inputs[input] = value;
   }
