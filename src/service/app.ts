@@ -110,6 +110,7 @@ export async function startService(
         privateKey: config.RUNBOT_SSH_KEY,
         certificate: config.RUNBOT_SSH_CERT,
         knownHostsFile: config.RUNBOT_KNOWN_HOSTS,
+        hostsFile: config.RUNBOT_HOSTS_FILE,
         openssh: Object.values(definitions.inventory.sites).some((site) => site.ssh.transport === 'openssh'),
         logger,
       });
