@@ -10,13 +10,17 @@ import {
   exclusiveHolders,
   exclusiveInputs,
   holderSlot,
+  type HolderClaim,
   type InputHolders,
   type Ticket,
 } from '../planner/index.js';
 import { workflowJql, type WorkflowContext } from './context.js';
 
 /** The holders among one search's tickets; undefined when the runbook has no exclusive input. */
-export function batchHolders(context: WorkflowContext, tickets: readonly Ticket[]): InputHolders | undefined {
+export function batchHolders(
+  context: WorkflowContext,
+  tickets: readonly HolderClaim[],
+): InputHolders | undefined {
   if (exclusiveInputs(context.workflow).length === 0) return undefined;
   return exclusiveHolders(tickets, context.workflow);
 }

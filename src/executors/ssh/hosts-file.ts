@@ -1,18 +1,25 @@
 // RUNBOT_HOSTS_FILE: names to addresses, in /etc/hosts form (`ADDRESS NAME [ALIAS…]`, `#` comments),
 // read by both SSH transports for a target (or jump host) without an inventory `address`, the way
 // nsswitch's `files` comes before DNS: a name the file does not list is dialled by name. The file is
-// re-read when its size or mtime changes (a stat per connection), so hosts added later are found.
-import { readFile, stat } from 'node:fs/promises';
+// read again at most once a second for a name it lists, and at once for a name it does not (a host
+// just added), so a busy runner does not read it per command; it is parsed only when it changed.
+import { readFile } from 'node:fs/promises';
 import type { SshTarget } from '../types.js';
 
+const RECHECK_MS = 1_000;
+
 export class HostsFile {
-  private cached: { key: string; addresses: Map<string, string> } | undefined;
+  private cached: { text: string; addresses: Map<string, string>; checkedAt: number } | undefined;
 
   constructor(private readonly file: string) {}
 
   /** The address the file gives `name` (case-insensitive), or undefined. */
   async addressOf(name: string): Promise<string | undefined> {
-    return (await this.read()).get(name.toLowerCase());
+    const lower = name.toLowerCase();
+    const cached = this.cached;
+    const known = cached?.addresses.get(lower);
+    if (cached && known !== undefined && performance.now() - cached.checkedAt < RECHECK_MS) return known;
+    return (await this.read()).get(lower);
   }
 
   /** The target with `address` filled in from the file, for itself and its jump host, where unset. */
@@ -28,18 +35,21 @@ export class HostsFile {
   }
 
   private async read(): Promise<Map<string, string>> {
-    let key: string;
+    let text: string;
     try {
-      const info = await stat(this.file);
-      key = `${info.size}:${info.mtimeMs}`;
+      text = await readFile(this.file, 'utf8');
     } catch (error) {
       throw new Error(`RUNBOT_HOSTS_FILE ${this.file} cannot be read: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (this.cached?.key === key) return this.cached.addresses;
-    const addresses = parseHostsFile(await readFile(this.file, 'utf8'));
-    this.cached = { key, addresses };
+    const checkedAt = performance.now();
+    if (this.cached?.text === text) {
+      this.cached.checkedAt = checkedAt;
+      return this.cached.addresses;
+    }
+    const addresses = parseHostsFile(text);
+    this.cached = { text, addresses, checkedAt };
     return addresses;
   }
 }

@@ -12,6 +12,8 @@ export interface SshTransportsOptions {
   knownHostsFile: string;
   /** RUNBOT_HOSTS_FILE: addresses of names the inventory gives no `address`, for both transports. */
   hostsFile?: string | undefined;
+  /** node-ssh: a connection with nothing running closes after this long (default 60 s). */
+  idleMs?: number;
   /** Some site uses the openssh transport: set it up now, so a bad path stops start-up. */
   openssh: boolean;
   logger?: Logger;
@@ -28,7 +30,10 @@ export class SshTransports implements CommandRunner {
       hostsFile: options.hostsFile,
       ...(options.logger ? { logger: options.logger } : {}),
     };
-    this.nodeSsh = new SshRunner(common);
+    this.nodeSsh = new SshRunner({
+      ...common,
+      ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+    });
     this.openssh = options.openssh
       ? new OpensshRunner({ ...common, certificate: options.certificate })
       : undefined;
