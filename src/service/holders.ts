@@ -54,8 +54,12 @@ export async function freshHolders(
   return exclusiveHolders([ticket, ...others], workflow);
 }
 
-/** Values the text search can take as a phrase without escaping (host names, ids). */
-const PLAIN_VALUE = /^[A-Za-z0-9._:@/+-]+$/;
+/**
+ * Values the text search can take as a phrase without escaping (host names, ids), and short enough
+ * for a URL: a 32,000-character value in a hostile ticket must not make the search itself fail
+ * (Jira answers 431) before the planner can refuse the ticket.
+ */
+const PLAIN_VALUE = /^[A-Za-z0-9._:@/+-]{1,255}$/;
 
 /**
  * The workflow's JQL narrowed to tickets whose exclusive field holds one of `ticket`'s values. An

@@ -25,9 +25,11 @@ describe('holders search', () => {
     expect(jql).toMatch(/ AND \(cf\[\d+\] ~ "\\"db-1\.dev2\.internal\\""\) ORDER BY key ASC$/);
   });
 
-  it('searches the whole workflow for a value the phrase cannot carry, or a field that is not custom', async () => {
+  it('searches the whole workflow for a value the phrase cannot carry or too long for a URL, or a field that is not custom', async () => {
     const workflow = await shipped();
     expect(holderSearchJql(workflow, ticket('db "1" OR x'))).toBe(workflowJql(workflow));
+    // Too long for a URL (a hostile ticket): Jira would answer 431 before the planner refuses it.
+    expect(holderSearchJql(workflow, ticket(`${'a'.repeat(300)}.dev2.internal`))).toBe(workflowJql(workflow));
     const onSummary = { ...workflow, fields: { ...workflow.fields, host: 'summary' } };
     expect(holderSearchJql(onSummary, ticket('db-1.dev2.internal'))).toBe(workflowJql(onSummary));
   });
