@@ -1,5 +1,6 @@
-// Benchmark 4, batch restore: a rack comes back from repair and N tickets go through the whole RMA
-// runbook at once. The service runs as `runbot start` in a process of its own (its RSS and CPU are
+// Benchmark 4, batch restore: racks come back from repair and N tickets go through the whole RMA
+// runbook at once, their hosts spread over BENCH_BATCH_SITES sites (default 4) of the simulated
+// fleet, each site a domain with its manager, reached by name through the hosts file. The service runs as `runbot start` in a process of its own (its RSS and CPU are
 // its own) against the Jira sandbox and the simulated fleet in this process, with real step
 // durations divided by RUNBOT_TIME_SCALE. The operator is played here: each Action Required comment
 // is followed by moving the ticket on.
@@ -11,15 +12,19 @@
 // batch is not through by then, the finishing rate so far is extrapolated, and says so.
 import process from 'node:process';
 import console from 'node:console';
-import { performance } from 'node:perf_hooks';
-import { setTimeout, clearTimeout } from 'node:timers';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { describeCalls, dist, DIST, heading, mib, ratio, rssOf, sum, summary } from './support/common.js';
-import { hostName, peek, seedRestore } from './support/seed.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { describeCalls, dist, heading, mib, ratio, rssOf, sum, summary } from './support/common.js';
+import {
+  cpuSecondsOf,
+  seedBatch,
+  startRunbot,
+  statusCounts,
+  stopRunbot,
+  watchBatch,
+} from './support/batch.js';
 
 const N = Number(process.env.BENCH_BATCH_TICKETS ?? 1000);
+const SITES = Number(process.env.BENCH_BATCH_SITES ?? 4);
 const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 600); // 10 min of the real fleet → 1 s here
 const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 128);
 const POLL_INTERVAL_S = Number(process.env.BENCH_POLL_INTERVAL ?? 0.5);
@@ -40,7 +45,7 @@ const profile = {
   rebalanceMs: scaled(REAL.rebalance) * 1000,
 };
 
-const { fleetSites, startDemoEnvironment } = await dist('sandbox/demo-env.js');
+const { startDemoEnvironment } = await dist('sandbox/demo-env.js');
 const { audit } = await dist('sandbox/audit.js');
 const { plainText } = await dist('jira/adf.js');
 
@@ -59,95 +64,41 @@ function lowerBound() {
   return { fleet, criticalPath, slotWork, throughput, bound: Math.max(criticalPath, throughput) };
 }
 
-/**
- * What the demo environment's seedTicket does, in bulk: a fleet host per ticket, one inventory site
- * per host (the fleet tells hosts apart by port), pinned host keys, and the tickets written to the
- * sandbox's store. seedTicket rewrites the inventory and known_hosts per ticket and creates tickets
- * through HTTP: 45 s at 1,000 tickets, a quarter of the budget, measuring nothing.
- */
-async function seedBatch(env, count) {
-  const hosts = fleetSites(env.fleet, {
-    inventory: env.config.RUNBOT_INVENTORY,
-    knownHosts: env.config.RUNBOT_KNOWN_HOSTS,
-  });
-  for (let index = 0; index < count; index += 1) {
-    const host = hostName(index);
-    await hosts.add(host);
-    // The rack is back: every RMA is repaired, so every ticket can start at once.
-    const { key, rma } = seedRestore(env.sandbox, env.workflow, {
-      host,
-      status: 'Waiting for RMA',
-      rmaDone: true,
-    });
-    env.tickets.push({ key, host, rma });
+/** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
+function socketsOf(pid) {
+  let sockets = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // closed between the listing and the read
+    }
   }
-  await hosts.write();
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
-function cpuSecondsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  return sockets;
 }
 
 function startServiceProcess(config) {
-  const env = {
-    PATH: process.env.PATH,
-    JIRA_URL: config.JIRA_URL,
-    JIRA_EMAIL: config.JIRA_EMAIL,
-    JIRA_API_TOKEN: config.JIRA_API_TOKEN,
-    REDIS_URL: config.REDIS_URL,
-    RUNBOT_HTTP_PORT: '0',
-    RUNBOT_INVENTORY: config.RUNBOT_INVENTORY,
-    RUNBOT_SSH_KEY: config.RUNBOT_SSH_KEY,
-    RUNBOT_KNOWN_HOSTS: config.RUNBOT_KNOWN_HOSTS,
-    RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
-    RUNBOT_TIME_SCALE: String(SCALE),
-    RUNBOT_CONCURRENCY: String(CONCURRENCY),
-    RUNBOT_LOG_LEVEL: 'warn',
-    RUNBOT_LOG_PRETTY: 'false',
-  };
   // BENCH_PROFILE_DIR: also write the service's CPU profile there (node --cpu-prof).
-  const profiling = process.env.BENCH_PROFILE_DIR
+  const flags = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
   // BENCH_SERVICE_FLAGS: node flags for the service, e.g. --max-old-space-size=384 (how much of
   // the peak RSS is garbage V8 had not needed to collect yet).
-  profiling.push(...(process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean));
-  const child = spawn(process.execPath, [...profiling, path.join(DIST, 'cli.js'), 'start'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tail = [];
-  const keep = (chunk) => {
-    tail.push(chunk.toString());
-    if (tail.length > 50) tail.shift();
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, tail };
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid, 'SIGTERM'); // drains: running steps finish
-  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 45_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function statusCounts(env) {
-  const counts = {};
-  for (const ticket of env.tickets) {
-    const status = peek(env.sandbox, ticket.key)?.status ?? 'missing';
-    counts[status] = (counts[status] ?? 0) + 1;
-  }
-  return counts;
+  flags.push(...(process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean));
+  return startRunbot(
+    'start',
+    config,
+    {
+      RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
+      RUNBOT_TIME_SCALE: String(SCALE),
+      RUNBOT_CONCURRENCY: String(CONCURRENCY),
+    },
+    flags,
+  );
 }
 
 heading(
-  `batch restore: ${N} tickets, RUNBOT_CONCURRENCY ${CONCURRENCY}, poll every ${POLL_INTERVAL_S} s, time scale ${SCALE}`,
+  `batch restore: ${N} tickets over ${SITES} sites, RUNBOT_CONCURRENCY ${CONCURRENCY}, poll every ${POLL_INTERVAL_S} s, time scale ${SCALE}`,
 );
 console.log(
   `real durations: memtest ${REAL.memtest / 3600} h, storage-sync ${REAL.sync / 60} min (×2), rebalance ${REAL.rebalance / 3600} h, check interval ${REAL.checkInterval / 60} min; ` +
@@ -159,64 +110,48 @@ let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = true));
 let service;
 try {
-  const seeding = performance.now();
-  await seedBatch(env, N);
-  const seedSeconds = (performance.now() - seeding) / 1000;
+  const seedSeconds = await seedBatch(env, { tickets: N, sites: SITES });
   console.log(
-    `seeded ${N} tickets (RMAs done), fleet hosts and inventory sites in ${seedSeconds.toFixed(1)} s`,
+    `seeded ${N} tickets (RMAs done), their fleet hosts, ${SITES} inventory sites and their managers in ${seedSeconds.toFixed(1)} s`,
   );
   const callsBefore = env.sandbox.requestCounts();
   const harnessCpuBefore = process.cpuUsage();
   const redisCpuBefore = cpuSecondsOf(env.redis.pid);
 
   service = startServiceProcess(env.config);
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
   let peakRss = 0;
+  let peakSockets = 0;
   let lastReport = 0;
-  let done = 0;
-  let failed = 0;
-  const doneAt = [];
-  while (done + failed < N) {
-    if (service.child.exitCode !== null)
-      throw new Error(`bench: runbot start exited ${service.child.exitCode}:\n${service.tail.join('')}`);
-    if (elapsed() > TIMEOUT_S || interrupted) break;
-    done = 0;
-    failed = 0;
-    for (const ticket of env.tickets) {
-      const issue = peek(env.sandbox, ticket.key);
-      if (issue?.status === env.workflow.failure) failed += 1;
-      if (issue?.status === env.workflow.done) {
-        done += 1;
-        if (!ticket.doneAt) {
-          ticket.doneAt = elapsed();
-          doneAt.push(ticket.doneAt);
+  let lastSockets = 0;
+  const watched = await watchBatch(env, {
+    processes: [service],
+    timeoutS: TIMEOUT_S,
+    everyMs: OPERATOR_EVERY_MS,
+    stop: () => interrupted,
+    onTick: (elapsed) => {
+      try {
+        peakRss = Math.max(peakRss, rssOf(service.child.pid).peak);
+        if (elapsed - lastSockets >= 1) {
+          lastSockets = elapsed;
+          peakSockets = Math.max(peakSockets, socketsOf(service.child.pid));
         }
-      } else if (issue?.status === 'Enable Alerting' && issue.properties.runbot?.instructed === true) {
-        env.sandbox.moveAsHuman(ticket.key, 'Rebalance'); // the operator enabled alerting
+      } catch {
+        // The service just exited: the next round's check reports it.
       }
-    }
-    try {
-      peakRss = Math.max(peakRss, rssOf(service.child.pid).peak);
-    } catch {
-      // The service just exited: let its exit event arrive; the check at the loop's top reports it.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    if (elapsed() - lastReport >= 10) {
-      lastReport = elapsed();
-      console.log(`${elapsed().toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, OPERATOR_EVERY_MS));
-  }
-  const finished = done + failed === N;
+      if (elapsed - lastReport >= 10) {
+        lastReport = elapsed;
+        console.log(`${elapsed.toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`);
+      }
+    },
+  });
+  const { done, failed, wall, doneAt } = watched;
   // The last ticket to reach Done (or the failure queue): the batch's wall time.
-  const wall = finished ? elapsed() : elapsed();
+  const finished = watched.finished;
   const serviceCpu = cpuSecondsOf(service.child.pid);
   const harnessCpu = process.cpuUsage(harnessCpuBefore);
   const redisCpu = cpuSecondsOf(env.redis.pid) - redisCpuBefore;
   peakRss = Math.max(peakRss, rssOf(service.child.pid).peak);
-  await stopChild(service.child);
+  await stopRunbot(service);
 
   const calls = Object.fromEntries(
     Object.entries(env.sandbox.requestCounts())
@@ -256,7 +191,7 @@ try {
   const sorted = [...doneAt].sort((a, b) => a - b);
   if (finished) {
     const wallRatio = wall / bound.bound;
-    result = `${N} tickets in ${wall.toFixed(1)} s vs bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(wallRatio)}${failed > 0 ? ` — ${failed} FAILED to the failure queue` : ''}`;
+    result = `${N} tickets over ${SITES} sites in ${wall.toFixed(1)} s vs bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(wallRatio)}${failed > 0 ? ` — ${failed} FAILED to the failure queue` : ''}`;
     console.log(`wall ${wall.toFixed(1)} s = ${ratio(wallRatio)} the bound`);
     if (sorted.length > 0)
       console.log(
@@ -279,12 +214,14 @@ try {
     `CPU: service ${serviceCpu.toFixed(1)} s (${((serviceCpu * 1000) / N).toFixed(0)} ms/ticket), Jira sandbox + fleet (this process) ${harnessSeconds.toFixed(1)} s, redis ${redisCpu.toFixed(1)} s; ` +
       `together ${(serviceCpu + harnessSeconds + redisCpu).toFixed(0)} of the ${(wall * 2).toFixed(0)} CPU-s 2 cores offer in ${wall.toFixed(0)} s`,
   );
-  console.log(`service peak RSS ${mib(peakRss)}`);
+  console.log(
+    `service peak RSS ${mib(peakRss)}; most sockets open at once ${peakSockets} (SSH to the fleet, Redis, Jira)`,
+  );
   summary(
     'batch-restore',
     `${result}; ${(sum(calls) / N).toFixed(1)} Jira calls/ticket (${(searches / N).toFixed(1)} searches); service peak RSS ${mib(peakRss)}`,
   );
 } finally {
-  if (service) await stopChild(service.child);
+  if (service) await stopRunbot(service);
   await env.stop();
 }

@@ -7,19 +7,14 @@
 // slots, and the duplicate steps and comments the audit finds (src/sandbox/audit.ts: a step command
 // a host received more often than the bot reported running it; the same bot comment twice).
 //
-// The hosts sit in a few sites (`node-NNN.dcK.internal`): however the simulated fleet maps hosts to
-// sites, every worker process takes work from every site's queue. The steps that hold a worker slot
+// The hosts sit in a few sites (`node-NNNNN.dcK.internal`, one site per domain with its manager,
+// reached by name through the hosts file); every worker process takes work from every site's queue. The steps that hold a worker slot
 // (two storage syncs and a rebalance) are made long enough, by the time scale, for the slots to be
 // the bottleneck: then throughput follows the slots if no process sits on jobs it cannot run.
 import process from 'node:process';
 import console from 'node:console';
-import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { dist, DIST, heading, ratio, summary } from './support/common.js';
-import { peek, seedRestore } from './support/seed.js';
+import { dist, heading, ratio, summary } from './support/common.js';
+import { cpuSecondsOf, seedBatch, startRunbot, stopRunbot, watchBatch } from './support/batch.js';
 
 const N = Number(process.env.BENCH_SCALING_TICKETS ?? 96);
 const SITES = Number(process.env.BENCH_SCALING_SITES ?? 4);
@@ -39,7 +34,7 @@ const profile = {
   rebalanceMs: scaled(REAL.rebalance) * 1000,
 };
 
-const { fleetSites, startDemoEnvironment } = await dist('sandbox/demo-env.js');
+const { startDemoEnvironment } = await dist('sandbox/demo-env.js');
 const { audit } = await dist('sandbox/audit.js');
 
 /** The lower bound, in seconds, with `slots` worker slots in all (as batch-restore.js computes it). */
@@ -57,108 +52,24 @@ function lowerBound(slots) {
   return { criticalPath, slotWork, throughput, bound: Math.max(criticalPath, throughput) };
 }
 
-const hostOf = (index) => `node-${String(index + 1).padStart(3, '0')}.dc${(index % SITES) + 1}.internal`;
-
-/** N tickets (RMAs done) and their fleet hosts, written to the sandbox's store as batch-restore.js does. */
-async function seedBatch(env) {
-  const files = {
-    inventory: env.config.RUNBOT_INVENTORY,
-    knownHosts: env.config.RUNBOT_KNOWN_HOSTS,
-    // The simulated fleet's address map, where the fleet has one (RUNBOT_HOSTS_FILE).
-    ...(env.config.RUNBOT_HOSTS_FILE ? { hosts: env.config.RUNBOT_HOSTS_FILE } : {}),
-  };
-  const hosts = fleetSites(env.fleet, files);
-  for (let index = 0; index < N; index += 1) {
-    const host = hostOf(index);
-    await hosts.add(host);
-    const { key, rma } = seedRestore(env.sandbox, env.workflow, { host, status: 'Waiting for RMA' });
-    env.tickets.push({ key, host, rma });
-  }
-  await hosts.write();
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
-function cpuSecondsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function startRunbot(role, config) {
-  const env = {
-    PATH: process.env.PATH,
-    JIRA_URL: config.JIRA_URL,
-    JIRA_EMAIL: config.JIRA_EMAIL,
-    JIRA_API_TOKEN: config.JIRA_API_TOKEN,
-    REDIS_URL: config.REDIS_URL,
-    RUNBOT_HTTP_PORT: '0',
-    RUNBOT_INVENTORY: config.RUNBOT_INVENTORY,
-    RUNBOT_SSH_KEY: config.RUNBOT_SSH_KEY,
-    RUNBOT_KNOWN_HOSTS: config.RUNBOT_KNOWN_HOSTS,
-    ...(config.RUNBOT_HOSTS_FILE ? { RUNBOT_HOSTS_FILE: config.RUNBOT_HOSTS_FILE } : {}),
-    RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
-    RUNBOT_TIME_SCALE: String(SCALE),
-    RUNBOT_CONCURRENCY: String(CONCURRENCY),
-    RUNBOT_LOG_LEVEL: 'warn',
-    RUNBOT_LOG_PRETTY: 'false',
-  };
-  const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), role], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tail = [];
-  const keep = (chunk) => {
-    tail.push(chunk.toString());
-    if (tail.length > 50) tail.shift();
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { role, child, tail };
-}
-
-async function stopRunbot({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(child.pid, 'SIGTERM'); // drains: running steps finish
-  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 45_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** One batch with `workers` worker processes; returns its figures. */
 async function runBatch(workers) {
   const env = await startDemoEnvironment({ profile });
   const processes = [];
+  const settings = {
+    RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
+    RUNBOT_TIME_SCALE: String(SCALE),
+    RUNBOT_CONCURRENCY: String(CONCURRENCY),
+  };
   try {
-    await seedBatch(env);
-    processes.push(startRunbot('poll', env.config));
-    for (let i = 0; i < workers; i += 1) processes.push(startRunbot('work', env.config));
-    const started = performance.now();
-    const elapsed = () => (performance.now() - started) / 1000;
-    const doneAt = [];
-    let done = 0;
-    let failed = 0;
-    while (done + failed < N && elapsed() <= TIMEOUT_S) {
-      const dead = processes.find(({ child }) => child.exitCode !== null);
-      if (dead)
-        throw new Error(`bench: runbot ${dead.role} exited ${dead.child.exitCode}:\n${dead.tail.join('')}`);
-      done = 0;
-      failed = 0;
-      for (const ticket of env.tickets) {
-        const issue = peek(env.sandbox, ticket.key);
-        if (issue?.status === env.workflow.failure) failed += 1;
-        if (issue?.status === env.workflow.done) {
-          done += 1;
-          if (ticket.doneAt === undefined) {
-            ticket.doneAt = elapsed();
-            doneAt.push(ticket.doneAt);
-          }
-        } else if (issue?.status === 'Enable Alerting' && issue.properties.runbot?.instructed === true) {
-          env.sandbox.moveAsHuman(ticket.key, 'Rebalance'); // the operator enabled alerting
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, OPERATOR_EVERY_MS));
-    }
-    const wall = elapsed();
+    await seedBatch(env, { tickets: N, sites: SITES });
+    processes.push(startRunbot('poll', env.config, settings));
+    for (let i = 0; i < workers; i += 1) processes.push(startRunbot('work', env.config, settings));
+    const { done, failed, wall } = await watchBatch(env, {
+      processes,
+      timeoutS: TIMEOUT_S,
+      everyMs: OPERATOR_EVERY_MS,
+    });
     const cpu = (role) =>
       processes.filter((p) => p.role === role).reduce((total, p) => total + cpuSecondsOf(p.child.pid), 0);
     const workerCpu = cpu('work');

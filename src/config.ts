@@ -73,6 +73,8 @@ export const ConfigSchema = z
     RUNBOT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
     RUNBOT_SSH_KEY: z.string().default('/etc/runbot/id_ed25519'),
     RUNBOT_KNOWN_HOSTS: z.string().default('/etc/runbot/known_hosts'),
+    /** Names to addresses in /etc/hosts form, read by the SSH transports before DNS (hosts-file.ts). */
+    RUNBOT_HOSTS_FILE: z.string().min(1).optional(),
     /** OpenSSH certificate of RUNBOT_SSH_KEY (`…-cert.pub`), offered by sites with `transport: openssh`. */
     RUNBOT_SSH_CERT: z.string().min(1).optional(),
     RUNBOT_QUEUE_PREFIX: z

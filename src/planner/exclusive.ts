@@ -34,9 +34,12 @@ export function compareKeys(a: string, b: string): number {
  * status, or anywhere else, holds nothing. Tickets at the gate keep their place in line whether or
  * not their RMA is done, so two readers that see the same statuses never both let a ticket start.
  */
-export function exclusiveHolders(tickets: readonly Ticket[], workflow: Workflow): InputHolders {
+/** What holding an exclusive value depends on: the ticket's key, status and input values. */
+export type HolderClaim = Pick<Ticket, 'key' | 'status' | 'inputs'>;
+
+export function exclusiveHolders(tickets: readonly HolderClaim[], workflow: Workflow): InputHolders {
   const inputs = exclusiveInputs(workflow);
-  const rank = (ticket: Ticket) =>
+  const rank = (ticket: HolderClaim) =>
     ticket.status in workflow.statuses ? 0 : workflow.gate?.status === ticket.status ? 1 : undefined;
   const best = new Map<string, { key: string; rank: number }>();
   for (const ticket of tickets) {

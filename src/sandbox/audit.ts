@@ -35,7 +35,7 @@ export function audit(sandbox: JiraSandbox, fleet: Fleet, tickets: { key: string
     refs.set(key, [...seen.keys()]);
     for (const { pattern, steps } of STEP_COMMANDS) {
       const reported = [...seen.keys()].filter((ref) => steps.includes(REF.exec(ref)?.[3] ?? '')).length;
-      duplicateSteps += Math.max(0, fleet.count(host, pattern) - reported);
+      duplicateSteps += Math.max(0, fleet.countAbout(host, pattern) - reported);
     }
   }
   return { duplicateSteps, duplicateComments, refs };

@@ -18,7 +18,7 @@ export const DEMO_CREDENTIALS = { email: 'runbot@example.com', apiToken: 'sandbo
 /** The other auth modes the demo sandbox accepts, under `/ex/jira/sandbox-cloud` (docs/jira.md). */
 export const DEMO_BEARER_TOKEN = 'sandbox-scoped-token';
 export const DEMO_OAUTH_CLIENT = { clientId: 'sandbox-client', clientSecret: 'sandbox-client-secret' };
-/** The manager of every site of the simulated fleet. */
+/** The manager of the simulated fleet's site dev2 (hosts `*.dev2.internal`); site D's is `manager-0.D`. */
 export const FLEET_MANAGER = 'manager-0.dev2.internal';
 /** The variable holding the simulated BMCs' Redfish password in the demo (set while it runs). */
 export const DEMO_BMC_PASSWORD_ENV = 'RUNBOT_DEMO_BMC_PASSWORD';
@@ -54,56 +54,127 @@ export interface FleetAccessFiles {
   key: string;
   knownHosts: string;
   inventory: string;
+  /** The address map (RUNBOT_HOSTS_FILE) through which the inventory's names reach the fleet. */
+  hosts: string;
 }
 
-/** Writes the client key the fleet accepts; known_hosts and the inventory grow as hosts are added. */
+/** Writes the client key the fleet accepts; known_hosts, the hosts file and the inventory grow as hosts are added. */
 export async function writeFleetAccess(
   dir: string,
   fleet: Fleet,
   inventory: string,
 ): Promise<FleetAccessFiles> {
-  const files = { key: path.join(dir, 'id_ed25519'), knownHosts: path.join(dir, 'known_hosts'), inventory };
+  const files = {
+    key: path.join(dir, 'id_ed25519'),
+    knownHosts: path.join(dir, 'known_hosts'),
+    inventory,
+    hosts: path.join(dir, 'hosts'),
+  };
   await writeFile(files.key, fleet.clientPrivateKey, { mode: 0o600 });
   await chmod(files.key, 0o600);
+  await writeFile(files.hosts, '');
   return files;
 }
 
+export interface FleetSitesOptions {
+  bmc?: { port: number; user: string; fingerprint: string; passwordEnv: string };
+  /** One inventory site per host, each its own queue (the old shape, for a test that needs it). */
+  sitePerHost?: boolean;
+}
+
+interface FleetSite {
+  name: string;
+  domain: string;
+  manager: string;
+  /** Short names of the site's hosts, in the order they joined. */
+  hosts: string[];
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * The inventory and known_hosts of the simulated fleet as hosts join it: one inventory site per
- * host (the fleet tells hosts apart by port, and a site has one), each managed by FLEET_MANAGER.
+ * The inventory, hosts file and known_hosts of the simulated fleet as hosts join it, laid out like
+ * a deployment's: one site per domain (`db-1.dev2.internal` is in site `dev2`), managed by
+ * `manager-0.<domain>`, every host reached by name on the fleet's one port, its address from the
+ * hosts file. A site's `hosts` pattern lists the hosts added, so any other name is outside it.
  */
 export function fleetSites(
   fleet: Fleet,
-  files: Pick<FleetAccessFiles, 'inventory' | 'knownHosts'>,
-  bmc?: { port: number; user: string; fingerprint: string; passwordEnv: string },
+  files: Pick<FleetAccessFiles, 'inventory' | 'knownHosts' | 'hosts'>,
+  options: FleetSitesOptions = {},
 ) {
-  const sites: Record<string, unknown> = {};
+  const sites = new Map<string, FleetSite>();
+  const names = new Set<string>();
   const knownHosts: string[] = [];
-  return {
-    /** Adds the host to the fleet and its site to the inventory; `write` saves both files. */
-    async add(host: string): Promise<void> {
-      const port = await fleet.addHost(host, { role: 'any' });
-      sites[host.split('.')[0] ?? host] = {
-        hosts: `^${host.replaceAll('.', '\\.')}$`,
-        manager: FLEET_MANAGER,
-        ssh: { user: 'runbot', port, address: '127.0.0.1' },
-        ...(bmc
-          ? {
-              redfish: {
-                address: '127.0.0.1',
-                port: bmc.port,
-                user: bmc.user,
-                password_env: bmc.passwordEnv,
-                fingerprint: bmc.fingerprint,
-              },
-            }
-          : {}),
+  const hostsLines: string[] = [];
+  const join = async (host: string, role: 'server' | 'manager'): Promise<void> => {
+    await fleet.addHost(host, { role });
+    knownHosts.push(fleet.knownHostsLine(host));
+    hostsLines.push(fleet.hostsLine(host));
+  };
+  const siteName = (wanted: string): string => {
+    let name = wanted;
+    for (let n = 2; names.has(name); n += 1) name = `${wanted}-${n}`;
+    names.add(name);
+    return name;
+  };
+  const siteOf = async (host: string): Promise<FleetSite> => {
+    const dot = host.indexOf('.');
+    if (dot <= 0) throw new Error(`fleet host ${host}: expected a fully qualified name (host.domain)`);
+    const short = host.slice(0, dot);
+    const domain = host.slice(dot + 1);
+    const key = options.sitePerHost ? host : domain;
+    let site = sites.get(key);
+    if (!site) {
+      const manager = `manager-0.${domain}`;
+      if (!sites.has(domain) && ![...sites.values()].some((other) => other.manager === manager)) {
+        await join(manager, 'manager');
+      }
+      site = {
+        name: siteName(options.sitePerHost ? short : (domain.split('.')[0] ?? domain)),
+        domain,
+        manager,
+        hosts: [],
       };
-      knownHosts.push(fleet.knownHostsLine(host), `[${FLEET_MANAGER}]:${port} ${fleet.hostPublicKey}`);
+      sites.set(key, site);
+    }
+    return site;
+  };
+  const inventory = (): Record<string, unknown> =>
+    Object.fromEntries(
+      [...sites.values()].map((site) => [
+        site.name,
+        {
+          hosts: `^(?:${site.hosts.map(escapeRegExp).join('|')})\\.${escapeRegExp(site.domain)}$`,
+          manager: site.manager,
+          ssh: { user: 'runbot', port: fleet.portOf(site.manager) },
+          ...(options.bmc
+            ? {
+                redfish: {
+                  address: '127.0.0.1',
+                  port: options.bmc.port,
+                  user: options.bmc.user,
+                  password_env: options.bmc.passwordEnv,
+                  fingerprint: options.bmc.fingerprint,
+                },
+              }
+            : {}),
+        },
+      ]),
+    );
+  return {
+    /** Adds the host (and its site's manager) to the fleet and to the files; `write` saves them. */
+    async add(host: string): Promise<void> {
+      const site = await siteOf(host);
+      const short = host.slice(0, host.indexOf('.'));
+      if (site.hosts.includes(short)) return;
+      await join(host, 'server');
+      site.hosts.push(short);
     },
     async write(): Promise<void> {
-      await writeFile(files.inventory, stringify({ sites }));
+      await writeFile(files.inventory, stringify({ sites: inventory() }));
       await writeFile(files.knownHosts, `${knownHosts.join('\n')}\n`);
+      await writeFile(files.hosts, `${hostsLines.join('\n')}\n`);
     },
   };
 }
@@ -124,6 +195,7 @@ export function fleetServiceEnv(parts: {
     RUNBOT_INVENTORY: parts.files.inventory,
     RUNBOT_SSH_KEY: parts.files.key,
     RUNBOT_KNOWN_HOSTS: parts.files.knownHosts,
+    RUNBOT_HOSTS_FILE: parts.files.hosts,
     RUNBOT_POLL_INTERVAL: '0.5',
     // The memtest's 10 min check interval becomes 1 s, its 12 h timeout 72 s.
     RUNBOT_TIME_SCALE: '600',
@@ -155,10 +227,12 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
     // The worker reads BMC passwords from its environment, by the name the inventory gives.
     environment.processEnv({ [DEMO_BMC_PASSWORD_ENV]: bmc.password });
     const hosts = fleetSites(fleet, files, {
-      port: bmc.port,
-      user: bmc.user,
-      fingerprint: bmc.fingerprint,
-      passwordEnv: DEMO_BMC_PASSWORD_ENV,
+      bmc: {
+        port: bmc.port,
+        user: bmc.user,
+        fingerprint: bmc.fingerprint,
+        passwordEnv: DEMO_BMC_PASSWORD_ENV,
+      },
     });
 
     const config = ConfigSchema.parse({

@@ -111,6 +111,9 @@ export async function startService(
         privateKey: config.RUNBOT_SSH_KEY,
         certificate: config.RUNBOT_SSH_CERT,
         knownHostsFile: config.RUNBOT_KNOWN_HOSTS,
+        hostsFile: config.RUNBOT_HOSTS_FILE,
+        // Idle a minute of fleet time: between a wait step's checks (10 min) the connection closes.
+        idleMs: 60_000 / config.RUNBOT_TIME_SCALE,
         openssh: Object.values(definitions.inventory.sites).some((site) => site.ssh.transport === 'openssh'),
         logger,
       });

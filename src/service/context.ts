@@ -42,14 +42,15 @@ function ownedStatuses(workflow: Workflow): string[] {
   ];
 }
 
-/** The JQL for one workflow: its project and issue type, in a status the bot owns. */
-export function workflowJql(workflow: Workflow): string {
+/** The JQL for one workflow: its project and issue type, in a status the bot owns (and `narrower`). */
+export function workflowJql(workflow: Workflow, narrower: string[] = []): string {
   const quoted = (value: string) => JSON.stringify(value);
   const clauses = [
     `project = ${quoted(workflow.jira.project)}`,
     `issuetype = ${quoted(workflow.jira.issue_type)}`,
     `status in (${ownedStatuses(workflow).map(quoted).join(', ')})`,
     ...(workflow.jira.jql ? [`(${workflow.jira.jql})`] : []),
+    ...narrower,
   ];
   return `${clauses.join(' AND ')} ORDER BY key ASC`;
 }

@@ -1,12 +1,34 @@
 // The poller: one search per workflow (paged), the pure planner for each ticket, and a job for
 // every decision that calls for action. Level-triggered: it keeps no memory between cycles.
+// Page by page: a ticket past the gate is planned and dropped with its page; only tickets at the
+// gate wait for the end of the search, since who holds an exclusive value (one restore per host)
+// is a property of the whole batch — every ticket's key, status and value is kept for that.
 import type { Definitions } from '../definitions/index.js';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
-import { isActionable, planTicket, type Decision, type OpenBreakers, type Ticket } from '../planner/index.js';
+import {
+  exclusiveInputs,
+  isActionable,
+  planTicket,
+  type Decision,
+  type HolderClaim,
+  type InputHolders,
+  type OpenBreakers,
+  type Ticket,
+} from '../planner/index.js';
 import { jobFor, type StepJob } from '../queue/index.js';
 import { planInputFor, workflowContexts, workflowJql } from './context.js';
 import { batchHolders } from './holders.js';
+
+/** What holding an exclusive value depends on: the ticket's key, status and those values. */
+function claimOf(ticket: Ticket, inputs: string[]): HolderClaim {
+  const values: Record<string, string> = {};
+  for (const input of inputs) {
+    const value = ticket.inputs[input];
+    if (value !== undefined) values[input] = value;
+  }
+  return { key: ticket.key, status: ticket.status, inputs: values };
+}
 
 export interface PollerDeps {
   jira: JiraPort;
@@ -47,9 +69,25 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
   const openBreakers = await deps.openBreakers?.();
   for (const context of workflowContexts(deps.definitions).values()) {
     const jql = workflowJql(context.workflow);
-    // The whole search first: who holds an exclusive value (one restore per host) is a property of
-    // the batch, so every poller that sees the same tickets plans the same holder.
-    const tickets: Ticket[] = [];
+    const gate = context.workflow.gate?.status;
+    const exclusive = exclusiveInputs(context.workflow);
+    const holdersFor = exclusive.length > 0 && gate !== undefined;
+    // Who may hold a value: every ticket's key, status and exclusive values (a few strings each).
+    const claims: HolderClaim[] = [];
+    const atGate: Ticket[] = [];
+    const plan = async (ticket: Ticket, holders: InputHolders | undefined): Promise<void> => {
+      cycle.tickets += 1;
+      cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
+      const decision = planTicket(planInputFor(context, ticket, deps, { openBreakers, holders }));
+      cycle.decisions[decision.kind] += 1;
+      if (!isActionable(decision)) return;
+      deps.logger.debug(
+        { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
+        'planned',
+      );
+      await deps.enqueue(jobFor(decision));
+      cycle.enqueued += 1;
+    };
     let token: string | undefined;
     do {
       const page = await deps.jira.searchPage(jql, context.shape, token);
@@ -63,23 +101,19 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
           );
           continue;
         }
-        tickets.push(ticket);
+        if (!holdersFor) {
+          await plan(ticket, undefined);
+          continue;
+        }
+        claims.push(claimOf(ticket, exclusive));
+        if (ticket.status === gate) atGate.push(ticket);
+        else await plan(ticket, undefined);
       }
       token = page.nextPageToken;
     } while (token);
-    const holders = batchHolders(context, tickets);
-    for (const ticket of tickets) {
-      cycle.tickets += 1;
-      cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
-      const decision = planTicket(planInputFor(context, ticket, deps, { openBreakers, holders }));
-      cycle.decisions[decision.kind] += 1;
-      if (!isActionable(decision)) continue;
-      deps.logger.debug(
-        { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
-        'planned',
-      );
-      await deps.enqueue(jobFor(decision));
-      cycle.enqueued += 1;
+    if (holdersFor) {
+      const holders = batchHolders(context, claims);
+      for (const ticket of atGate) await plan(ticket, holders);
     }
   }
   return cycle;

@@ -41,7 +41,7 @@ describe('faults: a person moves a ticket while its step runs', () => {
         for (const command of w.fleet.commands()) {
           if (moved.size >= MOVES) break;
           if (command.state !== 'running' || !/storage-sync/.test(command.command)) continue;
-          const ticket = w.tickets.find((t) => t.host === command.host);
+          const ticket = w.tickets.find((t) => t.host === command.subject);
           const snapshot = ticket && w.sandbox.snapshot(ticket.key);
           if (!ticket || !snapshot || moved.has(ticket.key)) continue;
           if (snapshot.status !== 'Sync' && snapshot.status !== 'Second Sync') continue;
@@ -67,9 +67,11 @@ describe('faults: a person moves a ticket while its step runs', () => {
       expect(statusOf(w, key), key).toBe('Actionable');
       // No "done, moving on" comment after the person's move: the transition carrying it was refused.
       expect(w.sandbox.snapshot(key)?.comments.length, key).toBe(before.comments);
-      // The sync that was running finished; nothing else was sent to the host afterwards.
+      // The sync that was running finished; nothing else about the host was sent afterwards.
       const host = w.tickets.find((t) => t.key === key)?.host;
-      const later = w.fleet.commands().filter((command) => command.host === host && command.at > before.at);
+      const later = w.fleet
+        .commands()
+        .filter((command) => command.subject === host && command.at > before.at);
       expect(later, key).toEqual([]);
     }
     console.info(

@@ -66,7 +66,7 @@ describe('faults: a worker killed mid-step', () => {
     const resumed = w.tickets.filter(({ key, host }) => {
       const removals = w.fleet
         .commands()
-        .filter((command) => command.host === host && /blacklist remove/.test(command.command));
+        .filter((command) => command.subject === host && /blacklist remove/.test(command.command));
       return (
         removals[0]?.state === 'abandoned' &&
         removals.at(-1)?.state === 'exited' &&

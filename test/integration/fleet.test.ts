@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
 import ssh2 from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SshTransports } from '../../src/executors/ssh/index.js';
 import { readCommandLine, startFleet } from '../../src/sandbox/fleet/index.js';
 import type { Fleet, FleetCommand } from '../../src/sandbox/fleet/index.js';
 
@@ -13,7 +17,7 @@ async function connect(fleet: Fleet, host: string, privateKey = fleet.clientPriv
   const pinned = Buffer.from(fleet.hostPublicKey.split(' ')[1] ?? '', 'base64');
   const ssh = new NodeSSH();
   await ssh.connect({
-    host: '127.0.0.1',
+    host: fleet.addressOf(host),
     port: fleet.portOf(host),
     username: 'runbot',
     privateKey,
@@ -41,9 +45,9 @@ async function pollUntil<T>(
   }
 }
 
-function portRefuses(port: number): Promise<boolean> {
+function refuses(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host: address, port });
     socket.on('connect', () => {
       socket.destroy();
       resolve(false);
@@ -198,26 +202,37 @@ describe('sandbox: simulated fleet running the RMA runbook commands', () => {
     );
   });
 
-  it('pins the host key by logical name in known_hosts form', () => {
+  it('pins the host key by logical name in known_hosts form, and maps the name to its address', () => {
     const port = fleet.portOf('mgr.site-a.example');
+    const address = fleet.addressOf('mgr.site-a.example');
+    expect(address).toMatch(/^127\.10\.\d+\.\d+$/);
     expect(fleet.knownHostsLine('mgr.site-a.example')).toBe(
       `[mgr.site-a.example]:${port} ${fleet.hostPublicKey}`,
     );
+    expect(fleet.hostsLine('mgr.site-a.example')).toBe(`${address} mgr.site-a.example`);
     expect(fleet.hostPublicKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+$/);
     expect(fleet.targetOf('mgr.site-a.example')).toEqual({
       host: 'mgr.site-a.example',
-      address: '127.0.0.1',
+      address,
       port,
       user: 'runbot',
     });
     expect(() => fleet.knownHostsLine('nowhere.example')).toThrow(/addHost/);
   });
 
-  it('counts commands per host across the suite', () => {
+  it('counts commands per host, and per host they are about, across the suite', () => {
     const all: FleetCommand[] = fleet.commands();
     expect(fleet.count('mgr.site-a.example', /storage-sync --node db-1$/)).toBe(1);
     expect(fleet.count('mgr.site-a.example', 'storage-sync')).toBe(3);
     expect(fleet.count('db-1.site-a.example', 'storage-sync')).toBe(0);
+    // A manager command is about the node it names: a short name in the manager's domain, a
+    // full name as it is; a node the fleet does not have stays as written.
+    expect(fleet.countAbout('db-1.site-a.example', 'storage-sync')).toBe(1);
+    expect(fleet.countAbout('db-1.site-a.example', 'storage-rebalance')).toBe(1);
+    expect(fleet.countAbout('db-1.site-a.example', 'blacklist remove')).toBe(1);
+    expect(fleet.countAbout('db-1.site-a.example', 'memcheck start')).toBe(1);
+    expect(fleet.countAbout('broken', 'storage-sync')).toBe(1);
+    expect(fleet.countAbout('mgr.site-a.example', 'blacklist sync')).toBe(1);
     expect(all.every((entry) => entry.state === 'exited' && entry.exitCode !== null)).toBe(true);
   });
 });
@@ -272,19 +287,28 @@ describe('sandbox: simulated fleet cutting commands short', () => {
 });
 
 describe('sandbox: simulated fleet at scale', () => {
-  it('starts 200 hosts on distinct ports, serves them, and frees every port on stop', async () => {
+  it('starts 300 hosts on distinct loopback addresses and one port, tells them apart by address, and frees them on stop', async () => {
     const fleet = await startFleet({});
-    const names = Array.from({ length: 200 }, (_, index) => `node-${index}.site-c.example`);
-    const ports = await Promise.all(names.map((name) => fleet.addHost(name)));
-    expect(new Set(ports).size).toBe(200);
+    const names = Array.from({ length: 300 }, (_, index) => `node-${index}.site-c.example`);
+    const addresses = await Promise.all(names.map((name) => fleet.addHost(name)));
+    expect(new Set(addresses).size).toBe(300);
+    expect(addresses.every((address) => /^127\.10\.\d+\.\d+$/.test(address))).toBe(true);
+    const port = fleet.portOf(names[0] ?? '') ?? 0;
+    expect(new Set(names.map((name) => fleet.portOf(name)))).toEqual(new Set([port]));
 
-    const last = names[199] ?? '';
+    // Past the first 254 addresses (127.10.1.x): the memtest started there is that host's alone.
+    const [first, last] = [names[0] ?? '', names[299] ?? ''];
     const ssh = await connect(fleet, last);
-    expect((await ssh.execCommand(MEMCHECK_STATUS)).stdout).toBe('NOT STARTED');
+    expect((await ssh.execCommand(MEMCHECK_START)).code).toBe(0);
     ssh.dispose();
+    const other = await connect(fleet, first);
+    expect((await other.execCommand(MEMCHECK_STATUS)).stdout).toBe('NOT STARTED');
+    other.dispose();
+    expect(fleet.count(last, 'memcheck start')).toBe(1);
+    expect(fleet.count(first, 'memcheck start')).toBe(0);
 
     await fleet.stop();
-    const refused = await Promise.all(ports.slice(0, 20).map(portRefuses));
+    const refused = await Promise.all(addresses.slice(0, 20).map((address) => refuses(address, port)));
     expect(refused.every(Boolean)).toBe(true);
     await expect(fleet.addHost('late.example')).rejects.toThrow(/stopped/);
   });
@@ -330,4 +354,62 @@ describe('sandbox: simulated fleet reading command lines', () => {
     const badDuration = readCommandLine('timeout soon memcheck status');
     expect(badDuration.ok ? 'accepted' : badDuration.reason).toMatch(/invalid time interval 'soon'/);
   });
+});
+
+describe('SSH transports reaching the fleet by name through RUNBOT_HOSTS_FILE', () => {
+  let fleet: Fleet;
+  let dir: string;
+  let runner: SshTransports;
+  const files = () => ({
+    key: join(dir, 'id_ed25519'),
+    knownHosts: join(dir, 'known_hosts'),
+    hosts: join(dir, 'hosts'),
+  });
+  async function writeFiles(names: string[]): Promise<void> {
+    // node-ssh looks keys up as [name]:port; OpenSSH, given HostKeyAlias, under the bare name.
+    const pins = names.map((name) => `${fleet.knownHostsLine(name)}\n${name} ${fleet.hostPublicKey}\n`);
+    await writeFile(files().knownHosts, pins.join(''));
+    await writeFile(
+      files().hosts,
+      `# written by the test\n${names.map((name) => fleet.hostsLine(name)).join('\n')}\n`,
+    );
+  }
+  beforeAll(async () => {
+    fleet = await startFleet({});
+    dir = await mkdtemp(join(tmpdir(), 'runbot-fleet-hosts-'));
+    await writeFile(files().key, fleet.clientPrivateKey, { mode: 0o600 });
+    await fleet.addHost('db-1.site-e.example', { role: 'server' });
+    await writeFiles(['db-1.site-e.example']);
+    runner = new SshTransports({
+      privateKey: files().key,
+      knownHostsFile: files().knownHosts,
+      hostsFile: files().hosts,
+      openssh: true,
+    });
+  });
+  afterAll(async () => {
+    await runner.close();
+    await fleet.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([['node-ssh'], ['openssh']] as const)(
+    '%s dials the address the file gives the name and checks the key under the name; a host added later is found',
+    async (transport) => {
+      const target = (host: string) => ({
+        host,
+        port: fleet.portOf(host) ?? 0,
+        user: 'runbot',
+        ...(transport === 'openssh' ? { transport } : {}),
+      });
+      const result = await runner.run(target('db-1.site-e.example'), MEMCHECK_STATUS, { timeoutSeconds: 5 });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'NOT STARTED\n' });
+      const later = `db-${transport}.site-e.example`;
+      await fleet.addHost(later, { role: 'server' });
+      await writeFiles(['db-1.site-e.example', later]);
+      await runner.run(target(later), MEMCHECK_START, { timeoutSeconds: 5 });
+      expect(fleet.count(later, 'memcheck start')).toBe(1);
+      expect(fleet.count('db-1.site-e.example', 'memcheck start')).toBe(0);
+    },
+  );
 });

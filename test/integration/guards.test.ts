@@ -61,8 +61,10 @@ interface Guarded {
 async function startGuarded(): Promise<Guarded> {
   const fleet = await startFleet({ profile: { syncMs: 150 } });
   try {
-    const portA = await fleet.addHost(MANAGER_A, { role: 'manager' });
-    const portB = await fleet.addHost(MANAGER_B, { role: 'manager' });
+    // Each site is only its manager here, so the site's ssh.address is the manager's address.
+    const addressA = await fleet.addHost(MANAGER_A, { role: 'manager' });
+    const addressB = await fleet.addHost(MANAGER_B, { role: 'manager' });
+    const port = fleet.portOf(MANAGER_A);
     const world = await startWorld({
       name: 'sync-only',
       steps: STEPS,
@@ -73,12 +75,12 @@ async function startGuarded(): Promise<Guarded> {
   a:
     hosts: '\\.a\\.internal$'
     manager: ${MANAGER_A}
-    ssh: { user: runbot, port: ${portA}, address: 127.0.0.1 }
+    ssh: { user: runbot, port: ${port}, address: ${addressA} }
     caps: { per_site: ${SITE_CAP} }
   b:
     hosts: '\\.b\\.internal$'
     manager: ${MANAGER_B}
-    ssh: { user: runbot, port: ${portB}, address: 127.0.0.1 }
+    ssh: { user: runbot, port: ${port}, address: ${addressB} }
 `,
       files: { known_hosts: `${fleet.knownHostsLine(MANAGER_A)}\n${fleet.knownHostsLine(MANAGER_B)}\n` },
       env: ({ root }) => ({

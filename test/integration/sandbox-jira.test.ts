@@ -340,6 +340,45 @@ describe('jira sandbox: enhanced search', () => {
     expect(summaries.some((s) => s.startsWith('capped-'))).toBe(false);
   });
 
+  it('text-searches a custom field with ~ and !~: a quoted phrase, words in any order', async () => {
+    const hostOf: Record<string, string> = {
+      a: 'db-1.dev2.internal',
+      b: 'db-11.dev2.internal',
+      c: 'internal dev2 db-1',
+    };
+    for (const [name, host] of Object.entries(hostOf)) {
+      await client.issues.createIssue({
+        fields: {
+          project: { key: 'RMAR' },
+          issuetype: { name: 'Restore' },
+          summary: `text-${name}`,
+          labels: ['text'],
+          [SERVICE_HOSTS]: host,
+        },
+      });
+    }
+    await createRestore('text-none', ['text']);
+    const found = async (jql: string) =>
+      (
+        await client.issueSearch.searchAndReconsileIssuesUsingJql({
+          jql: `labels = text AND ${jql} ORDER BY key ASC`,
+          fields: ['summary'],
+        })
+      ).issues?.map((issue) => String(issue.fields?.summary));
+    const id = SERVICE_HOSTS.replace('customfield_', '');
+    // The phrase: db-1 then dev2 then internal, next to each other; db-11 is another word.
+    expect(await found(`cf[${id}] ~ "\\"db-1.dev2.internal\\""`)).toEqual(['text-a']);
+    // Words in any order: c has them all too.
+    expect(await found(`${SERVICE_HOSTS} ~ "db-1.dev2.internal"`)).toEqual(['text-a', 'text-c']);
+    // !~: every other issue with a value (createRestore gives text-none container-101-08.dev2).
+    expect(await found(`cf[${id}] !~ "\\"db-1.dev2.internal\\""`)).toEqual(['text-b', 'text-c', 'text-none']);
+    const body = await expectApiError(
+      client.issueSearch.searchAndReconsileIssuesUsingJql({ jql: `cf[${id}] = "db-1.dev2.internal"` }),
+      400,
+    );
+    expect((body as { errorMessages: string[] }).errorMessages[0]).toContain("only '~' and '!~'");
+  });
+
   it('answers 400 with the problem named for bad or unsupported JQL', async () => {
     const cases: [string, string][] = [
       ['project = RMAR AND', 'Expecting a field name but got the end of the query'],

@@ -276,17 +276,37 @@ describe('ssh runner: connections', () => {
     expect(error).toMatchObject({ reason: 'auth' });
   });
 
-  it('reuses one connection across runs, sequential and concurrent', async () => {
+  it('reuses one connection across runs, and opens a second beside it only when 8 sessions are busy on it', async () => {
     const ssh = runner();
     const before = sshd.acceptedLogins();
     await ssh.run(target, 'true', { timeoutSeconds: 5 });
     await ssh.run(target, 'true', { timeoutSeconds: 5 });
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
+    const eight = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
     );
-    expect(results.map((result) => result.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
+    expect(eight.map((result) => result.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
     await pollUntil(() => sshd.acceptedLogins() >= before + 1, 5_000, 'sshd to log the login');
     expect(sshd.acceptedLogins()).toBe(before + 1);
+    expect(ssh.openConnections()).toBe(1);
+
+    // Twelve at once: eight sessions on the open connection, the other four on a new one.
+    const twelve = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
+    );
+    expect(twelve.map((result) => result.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
+    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
+    expect(ssh.openConnections()).toBe(2);
+  });
+
+  it('closes a connection that stays idle, and opens a fresh one for the next run', async () => {
+    const ssh = runner({ idleMs: 200 });
+    const before = sshd.acceptedLogins();
+    await ssh.run(target, 'true', { timeoutSeconds: 5 });
+    expect(ssh.openConnections()).toBe(1);
+    await pollUntil(() => ssh.openConnections() === 0, 5_000, 'the idle connection to close');
+    const again = await ssh.run(target, 'echo again', { timeoutSeconds: 5 });
+    expect(again).toMatchObject({ exitCode: 0, stdout: 'again\n' });
+    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
   });
 
   it('reconnects when the server drops the pooled connection', async () => {

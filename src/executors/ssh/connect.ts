@@ -143,10 +143,22 @@ async function openDirect(
   return ssh;
 }
 
-/** Read on every new connection, so a key pinned after an RMA is used without a restart. */
+/** The last parse of each known_hosts file, with the text it was parsed from. */
+const parsedKnownHosts = new Map<string, { text: string; parsed: KnownHosts }>();
+
+/**
+ * Read on every new connection, so a key pinned after an RMA is used without a restart; parsed
+ * again only when the text changed (one line per host: a batch over 1,000 hosts would otherwise
+ * parse 1,000 lines per connection).
+ */
 async function loadKnownHosts(file: string): Promise<KnownHosts> {
   try {
-    return parseKnownHosts(await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    const cached = parsedKnownHosts.get(file);
+    if (cached?.text === text) return cached.parsed;
+    const parsed = parseKnownHosts(text);
+    parsedKnownHosts.set(file, { text, parsed });
+    return parsed;
   } catch (error) {
     // A missing file pins nothing: every host is then refused as unknown, with the file named.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], invalidLines: [] };

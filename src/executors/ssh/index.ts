@@ -3,6 +3,7 @@ export { SshRunner, wrapWithTimeout, type SshRunnerOptions } from './ssh-runner.
 export { OpensshRunner, type OpensshRunnerOptions } from './openssh-runner.js';
 export { OpensshConfigError } from './openssh-config.js';
 export { diagnoseOpensshFailure } from './openssh-diagnose.js';
+export { HostsFile, parseHostsFile } from './hosts-file.js';
 export { SshTransports, type SshTransportsOptions } from './transport-runner.js';
 export {
   HostCertificateError,

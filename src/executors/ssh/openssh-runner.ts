@@ -20,6 +20,7 @@ import { SshConnectError } from './errors.js';
 import { parseKnownHosts } from './known-hosts.js';
 import { checkOpensshPaths, opensshConfig, TARGET_ALIAS } from './openssh-config.js';
 import { diagnoseOpensshFailure, lastWords, type OpensshHop } from './openssh-diagnose.js';
+import { HostsFile } from './hosts-file.js';
 import { OutputTail } from './output-tail.js';
 import { wrapWithTimeout } from './ssh-runner.js';
 
@@ -41,6 +42,8 @@ export interface OpensshRunnerOptions {
   idleSeconds?: number;
   /** The ssh binary; default `ssh` from PATH. */
   sshBinary?: string;
+  /** RUNBOT_HOSTS_FILE: the HostName of names the inventory gives no `address` (hosts-file.ts). */
+  hostsFile?: string | undefined;
   logger?: Logger;
 }
 
@@ -68,11 +71,13 @@ export class OpensshRunner implements CommandRunner {
   private readonly ssh: string;
   private readonly logger: Logger | undefined;
   private runs = 0;
+  private readonly hosts: HostsFile | undefined;
 
   constructor(private readonly options: OpensshRunnerOptions) {
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.deadlineGraceMs = options.deadlineGraceMs ?? 10_000;
     this.ssh = options.sshBinary ?? 'ssh';
+    this.hosts = options.hostsFile === undefined ? undefined : new HostsFile(options.hostsFile);
     this.logger = options.logger?.child({ component: 'ssh', transport: 'openssh' });
     checkOpensshPaths({
       RUNBOT_KNOWN_HOSTS: options.knownHostsFile,
@@ -81,12 +86,13 @@ export class OpensshRunner implements CommandRunner {
     });
   }
 
-  async run(target: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult> {
+  async run(named: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult> {
     const { timeoutSeconds } = options;
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
       throw new RangeError(`timeoutSeconds must be a positive number, got ${timeoutSeconds}`);
     }
     if (this.closed) throw new Error('OpensshRunner is closed');
+    const target = this.hosts ? await this.hosts.resolve(named) : named;
     const master = await this.connected(target);
     return this.execute(master, command, timeoutSeconds);
   }

@@ -1,6 +1,7 @@
-// Runs shell commands on production machines over SSH: one pooled, host-key-verified connection
-// per host, port and user; every command bounded by `timeout` on the remote side and by a
-// client-side deadline that drops the connection if the remote side stops answering.
+// Runs shell commands on production machines over SSH: pooled, host-key-verified connections per
+// host, port and user (a second one opens beside a busy one rather than queueing behind it; an idle
+// one closes); every command bounded by `timeout` on the remote side and by a client-side deadline
+// that drops the connection if the remote side stops answering.
 import { readFile } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { Logger } from 'pino';
@@ -8,7 +9,9 @@ import { quote } from 'shell-quote';
 import type { CommandResult, CommandRunner, SshTarget } from '../types.js';
 import { openConnection, type ConnectOptions } from './connect.js';
 import { classifyConnectFailure, SshConnectError, type SshConnectFailure } from './errors.js';
+import { HostsFile } from './hosts-file.js';
 import { OutputTail } from './output-tail.js';
+import { SessionPool, type PooledConnection } from './session-pool.js';
 
 export interface SshRunnerOptions {
   /** Path to a private key file, or the PEM/OpenSSH text itself. */
@@ -26,6 +29,12 @@ export interface SshRunnerOptions {
   keepaliveIntervalMs?: number;
   /** Concurrent commands per connection, under sshd's MaxSessions (default 10); default 8. */
   maxSessionsPerConnection?: number;
+  /** Connections per user@host:port when every open one is busy (a site manager); default 16. */
+  maxConnectionsPerHost?: number;
+  /** A connection with nothing running closes after this long; default 60 s. */
+  idleMs?: number;
+  /** RUNBOT_HOSTS_FILE: addresses of names the inventory gives no `address` (hosts-file.ts). */
+  hostsFile?: string | undefined;
 }
 
 /**
@@ -35,67 +44,71 @@ export interface SshRunnerOptions {
 const TIMEOUT_EXIT_CODES = new Set([124, 137]);
 const KILL_AFTER_SECONDS = 5;
 
-interface PooledConnection {
-  /** null until the first run, and again after a failed attempt. */
-  ssh: Promise<NodeSSH> | null;
-  active: number;
-  waiting: (() => void)[];
-}
-
 /** `timeout -k 5 N sh -c '<command>'`: the remote side ends the command even if we vanish. */
 export function wrapWithTimeout(command: string, timeoutSeconds: number): string {
   return `timeout -k ${KILL_AFTER_SECONDS} ${timeoutSeconds} ${quote(['sh', '-c', command])}`;
 }
 
 /**
- * A connection is shared by all commands for one user@host:port (up to `maxSessionsPerConnection`
- * at once). When a command passes its client-side deadline the whole connection is dropped, so
+ * A connection is shared by commands for one user@host:port (up to `maxSessionsPerConnection` at
+ * once); when all are full another opens, up to `maxConnectionsPerHost`, then runs wait. When a command passes its client-side deadline the whole connection is dropped, so
  * commands sharing it end with `exitCode: null`; a hung connection would have stalled them anyway.
  * Note: node-ssh's execCommand also keeps every chunk in memory until the command ends; our cap
  * bounds what is returned, not what a runaway command can make this process hold.
  */
 export class SshRunner implements CommandRunner {
-  private readonly pool = new Map<string, PooledConnection>();
+  private readonly pool: SessionPool<NodeSSH>;
   private privateKey: Promise<string> | undefined;
   private closed = false;
   private readonly maxOutputBytes: number;
   private readonly deadlineGraceMs: number;
-  private readonly maxSessions: number;
+  private readonly hosts: HostsFile | undefined;
   private readonly logger: Logger | undefined;
 
   constructor(private readonly options: SshRunnerOptions) {
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.deadlineGraceMs = options.deadlineGraceMs ?? 10_000;
-    this.maxSessions = options.maxSessionsPerConnection ?? 8;
+    this.pool = new SessionPool({
+      maxSessions: options.maxSessionsPerConnection ?? 8,
+      maxConnections: options.maxConnectionsPerHost ?? 16,
+      idleMs: options.idleMs ?? 60_000,
+      dispose: (ssh) => ssh.dispose(),
+    });
+    this.hosts = options.hostsFile === undefined ? undefined : new HostsFile(options.hostsFile);
     this.logger = options.logger?.child({ component: 'ssh' });
   }
 
-  async run(target: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult> {
+  async run(named: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult> {
     const { timeoutSeconds } = options;
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
       throw new RangeError(`timeoutSeconds must be a positive number, got ${timeoutSeconds}`);
     }
     if (this.closed) throw new Error('SshRunner is closed');
+    const target = this.hosts ? await this.hosts.resolve(named) : named;
     const key = poolKey(target);
-    const pooled = await this.slot(key);
+    const pooled = await this.pool.slot(key);
     try {
       return await this.runOnPool(pooled, target, command, timeoutSeconds);
     } finally {
-      this.release(pooled);
+      this.pool.release(key, pooled);
     }
+  }
+
+  /** Connections open or opening now (the benchmark reports it). */
+  openConnections(): number {
+    return this.pool.openConnections();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const pending = [...this.pool.values()].flatMap((entry) => (entry.ssh === null ? [] : [entry.ssh]));
-    this.pool.clear();
+    const pending = this.pool.clear();
     await Promise.all(
       pending.map((ssh) => ssh.then((connected) => connected.dispose()).catch(() => undefined)),
     );
   }
 
   private async runOnPool(
-    pooled: PooledConnection,
+    pooled: PooledConnection<NodeSSH>,
     target: SshTarget,
     command: string,
     timeoutSeconds: number,
@@ -171,30 +184,11 @@ export class SshRunner implements CommandRunner {
     return { ...captured, exitCode: timedOut ? null : outcome.code, timedOut };
   }
 
-  /** Waits for a free session on the pooled connection for `key`, creating the pool entry. */
-  private async slot(key: string): Promise<PooledConnection> {
-    let pooled = this.pool.get(key);
-    if (pooled === undefined) {
-      pooled = { ssh: null, active: 0, waiting: [] };
-      this.pool.set(key, pooled);
-    }
-    while (pooled.active >= this.maxSessions) {
-      await new Promise<void>((resolve) => pooled.waiting.push(resolve));
-    }
-    pooled.active += 1;
-    return pooled;
-  }
-
-  private release(pooled: PooledConnection): void {
-    pooled.active -= 1;
-    pooled.waiting.shift()?.();
-  }
-
   /**
    * The live connection of this pool entry, opening one when there is none or it dropped.
    * Concurrent callers share one attempt, and all of them see its error if it fails.
    */
-  private async connection(pooled: PooledConnection, target: SshTarget): Promise<NodeSSH> {
+  private async connection(pooled: PooledConnection<NodeSSH>, target: SshTarget): Promise<NodeSSH> {
     const pending = pooled.ssh;
     if (pending !== null) {
       const ssh = await pending;

@@ -10,6 +10,10 @@ export interface SshTransportsOptions {
   /** RUNBOT_SSH_CERT: offered by the openssh transport only (ssh2 cannot log in with a certificate). */
   certificate?: string | undefined;
   knownHostsFile: string;
+  /** RUNBOT_HOSTS_FILE: addresses of names the inventory gives no `address`, for both transports. */
+  hostsFile?: string | undefined;
+  /** node-ssh: a connection with nothing running closes after this long (default 60 s). */
+  idleMs?: number;
   /** Some site uses the openssh transport: set it up now, so a bad path stops start-up. */
   openssh: boolean;
   logger?: Logger;
@@ -23,9 +27,13 @@ export class SshTransports implements CommandRunner {
     const common = {
       privateKey: options.privateKey,
       knownHostsFile: options.knownHostsFile,
+      hostsFile: options.hostsFile,
       ...(options.logger ? { logger: options.logger } : {}),
     };
-    this.nodeSsh = new SshRunner(common);
+    this.nodeSsh = new SshRunner({
+      ...common,
+      ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+    });
     this.openssh = options.openssh
       ? new OpensshRunner({ ...common, certificate: options.certificate })
       : undefined;

@@ -1,19 +1,26 @@
-// The simulated fleet: one ssh2 Server per simulated host, each on its own loopback port, all
-// sharing one host key and one authorised client key. The port tells which logical host a
-// connection is for (memcheck runs *on* the host, and nothing in the command names it).
+// The simulated fleet: one ssh2 Server per simulated host, each on its own loopback address
+// (127.10.x.y; all of 127.0.0.0/8 reaches lo on Linux) and all on one port, like a real fleet on
+// port 22, sharing one host key and one authorised client key. The address a connection arrived on
+// tells which logical host it is for (memcheck runs *on* the host, and nothing in the command names
+// it); the inventory reaches the hosts by name through the hosts file the sandbox writes.
 import { timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
 import type { SshTarget } from '../../executors/types.js';
 import { readCommandLine } from './command-line.js';
-import { DEFAULT_FLEET_PROFILE, replyTo } from './profile.js';
+import { DEFAULT_FLEET_PROFILE, replyTo, subjectOf } from './profile.js';
 import type { FleetProfile, HostRole, HostState, Reply } from './profile.js';
 
 export interface FleetCommand {
-  /** The logical host (the name given to `addHost`). */
+  /** The logical host the command ran on (the name given to `addHost`). */
   host: string;
+  /**
+   * The host the command is about: `host` itself, or for a manager command naming a node
+   * (`storage-sync --node db-1`, `blacklist remove db-1.site.example`) the fleet host it names
+   * (a short name is looked up in the manager's domain), else the name as written.
+   */
+  subject: string;
   /** The SSH user the client logged in as. */
   user: string;
   /** The inner command, after the `timeout … sh -c` wrappers, words joined by single spaces. */
@@ -32,9 +39,14 @@ export interface Fleet {
   clientPrivateKey: string;
   /** The shared host key, `ssh-ed25519 AAAA…`. */
   hostPublicKey: string;
-  /** Starts a listener for the host (idempotent) and returns its loopback port. */
-  addHost(name: string, options?: { role?: HostRole }): Promise<number>;
+  /** Starts a listener for the host on an address of its own (idempotent) and returns the address. */
+  addHost(name: string, options?: { role?: HostRole }): Promise<string>;
+  /** The port every host listens on (known once the first host is added). */
   portOf(name: string): number | undefined;
+  /** The host's loopback address. */
+  addressOf(name: string): string | undefined;
+  /** `ADDRESS NAME`, the host's line in a hosts file (RUNBOT_HOSTS_FILE). */
+  hostsLine(name: string): string;
   /** Where the runner should connect for this host; throws for a host never added. */
   targetOf(name: string, user?: string): SshTarget;
   /** `[<name>]:PORT ssh-ed25519 …`: pinned by logical name, since that is how host keys are looked up. */
@@ -43,6 +55,8 @@ export interface Fleet {
   commands(): FleetCommand[];
   /** How many exec requests on `host` had an inner command matching `pattern` (substring or RegExp). */
   count(host: string, pattern: RegExp | string): number;
+  /** Same, for commands about `subject` wherever they ran (a node's sync runs on its manager). */
+  countAbout(subject: string, pattern: RegExp | string): number;
   /** Closes every listener and connection and cancels every pending reply. */
   stop(): Promise<void>;
 }
@@ -51,13 +65,20 @@ export interface StartFleetOptions {
   profile?: Partial<FleetProfile>;
 }
 
-const LOOPBACK = '127.0.0.1';
+/** Host n (from 0) listens on 127.10.(n / 254).(n % 254 + 1): 64,770 hosts before it runs out. */
+export function fleetAddress(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= 255 * 254) {
+    throw new RangeError(`the simulated fleet has room for ${255 * 254} hosts, not host #${index + 1}`);
+  }
+  return `127.10.${Math.floor(index / 254)}.${(index % 254) + 1}`;
+}
+
 const TIMEOUT_EXIT_CODE = 124;
 
 interface SimulatedHost {
   state: HostState;
   server: ssh2.Server;
-  port: number;
+  address: string;
 }
 
 /**
@@ -87,7 +108,11 @@ class SimulatedFleet implements Fleet {
   private readonly hostPrivateKey: string;
   private readonly clientKey: ParsedKey;
   private readonly hosts = new Map<string, SimulatedHost>();
-  private readonly pendingHosts = new Map<string, Promise<number>>();
+  private readonly pendingHosts = new Map<string, Promise<string>>();
+  /** The one port, chosen by the kernel for the first host; every other host listens on it too. */
+  private port: Promise<number> | undefined;
+  private knownPort: number | undefined;
+  private added = 0;
   private readonly connections = new Set<Connection>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: FleetCommand[] = [];
@@ -104,29 +129,40 @@ class SimulatedFleet implements Fleet {
     this.clientKey = Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed;
   }
 
-  addHost(name: string, options: { role?: HostRole } = {}): Promise<number> {
+  addHost(name: string, options: { role?: HostRole } = {}): Promise<string> {
     if (this.stopped) return Promise.reject(new Error('fleet is stopped'));
     const existing = this.hosts.get(name);
-    if (existing) return Promise.resolve(existing.port);
+    if (existing) return Promise.resolve(existing.address);
     const pending = this.pendingHosts.get(name);
     if (pending) return pending;
-    const starting = this.listen({ name, role: options.role ?? 'any', unlisted: new Set() }).finally(() =>
-      this.pendingHosts.delete(name),
-    );
+    const address = fleetAddress(this.added);
+    this.added += 1;
+    const state: HostState = { name, role: options.role ?? 'any', unlisted: new Set() };
+    const starting = this.listen(state, address).finally(() => this.pendingHosts.delete(name));
     this.pendingHosts.set(name, starting);
     return starting;
   }
 
   portOf(name: string): number | undefined {
-    return this.hosts.get(name)?.port;
+    return this.hosts.has(name) ? this.knownPort : undefined;
+  }
+
+  addressOf(name: string): string | undefined {
+    return this.hosts.get(name)?.address;
+  }
+
+  hostsLine(name: string): string {
+    return `${this.require(name).address} ${name}`;
   }
 
   targetOf(name: string, user = 'runbot'): SshTarget {
-    return { host: name, address: LOOPBACK, port: this.requirePort(name), user };
+    const { address } = this.require(name);
+    return { host: name, address, port: this.knownPort ?? 0, user };
   }
 
   knownHostsLine(name: string): string {
-    return `[${name}]:${this.requirePort(name)} ${this.hostPublicKey}`;
+    this.require(name);
+    return `[${name}]:${this.knownPort ?? 0} ${this.hostPublicKey}`;
   }
 
   commands(): FleetCommand[] {
@@ -139,6 +175,14 @@ class SimulatedFleet implements Fleet {
         ? command.includes(pattern)
         : new RegExp(pattern.source, pattern.flags).test(command);
     return this.log.filter((entry) => entry.host === host && matches(entry.command)).length;
+  }
+
+  countAbout(subject: string, pattern: RegExp | string): number {
+    const matches = (command: string): boolean =>
+      typeof pattern === 'string'
+        ? command.includes(pattern)
+        : new RegExp(pattern.source, pattern.flags).test(command);
+    return this.log.filter((entry) => entry.subject === subject && matches(entry.command)).length;
   }
 
   async stop(): Promise<void> {
@@ -155,21 +199,47 @@ class SimulatedFleet implements Fleet {
     this.hosts.clear();
   }
 
-  private requirePort(name: string): number {
-    const port = this.portOf(name);
-    if (port === undefined) throw new Error(`simulated fleet has no host ${name}: call addHost first`);
-    return port;
+  private require(name: string): SimulatedHost {
+    const host = this.hosts.get(name);
+    if (host === undefined) throw new Error(`simulated fleet has no host ${name}: call addHost first`);
+    return host;
   }
 
-  private async listen(state: HostState): Promise<number> {
+  /**
+   * Listens for the host on its address and the fleet's port. The first host's listener picks the
+   * port (any free one); the others bind it on their own addresses. Fleets in other processes start
+   * at the same first address, so the kernel never gives two fleets the same port.
+   */
+  private async listen(state: HostState, address: string): Promise<string> {
     const server = new ssh2.Server({ hostKeys: [this.hostPrivateKey] }, (connection) =>
       this.accept(state, connection),
     );
-    server.listen(0, LOOPBACK);
-    await once(server, 'listening');
-    const port = (server.address() as AddressInfo).port;
-    this.hosts.set(state.name, { state, server, port });
-    return port;
+    const first = this.port === undefined;
+    const bound = (async () => {
+      const port = first ? 0 : await (this.port as Promise<number>);
+      await new Promise<void>((resolve, reject) => {
+        const failed = (error: Error): void =>
+          reject(
+            new Error(
+              `simulated fleet: ${state.name} cannot listen on ${address}:${port}: ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
+          );
+        server.once('error', failed);
+        server.listen(port, address, () => {
+          server.off('error', failed);
+          resolve();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    })();
+    if (first) this.port = bound;
+    const port = await bound;
+    this.knownPort ??= port;
+    this.hosts.set(state.name, { state, server, address });
+    return address;
   }
 
   private accept(host: HostState, connection: Connection): void {
@@ -229,6 +299,7 @@ class SimulatedFleet implements Fleet {
       const channel = accept();
       const entry: FleetCommand = {
         host: host.name,
+        subject: host.name,
         user: user(),
         command: info.command,
         raw: info.command,
@@ -255,6 +326,7 @@ class SimulatedFleet implements Fleet {
     }
     const { command, timeoutMs } = parsed.line;
     entry.command = command;
+    entry.subject = this.subjectOf(host, command);
     const reply = replyTo(command, host, this.profile, entry.at);
     const delayMs = reply.afterMs ?? 0;
     const timesOut = timeoutMs !== undefined && delayMs > timeoutMs;
@@ -289,6 +361,15 @@ class SimulatedFleet implements Fleet {
       accept?.();
       abandon(info.name);
     });
+  }
+
+  private subjectOf(host: HostState, command: string): string {
+    const named = subjectOf(command);
+    if (named === undefined) return host.name;
+    if (this.hosts.has(named)) return named;
+    const domain = host.name.slice(host.name.indexOf('.') + 1);
+    const inDomain = `${named}.${domain}`;
+    return host.name.includes('.') && this.hosts.has(inDomain) ? inDomain : named;
   }
 
   private finish(entry: FleetCommand, channel: ServerChannel, reply: Reply): void {

@@ -144,6 +144,16 @@ const COMMANDS: CommandSpec[] = [
 /** The command lines the simulated hosts answer (anything else exits 127). */
 export const FLEET_COMMAND_PATTERNS: readonly RegExp[] = COMMANDS.map((spec) => spec.pattern);
 
+/** The node a manager command names (`--node db-1`, `blacklist remove db-1.site`), if any. */
+export function subjectOf(command: string): string | undefined {
+  for (const spec of COMMANDS) {
+    if (!spec.roles.includes('manager')) continue;
+    const node = spec.pattern.exec(command)?.[1];
+    if (node !== undefined) return node;
+  }
+  return undefined;
+}
+
 /** Finds what the host answers to a command; unknown commands (or wrong role) exit 127 like sh. */
 export function replyTo(command: string, host: HostState, profile: FleetProfile, now: number): Reply {
   for (const spec of COMMANDS) {

@@ -34,7 +34,50 @@ export function compileWhere(expr: JqlExpr, context: JqlContext): Predicate {
     }
     case 'in':
       return compileMembership(expr.field, expr.values, expr.negated, context);
+    case 'text': {
+      const matches = textMatcher(expr.query);
+      const field = expr.field;
+      const hit: Predicate = (issue) => {
+        const value = issue.custom[field];
+        return typeof value === 'string' && matches(value);
+      };
+      // Like Jira, `!~` matches only issues whose field has a value.
+      return expr.negated ? (issue) => typeof issue.custom[field] === 'string' && !hit(issue) : hit;
+    }
   }
+}
+
+/** Words as Jira's text index sees them, roughly: lower case, split at anything not a letter or digit. */
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((word) => word !== '');
+}
+
+/**
+ * Jira's text search, simplified: `"a phrase"` (quotes inside the JQL string) matches the words in
+ * that order, next to each other; otherwise every word must appear, in any order. Jira's stemming
+ * and wildcards are not modelled.
+ */
+function textMatcher(query: string): (value: string) => boolean {
+  const trimmed = query.trim();
+  const phrase = trimmed.length > 1 && trimmed.startsWith('"') && trimmed.endsWith('"');
+  const wanted = words(phrase ? trimmed.slice(1, -1) : trimmed);
+  if (wanted.length === 0) throw new JqlError(`The text query '${query}' has no words to search for.`);
+  if (!phrase) {
+    return (value) => {
+      const have = new Set(words(value));
+      return wanted.every((word) => have.has(word));
+    };
+  }
+  return (value) => {
+    const have = words(value);
+    for (let start = 0; start + wanted.length <= have.length; start += 1) {
+      if (wanted.every((word, offset) => have[start + offset] === word)) return true;
+    }
+    return false;
+  };
 }
 
 function compileMembership(

@@ -3,7 +3,9 @@
 //   expr    := andExpr {OR andExpr};  andExpr := unary {AND unary}
 //   unary   := NOT unary | "(" expr ")" | clause
 //   clause  := field ("=" | "!=") value | field [NOT] IN "(" value {"," value} ")" | field IS [NOT] (EMPTY | NULL)
+//            | custom ("~" | "!~") value
 //   field   := project | issuetype | type | status | labels | key | issuekey;  value := bare word | "quoted" | 'quoted'
+//   custom  := cf[N] | customfield_N  (a text field; `~` is Jira's text search, see jql-eval.ts)
 // Errors are JqlError with Jira's wording where the sandbox knows it.
 
 export type JqlField = 'project' | 'issuetype' | 'status' | 'labels' | 'key';
@@ -13,7 +15,9 @@ export type JqlExpr =
   | { kind: 'in'; field: JqlField; values: string[]; negated: boolean }
   | { kind: 'empty'; field: JqlField; negated: boolean }
   | { kind: 'and' | 'or'; parts: JqlExpr[] }
-  | { kind: 'not'; inner: JqlExpr };
+  | { kind: 'not'; inner: JqlExpr }
+  /** `cf[N] ~ value`: text search in custom field `customfield_N`. */
+  | { kind: 'text'; field: string; query: string; negated: boolean };
 
 export interface JqlQuery {
   where: JqlExpr | undefined;
@@ -129,6 +133,15 @@ class Parser {
     const name = this.next();
     if (name.kind !== 'word' && name.kind !== 'string') {
       throw syntax(`Expecting a field name but got ${shown(name)}.`, name.at);
+    }
+    const custom = /^(?:cf\[(\d+)\]|customfield_(\d+))$/i.exec(name.text);
+    if (custom) {
+      const op = this.next();
+      if (op.kind !== 'symbol' || (op.text !== '~' && op.text !== '!~')) {
+        throw new JqlError(`The sandbox supports only '~' and '!~' on custom fields such as '${name.text}'.`);
+      }
+      const field = `customfield_${custom[1] ?? custom[2] ?? ''}`;
+      return { kind: 'text', field, query: this.value(), negated: op.text === '!~' };
     }
     const field = FIELD_ALIASES[name.text.toLowerCase()];
     if (!field)

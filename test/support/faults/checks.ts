@@ -170,7 +170,7 @@ export function brokenGuarantees(
     problems.push(
       ...stepsRunTwice(
         ticket,
-        commands.filter((command) => command.host === ticket.host),
+        commands.filter((command) => command.subject === ticket.host),
       ),
     );
   }

@@ -45,7 +45,7 @@ export interface FaultEnvironment {
   /** Restore tickets for `count` fresh hosts named `<prefix>-NN.dev2.internal`; their RMAs are
    * repaired unless `rmaDone` is false (then the test closes them: the gate opens on its cue). */
   seedTickets(prefix: string, count: number, options?: { rmaDone?: boolean }): Promise<FaultTicket[]>;
-  /** Adds a fleet host and an inventory site for it (one site per host: the fleet tells hosts by port). */
+  /** Adds a fleet host to its domain's inventory site (dev2 for `*.dev2.internal`), reached by name. */
   addHost(host: string): Promise<void>;
   stop(): Promise<void>;
 }
