@@ -6,7 +6,7 @@
 // or a Redis that does not answer all mean "a twin may exist", and the worker settles its claim in
 // Jira before it runs anything (see claimStep in service/act.ts).
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** What a worker saw before reading a ticket. */
 export interface EpochMark {
@@ -43,7 +43,7 @@ export class RedisEpoch {
   private readonly youngMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: RedisEpochOptions,
   ) {
     this.keys = [`${options.prefix}:epoch`, `${options.prefix}:epoch:young`];

@@ -7,4 +7,5 @@ export * from './pause.js';
 export * from './epoch.js';
 export * from './breaker.js';
 export * from './sentinel.js';
+export * from './connection.js';
 export * from './slots.js';
