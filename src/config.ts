@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ATLASSIAN_TOKEN_URL } from './jira/auth.js';
-import type { RedisSettings } from './queue/connection.js';
+import { hashTag, type RedisSettings } from './queue/connection.js';
 import { parseHostPorts, parseSentinels } from './queue/sentinel.js';
 
 /** The repository (or image) root: the default home of runbooks/ and workflows/. */
@@ -190,7 +190,7 @@ function redisProblems(config: {
       `a Redis Cluster has only database 0, but REDIS_URL names database ${db}; drop the /${db}`,
     ]);
   const prefix = config.RUNBOT_QUEUE_PREFIX;
-  if (prefix !== undefined && !prefix.startsWith('{'))
+  if (prefix !== undefined && hashTag(prefix) === undefined)
     problems.push([
       'RUNBOT_QUEUE_PREFIX',
       `with REDIS_CLUSTER_NODES it must start with a {hash tag}, e.g. {${prefix}}, so that every key runbot and BullMQ write is in one hash slot (their Lua scripts touch several keys at once)`,
