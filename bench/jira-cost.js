@@ -26,7 +26,8 @@ const PAGE_SIZE = 100; // the adapter's maxResults (src/jira/adapter.ts PAGE_SIZ
 
 const { createJiraAdapter } = await dist('jira/index.js');
 const { pollOnce } = await dist('service/poller.js');
-const { createStepProcessor } = await dist('service/worker.js');
+const { createRunner } = await dist('runner/runner.js');
+const { outcomeLabel } = await dist('runner/outcome.js');
 const { jobId } = await dist('queue/index.js');
 const { loadDefinitions } = await dist('definitions/index.js');
 const { PROJECT_ROOT } = await dist('config.js');
@@ -119,7 +120,7 @@ async function walkedSteps() {
     });
     const timeScale = env.config.RUNBOT_TIME_SCALE;
     const now = () => new Date();
-    const processStep = createStepProcessor({
+    const processStep = createRunner({
       jira,
       runner,
       definitions,
@@ -155,7 +156,9 @@ async function walkedSteps() {
         if (seen.has(id)) continue;
         seen.add(id);
         const callsBefore = callTotals(jira.calls());
-        const outcome = await processStep(job, { number: 1, last: true });
+        const result = await processStep(job, { number: 1, last: true });
+        const outcome =
+          result.kind === 'done' || result.kind === 'stale' ? outcomeLabel(result) : result.kind;
         const calls = diffTotals(callTotals(jira.calls()), callsBefore);
         const entry = byStatus.get(job.status) ?? {
           kinds: new Set(),

@@ -13,7 +13,7 @@ import type { TicketShape } from '../jira/index.js';
 import { createJiraAdapter } from '../jira/index.js';
 import { createLogger } from '../logger.js';
 import { isActionable, planTicket, type Ticket } from '../planner/index.js';
-import { describe } from '../service/act.js';
+import { actionLines } from '../runner/dry-run.js';
 import { planInputFor, workflowContexts } from '../service/context.js';
 import { freshHolders } from '../service/holders.js';
 import { jiraConnection } from '../service/jira-connection.js';
@@ -93,7 +93,9 @@ export async function planCommand(
     if (options.json) print(JSON.stringify(decision, null, 2));
     else {
       print(`${key} (${ticket.status}, workflow ${context.workflow.name}):`);
-      for (const line of isActionable(decision) ? describe(decision) : [`nothing to do: ${decision.reason}`])
+      for (const line of isActionable(decision)
+        ? actionLines(decision)
+        : [`nothing to do: ${decision.reason}`])
         print(`  ${line}`);
     }
     return 0;

@@ -6,6 +6,8 @@ export * from './template.js';
 export * from './json-schema.js';
 export * from './formats.js';
 export * from './input-patterns.js';
+export * from './targets.js';
+export * from './bmc-command-lines.js';
 export { MAX_DEFINITION_BYTES } from './yaml-file.js';
 export {
   loadDefinitions,

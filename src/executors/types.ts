@@ -1,26 +1,8 @@
 // What every executor shares: where a command runs and what came back.
+import type { BmcTarget, IpmiAction, SshTarget } from '../definitions/targets.js';
 
-/** Where a command runs: a host name as the ticket and inventory name it, and how to reach it. */
-export interface SshTarget {
-  /** The name everyone uses (ticket, inventory, comment); host keys are looked up by this name. */
-  host: string;
-  /** Address to connect to; defaults to `host`. */
-  address?: string;
-  port: number;
-  user: string;
-  /** Reach the target through this bastion (an SSH `direct-tcpip` channel); its key is verified too. */
-  jump?: JumpHost;
-  /** How the site is reached: unset is node-ssh; `openssh` drives the OpenSSH client (host certificates). */
-  transport?: 'openssh';
-}
-
-/** A bastion between the bot and a site's hosts, verified under its own name like any target. */
-export interface JumpHost {
-  host: string;
-  address?: string;
-  port: number;
-  user: string;
-}
+// The targets are data the planner builds too: they live with the definitions.
+export type { BmcTarget, IpmiAction, JumpHost, SshTarget } from '../definitions/targets.js';
 
 export interface CommandResult {
   /** null when the command did not end by itself (timeout, connection lost). */
@@ -38,18 +20,6 @@ export interface CommandRunner {
   run(target: SshTarget, command: string, options: { timeoutSeconds: number }): Promise<CommandResult>;
   close(): Promise<void>;
 }
-
-/** The BMC of a host: `host` names the server, `address`/`port`/`user` reach its BMC over IPMI (lanplus). */
-export interface BmcTarget {
-  host: string;
-  address: string;
-  port: number;
-  user: string;
-  /** Name of the environment variable holding the BMC password; the value never leaves the environment. */
-  passwordEnv: string;
-}
-
-export type IpmiAction = 'power-status' | 'power-on' | 'power-cycle' | 'sel-read';
 
 export interface IpmiResult extends CommandResult {
   /** The ipmitool command line as a person would type it (`-E`: the password stays in the environment). */

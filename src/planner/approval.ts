@@ -5,15 +5,13 @@
 // approved (the runbook or the inventory changed meanwhile) is put up for approval again.
 import { createHash } from 'node:crypto';
 import type { Step, Workflow } from '../definitions/index.js';
-import type { Decision, StepVisit } from './decision.js';
+import type { Decision, RunStep, StepVisit } from './decision.js';
 import type { Ticket } from './ticket.js';
-
-type RunStep = Extract<Decision, { kind: 'runStep' }>;
 
 /** What a step would do, line by line: the target and the exact commands (shown to the approver). */
 function planLines(decision: RunStep): string[] {
   const { target } = decision;
-  if (decision.ipmi) {
+  if (decision.transport === 'ipmi') {
     const { bmc, action } = decision.ipmi;
     return [
       `${action} ${bmc.host} through its BMC ${bmc.address}:${bmc.port}`,
@@ -23,7 +21,9 @@ function planLines(decision: RunStep): string[] {
   const via = target.jump ? ` via ${target.jump.user}@${target.jump.host}:${target.jump.port}` : '';
   return [
     `on ${target.user}@${target.host}:${target.port}${via}`,
-    ...(decision.doneWhen ? [`skip if this passes: $ ${decision.doneWhen.command}`] : []),
+    ...(decision.transport === 'ssh' && decision.doneWhen
+      ? [`skip if this passes: $ ${decision.doneWhen.command}`]
+      : []),
     ...decision.commands.map((command) => `$ ${command}`),
   ];
 }

@@ -1,6 +1,5 @@
 // What the planner decides for one ticket: data, never a callback. The worker turns it into calls.
-import type { BmcTarget, IpmiAction, SshTarget } from '../executors/types.js';
-import type { RedfishAction, RedfishTarget } from '../executors/redfish/types.js';
+import type { BmcTarget, IpmiAction, RedfishAction, RedfishTarget, SshTarget } from '../definitions/index.js';
 import type { Hold } from './holds.js';
 import type { Bookkeeping } from './ticket.js';
 
@@ -23,28 +22,47 @@ export interface StepRef {
   next: string;
 }
 
+interface RunStepBase {
+  kind: 'runStep';
+  visit: StepVisit;
+  step: StepRef;
+  /** The inventory site of the ticket's host: its queue and its caps. */
+  site?: string;
+  /** The host the step is about (for a BMC step: the host, with its BMC's address, port and user). */
+  target: SshTarget;
+  /** The command lines: run over SSH, or for a BMC step the line a person would type (shown, never
+   * run by a shell). */
+  commands: string[];
+  timeoutSeconds: number;
+  /** A run of this visit began before and its worker is gone; done_when decides whether to run again. */
+  resumed: boolean;
+  expect: { exit: number; output?: string };
+}
+
+/** Commands run over SSH on the target. */
+export interface RunSshStep extends RunStepBase {
+  transport: 'ssh';
+  /** When this check passes the step is already done: it is not run again. */
+  doneWhen?: { command: string; output?: string };
+}
+
+/** An action against the host's BMC over IPMI (ipmitool). */
+export interface RunIpmiStep extends RunStepBase {
+  transport: 'ipmi';
+  ipmi: { action: IpmiAction; bmc: BmcTarget };
+}
+
+/** An action against the host's BMC over Redfish (HTTPS). */
+export interface RunRedfishStep extends RunStepBase {
+  transport: 'redfish';
+  redfish: { action: RedfishAction; bmc: RedfishTarget };
+}
+
+/** Run a step: one variant per transport, each carrying only what its executor needs. */
+export type RunStep = RunSshStep | RunIpmiStep | RunRedfishStep;
+
 export type Decision =
-  | {
-      kind: 'runStep';
-      visit: StepVisit;
-      step: StepRef;
-      /** The inventory site of the ticket's host: its queue and its caps. */
-      site?: string;
-      /** For an IPMI step: the host, and its BMC's address, port and user. */
-      target: SshTarget;
-      /** For an IPMI step: the ipmitool command line a person would type (shown, never run by a shell). */
-      commands: string[];
-      /** Set for an IPMI step: the action runs against the host's BMC, not over SSH. */
-      ipmi?: { action: IpmiAction; bmc: BmcTarget };
-      /** Set for a Redfish step: the action runs against the host's BMC over HTTPS. */
-      redfish?: { action: RedfishAction; bmc: RedfishTarget };
-      timeoutSeconds: number;
-      /** A run of this visit began before and its worker is gone; done_when decides whether to run again. */
-      resumed: boolean;
-      expect: { exit: number; output?: string };
-      /** When this check passes the step is already done: it is not run again. */
-      doneWhen?: { command: string; output?: string };
-    }
+  | RunStep
   | {
       kind: 'checkStep';
       visit: StepVisit;

@@ -2,6 +2,7 @@
 export * from './ticket.js';
 export * from './decision.js';
 export * from './actionable.js';
+export * as bookkeeping from './bookkeeping.js';
 export { planTicket, planRoute, type PlanInput } from './plan.js';
 export {
   breakerKey,

@@ -1,5 +1,7 @@
 // The heart of runbot, a pure reconciler: given what Jira says about a ticket now, the one next action.
-// No I/O, no clock of its own; everything it needs comes in as arguments.
+// No I/O, no clock of its own; everything it needs comes in as arguments. Over 300 lines on purpose:
+// the gate, the inputs, the step kinds and the route are one reading of a ticket, top to bottom; the
+// BMC steps (ipmi.ts, redfish.ts), approval, holds and routing have their own files.
 import {
   inputFormatProblem,
   siteOf,
@@ -8,15 +10,15 @@ import {
   templateVariables,
   unsafeValueReason,
   type Inventory,
-  type IpmiStep,
   type LoadedRunbook,
   type Step,
   type Workflow,
+  type SshTarget,
 } from '../definitions/index.js';
-import { ipmitoolCommandLine } from '../executors/ipmi/command.js';
-import type { BmcTarget, SshTarget } from '../executors/types.js';
 import { planApprovalStatus, requireApproval } from './approval.js';
+import { entered } from './bookkeeping.js';
 import type { Decision, StepRef, StepVisit } from './decision.js';
+import { planIpmi } from './ipmi.js';
 import { planRedfish } from './redfish.js';
 import { heldBack, type OpenBreakers } from './holds.js';
 import { holdAtGate, type InputHolders } from './exclusive.js';
@@ -104,7 +106,7 @@ function currentVisit(ticket: Ticket, workflow: string, now: Date): StepVisit {
     key: ticket.key,
     workflow,
     status: ticket.status,
-    bookkeeping: { status: ticket.status, visit: (recorded?.visit ?? 0) + 1, enteredAt: now.toISOString() },
+    bookkeeping: entered(recorded, ticket.status, now),
     isNew: true,
   };
 }
@@ -245,6 +247,7 @@ function planStep(plan: StepPlan): Decision {
       if ('decision' in running) return running.decision;
       return {
         kind: 'runStep',
+        transport: 'ssh',
         visit,
         step: stepRef,
         site: plan.site.name,
@@ -343,103 +346,6 @@ export function runningState(
   };
 }
 
-const IPMI_ACTION_TEXT: Record<IpmiStep['action'], string> = {
-  'power-status': 'Check the power state of',
-  'power-on': 'Power on',
-  'power-cycle': 'Power-cycle',
-  'sel-read': 'Read the system event log (SEL) of',
-};
-
-/** An IPMI step: the BMC action where the site gives the bot IPMI access, else its fallback. */
-function planIpmi(plan: StepPlan, step: IpmiStep): Decision {
-  const { visit, stepRef, variables } = plan;
-  const host = renderText(step.target, variables);
-  const access = plan.site.ipmi;
-  if (access === 'none') {
-    const action = `${IPMI_ACTION_TEXT[step.action]} ${host}`;
-    return bmcFallback(plan, step, host, action, { name: 'IPMI', inventoryKey: 'ipmi', tool: 'ipmitool' });
-  }
-  // Only a power-cycle is unsafe to repeat on a guess: status and SEL only read, power-on is idempotent.
-  const running = runningState(plan, host, step.timeout, step.action !== 'power-cycle');
-  if ('decision' in running) return running.decision;
-  const bmc: BmcTarget = {
-    host,
-    address: renderText(access.address, variables),
-    port: access.port,
-    user: access.user,
-    passwordEnv: access.password_env,
-  };
-  return {
-    kind: 'runStep',
-    visit,
-    step: stepRef,
-    site: plan.site.name,
-    target: { host, address: bmc.address, port: bmc.port, user: bmc.user },
-    commands: [ipmitoolCommandLine(bmc, step.action)],
-    timeoutSeconds: step.timeout,
-    resumed: running.resumed,
-    expect: { exit: 0, ...(step.expect ? { output: `^Chassis Power is ${step.expect.power}$` } : {}) },
-    ipmi: { action: step.action, bmc },
-  };
-}
-
-/** How a BMC protocol is named in a fallback's words: the inventory key and the tool a person uses. */
-export interface BmcProtocol {
-  name: 'IPMI' | 'Redfish';
-  inventoryKey: 'ipmi' | 'redfish';
-  tool: 'ipmitool' | 'redfishtool';
-}
-
-/**
- * The seed's case: the bot cannot reach the BMCs of this site (no IPMI or Redfish access in the
- * inventory), so a person is asked to act, or the step fails, as the runbook says. `action` is what
- * the person does, e.g. "Power-cycle web-1.dev2.internal".
- */
-export function bmcFallback(
-  plan: StepPlan,
-  step: Pick<IpmiStep, 'fallback' | 'title' | 'instructions'>,
-  host: string,
-  action: string,
-  protocol: BmcProtocol,
-): Decision {
-  const { visit, stepRef, variables } = plan;
-  if (step.fallback === 'fail') {
-    return escalate(
-      visit,
-      plan.workflow,
-      `No ${protocol.name} access for ${host}`,
-      `Step ${stepRef.name} needs the BMC of ${host}, and site ${plan.site.name} gives the bot no ${protocol.name} access (${protocol.inventoryKey}: none in the inventory).`,
-      `${action} by hand, then move the ticket to ${stepRef.next}; or add ${protocol.inventoryKey} access for site ${plan.site.name} to the inventory and move it back to ${visit.status}.`,
-    );
-  }
-  if (visit.bookkeeping.instructed)
-    return { kind: 'nothing', reason: 'waiting for a person (instructions posted)' };
-  const blocks = step.instructions
-    ? step.instructions.map((block) => ({
-        text: renderText(block.text, variables),
-        commands: (block.commands ?? []).map((command) => renderCommand(command, variables)),
-      }))
-    : [
-        {
-          text: `The bot has no ${protocol.name} access in site ${plan.site.name}. ${action} through its BMC (web console, or ${protocol.tool} from a machine that can reach it).`,
-          commands: [],
-        },
-        {
-          text: `When that is done, move this ticket to ${stepRef.next}; the bot takes it from there.`,
-          commands: [],
-        },
-      ];
-  return {
-    kind: 'postInstructions',
-    visit,
-    step: stepRef,
-    site: plan.site.name,
-    where: `the BMC of ${host}`,
-    title: step.title ? renderText(step.title, variables) : action,
-    blocks,
-  };
-}
-
 function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
   const jump = ssh.jump
     ? {
@@ -459,7 +365,7 @@ function sshTarget(host: string, ssh: Resolved['site']['ssh']): SshTarget {
   };
 }
 
-function escalate(
+export function escalate(
   visit: StepVisit,
   workflow: Workflow,
   title: string,

@@ -1,10 +1,14 @@
 // A Redfish step: the BMC action where the site gives the bot Redfish access, else its fallback (an
 // Action Required comment with the redfishtool commands, or a failure), like an IPMI step.
-import { renderText, type RedfishStep } from '../definitions/index.js';
-import { redfishtoolCommandLine } from '../executors/redfish/command.js';
-import type { RedfishTarget } from '../executors/redfish/types.js';
+import {
+  redfishtoolCommandLine,
+  renderText,
+  type RedfishStep,
+  type RedfishTarget,
+} from '../definitions/index.js';
 import type { Decision } from './decision.js';
-import { bmcFallback, runningState, type StepPlan } from './plan.js';
+import { bmcFallback } from './ipmi.js';
+import { runningState, type StepPlan } from './plan.js';
 
 const ACTION_TEXT: Record<RedfishStep['action'], string> = {
   'power-status': 'Check the power state of',
@@ -62,6 +66,7 @@ export function planRedfish(plan: StepPlan, step: RedfishStep): Decision {
   };
   return {
     kind: 'runStep',
+    transport: 'redfish',
     visit,
     step: stepRef,
     site: plan.site.name,

@@ -4,7 +4,6 @@ export * from './queue.js';
 export * from './limiter.js';
 export * from './caps.js';
 export * from './pause.js';
-export * from './epoch.js';
 export * from './breaker.js';
 export * from './sentinel.js';
 export * from './connection.js';

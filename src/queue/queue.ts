@@ -3,7 +3,7 @@
 // that touch Jira only and name no site. Redis holds work in flight only; losing it loses nothing,
 // because the next poll re-derives every job from Jira.
 import { hostname } from 'node:os';
-import { DelayedError, Queue, type Job } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import {
   bullConnection,
   createRedis,
@@ -87,20 +87,6 @@ export class StepQueue {
   }
 }
 
-/**
- * Thrown by a processor to put a job back for later without using up an attempt: the global pause
- * is on, or a cap of its site is full. The job keeps its id and place; nothing is lost.
- */
-export class StepDeferred extends Error {
-  override readonly name = 'StepDeferred';
-  constructor(
-    readonly reason: string,
-    readonly delayMs?: number,
-  ) {
-    super(reason);
-  }
-}
-
 export interface WorkerSettings extends QueueSettings {
   /** Steps this process runs at once, over all its queues; it never holds more jobs locked (slots.ts). */
   concurrency: number;
@@ -108,12 +94,6 @@ export interface WorkerSettings extends QueueSettings {
   name?: string;
   /** The sites whose queues this process takes work from (plus the common queue). */
   sites: readonly string[];
-  /** How long a deferred job waits before it is tried again; default 2 s. */
-  deferMs?: number;
-  /** Asked before each job: a reason means work is paused and the job is deferred untouched. */
-  paused?: () => Promise<string | undefined>;
-  /** Told about each deferral (logs, metrics). */
-  onDeferred?: (job: StepJob, reason: string) => void;
 }
 
 // KEYS: a queue's wait list, prioritized set and marker set. Adds BullMQ's base marker (what an added
@@ -125,7 +105,8 @@ end
 return 0
 `;
 
-type StepProcessor = (job: StepJob, attempt: { number: number; last: boolean }) => Promise<string>;
+/** Runs one job; the runner's handler (runner/handler.ts) completes, defers, retries or fails it. */
+export type StepProcessor = (job: Job<StepJob, string>, token: string | undefined) => Promise<string>;
 type WorkerEvents = {
   failed: (job: Job<StepJob, string> | undefined, error: Error) => void;
   error: (error: Error) => void;
@@ -142,10 +123,7 @@ export class StepWorkers {
   private readonly redis: RedisClient;
   private readonly connection: BullConnection;
 
-  constructor(
-    private readonly settings: WorkerSettings,
-    process: StepProcessor,
-  ) {
+  constructor(settings: WorkerSettings, runJob: StepProcessor) {
     this.slots = new SlotPool(settings.concurrency);
     this.redis = createRedis(settings, { maxRetriesPerRequest: 1 });
     this.connection = bullConnection(settings);
@@ -155,7 +133,7 @@ export class StepWorkers {
       await this.redis.eval(HAND_ON, 3, keys.wait!, keys.prioritized!, keys.marker!).catch(() => undefined);
     };
     this.workers = queueNames(settings.sites).map((name) => {
-      const worker = new SlottedWorker(name, (job, token) => this.handle(job, token, process), {
+      const worker = new SlottedWorker(name, runJob, {
         connection: this.connection.connection,
         prefix: settings.prefix,
         name: settings.name ?? `${hostname()}:${globalThis.process.pid}`,
@@ -186,26 +164,8 @@ export class StepWorkers {
     this.redis.disconnect();
     this.connection.close();
   }
-
-  private async handle(job: Job<StepJob, string>, token: string | undefined, process: StepProcessor) {
-    try {
-      const paused = await this.settings.paused?.();
-      if (paused !== undefined) throw new StepDeferred(paused);
-      return await process(job.data, {
-        number: job.attemptsMade + 1,
-        last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      });
-    } catch (error) {
-      if (!(error instanceof StepDeferred)) throw error;
-      this.settings.onDeferred?.(job.data, error.reason);
-      const delay = error.delayMs ?? this.settings.deferMs ?? 2_000;
-      // Jitter, so that deferred jobs of one site do not all come back in the same instant.
-      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
-      throw new DelayedError();
-    }
-  }
 }
 
-export function startStepWorkers(settings: WorkerSettings, process: StepProcessor): StepWorkers {
-  return new StepWorkers(settings, process);
+export function startStepWorkers(settings: WorkerSettings, runJob: StepProcessor): StepWorkers {
+  return new StepWorkers(settings, runJob);
 }

@@ -1,4 +1,4 @@
-// Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the worker.
+// Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the runner.
 // `runbot start` runs all roles; `runbot poll` and `runbot work` run one each, so workers scale out.
 import { redisSettings, type Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
@@ -22,8 +22,6 @@ import {
   createRedis,
   PauseSwitch,
   startStepWorkers,
-  StepDeferred,
-  RedisEpoch,
   StepLimiter,
   StepQueue,
   type StepJob,
@@ -31,8 +29,10 @@ import {
 } from '../queue/index.js';
 import { runPoller, type CycleReport } from './poller.js';
 import { jiraConnection } from './jira-connection.js';
-import { createStepProcessor } from './worker.js';
-import { armedBreakers } from './worker-holds.js';
+import { claimSettings } from '../runner/claim.js';
+import { jobHandler } from '../runner/handler.js';
+import { armedBreakers } from '../runner/holds.js';
+import { createRunner } from '../runner/runner.js';
 
 export interface Roles {
   poll: boolean;
@@ -46,7 +46,7 @@ export interface RunningService {
   /** Stops polling, lets running steps finish (workers drain), then closes everything. */
   stop(): Promise<void>;
   /** Resolves on every finished job (tests and the demo watch progress through it). */
-  events: { onCycle?: (report: CycleReport) => void; onJob?: (job: StepJob, outcome: string) => void };
+  events: { onCycle?: (cycle: CycleReport) => void; onJob?: (job: StepJob, outcome: string) => void };
 }
 
 /** Executors to use instead of the real ones (tests wrap the real runner to count, for example). */
@@ -106,7 +106,7 @@ export async function startService(
         logger,
       });
     const pause = new PauseSwitch(redis, config.RUNBOT_QUEUE_PREFIX, config.RUNBOT_PAUSE);
-    const process = createStepProcessor({
+    const runJob = createRunner({
       jira,
       runner,
       ipmi: overrides.ipmi ?? new IpmiRunner({ logger }),
@@ -115,15 +115,7 @@ export async function startService(
         limiter: new StepLimiter(redis, { prefix: config.RUNBOT_QUEUE_PREFIX }),
         ...(config.RUNBOT_MAX_CONCURRENT_STEPS ? { global: config.RUNBOT_MAX_CONCURRENT_STEPS } : {}),
       },
-      claims: {
-        // An epoch counts as young for twice the settle time: long enough for any claim read before
-        // the loss to have landed or to have given up.
-        epoch: new RedisEpoch(redis, {
-          prefix: config.RUNBOT_QUEUE_PREFIX,
-          youngMs: 2 * config.RUNBOT_CLAIM_SETTLE * 1000,
-        }),
-        settleMs: config.RUNBOT_CLAIM_SETTLE * 1000,
-      },
+      claims: claimSettings(redis, config.RUNBOT_QUEUE_PREFIX, config.RUNBOT_CLAIM_SETTLE),
       ...(breakers
         ? {
             breakers: {
@@ -137,30 +129,22 @@ export async function startService(
       dryRun: config.RUNBOT_DRY_RUN,
       logger,
       timeScale: config.RUNBOT_TIME_SCALE,
+      paused: () => pause.reason(),
       onStart: (job, decision) => observe.onStart(job, decision),
-      onOutcome: (job, outcome) => {
-        observe.onOutcome(job, outcome);
-        events.onJob?.(job, outcome);
-      },
     });
+    const settings = { ...queueSettings, concurrency: config.RUNBOT_CONCURRENCY, sites };
     worker = startStepWorkers(
-      {
-        ...queueSettings,
-        concurrency: config.RUNBOT_CONCURRENCY,
-        sites,
+      settings,
+      jobHandler(runJob, {
+        logger,
         // A deferred step (pause, full cap) is tried again within half a poll interval, at most 5 s.
         deferMs: Math.min(5_000, (config.RUNBOT_POLL_INTERVAL * 1000) / 2),
-        paused: () => pause.reason(),
-        onDeferred: (job, reason) => logger.debug({ ticket: job.key, reason }, 'job deferred'),
-      },
-      async (job, attempt) => {
-        try {
-          return await process(job, attempt);
-        } catch (error) {
-          if (!(error instanceof StepDeferred)) observe.onError(job);
-          throw error;
-        }
-      },
+        onOutcome: (job, label) => {
+          observe.onOutcome(job, label);
+          events.onJob?.(job, label);
+        },
+        onError: (job) => observe.onError(job),
+      }),
     );
     worker.on('failed', (job, error) =>
       logger.warn(
@@ -199,10 +183,10 @@ export async function startService(
       intervalMs: config.RUNBOT_POLL_INTERVAL * 1000,
       minWakeIntervalMs: config.RUNBOT_WEBHOOK_MIN_INTERVAL * 1000,
       signal: abort.signal,
-      onCycle: (report) => {
-        metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, report.byStatus);
+      onCycle: (cycle) => {
+        metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, cycle.byStatus);
         cycleStart = undefined;
-        events.onCycle?.(report);
+        events.onCycle?.(cycle);
       },
     });
   }

@@ -14,7 +14,7 @@ import type { ActionableDecision, StepRef, StepVisit } from '../../src/planner/i
 import { BreakerStore } from '../../src/queue/index.js';
 import { resumeBreakerCommand } from '../../src/cli/breaker.js';
 import { statusCommand } from '../../src/cli/status.js';
-import { recordRun } from '../../src/service/worker-holds.js';
+import { recordRun } from '../../src/runner/holds.js';
 import { until } from '../support/poll.js';
 import { startRedis, type RedisInstance } from '../support/redis.js';
 import { sshOf, startWorld, type World } from '../support/world.js';

@@ -11,9 +11,11 @@ import { loadDefinitions, type Definitions } from '../../src/definitions/index.j
 import { SshRunner } from '../../src/executors/ssh/index.js';
 import { createJiraAdapter, type JiraPort } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
-import { RedisEpoch, type StepJob } from '../../src/queue/index.js';
+import type { StepJob } from '../../src/queue/index.js';
+import { RedisEpoch } from '../../src/runner/claim.js';
+import { outcomeLabel } from '../../src/runner/outcome.js';
+import { createRunner, type Attempt } from '../../src/runner/runner.js';
 import { pollOnce } from '../../src/service/poller.js';
-import { createStepProcessor } from '../../src/service/worker.js';
 import { startRedis, type RedisInstance } from '../support/redis.js';
 import { sshOf, startWorld, type World } from '../support/world.js';
 
@@ -118,8 +120,9 @@ check:
     };
   }
 
-  const processor = (jira: JiraPort, settleMs: number, epoch: RedisEpoch) =>
-    createStepProcessor({
+  /** A worker's runner; what it did, as the job's label (`transitioned`, `duplicate`, …). */
+  const processor = (jira: JiraPort, settleMs: number, epoch: RedisEpoch) => {
+    const run = createRunner({
       jira,
       runner: runner!,
       definitions,
@@ -129,6 +132,12 @@ check:
       timeScale: 1,
       claims: { epoch, settleMs },
     });
+    return async (job: StepJob, attempt: Attempt) => {
+      const outcome = await run(job, attempt);
+      if (outcome.kind !== 'done' && outcome.kind !== 'stale') throw new Error(`job ${outcome.kind}`);
+      return outcomeLabel(outcome);
+    };
+  };
 
   const runsOf = async (short: string) =>
     (await readFile(path.join(world!.work, 'runs.log'), 'utf8').catch(() => ''))

@@ -20,7 +20,7 @@ import {
   type OpensshRunnerOptions,
 } from '../../src/executors/ssh/index.js';
 import type { SshTarget } from '../../src/executors/types.js';
-import { hostTrustComment } from '../../src/service/host-trust.js';
+import { hostTrustComment } from '../../src/runner/steps/host-trust.js';
 import { until } from '../support/poll.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 

@@ -12,7 +12,7 @@ import type { CommandRunner } from '../../src/executors/types.js';
 import { createJiraAdapter, type JiraPort } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { StepJob } from '../../src/queue/index.js';
-import { createStepProcessor } from '../../src/service/worker.js';
+import { createRunner } from '../../src/runner/runner.js';
 import { until } from '../support/poll.js';
 import { sshOf, startWorld, type World } from '../support/world.js';
 
@@ -237,7 +237,7 @@ exclusive: { inputs: [host] }
       run: () => Promise.reject(new Error('a gate job runs no command')),
       close: () => Promise.resolve(),
     };
-    const processJob = createStepProcessor({
+    const processJob = createRunner({
       jira: together,
       runner,
       definitions,
@@ -259,7 +259,10 @@ exclusive: { inputs: [host] }
       processJob(job(newer.key), attempt),
       processJob(job(older.key), attempt),
     ]);
-    expect(outcomes).toEqual(['stale', 'transitioned']);
+    expect(outcomes).toEqual([
+      { kind: 'stale', reason: 'no longer wanted' },
+      { kind: 'done', result: 'transitioned' },
+    ]);
     expect(w.sandbox.snapshot(older.key)?.status).toBe('Restore');
     expect(w.sandbox.snapshot(newer.key)?.status).toBe('Waiting for RMA');
   });

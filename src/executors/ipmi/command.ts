@@ -1,14 +1,14 @@
-// ipmitool's command lines and output, as pure functions: the planner renders the command a person
-// would type, the runner builds the argv and reads the answer.
-import { quote } from 'shell-quote';
+// ipmitool's argv and output, as pure functions: the runner builds the argv and reads the answer.
+// The command line a person would type is rendered in definitions/bmc-command-lines.ts (the planner
+// shows it too), from the same words.
+import {
+  IPMI_SUBCOMMANDS as SUBCOMMANDS,
+  ipmitoolCommandLine,
+  ipmitoolConnectionArgs as connectionArgs,
+} from '../../definitions/bmc-command-lines.js';
 import type { BmcTarget, IpmiAction } from '../types.js';
 
-const SUBCOMMANDS: Record<IpmiAction, string[]> = {
-  'power-status': ['chassis', 'power', 'status'],
-  'power-on': ['chassis', 'power', 'on'],
-  'power-cycle': ['chassis', 'power', 'cycle'],
-  'sel-read': ['sel', 'elist'],
-};
+export { ipmitoolCommandLine };
 
 /**
  * ipmitool's arguments for one action. `-C 3` picks cipher suite 3 (HMAC-SHA1, AES-128), the one
@@ -30,19 +30,6 @@ export function ipmitoolArgs(
     String(timing.retries),
     ...SUBCOMMANDS[action],
   ];
-}
-
-/** The command line as a person would run it (for comments and dry runs): no timing flags, no -v. */
-export function ipmitoolCommandLine(
-  target: Pick<BmcTarget, 'address' | 'port' | 'user'>,
-  action: IpmiAction,
-) {
-  return quote(['ipmitool', ...connectionArgs(target), ...SUBCOMMANDS[action]]);
-}
-
-/** Which BMC, as whom, over lanplus, with the password from the environment (`-E`), never argv. */
-function connectionArgs(target: Pick<BmcTarget, 'address' | 'port' | 'user'>): string[] {
-  return ['-I', 'lanplus', '-H', target.address, '-p', String(target.port), '-U', target.user, '-E'];
 }
 
 /** What the output says about the action; a problem when it does not show success. */

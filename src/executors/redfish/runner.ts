@@ -1,7 +1,8 @@
 // Runs one Redfish action against a BMC: read the password from the variable the inventory names,
 // open a session (certificate checked first), do the action, delete the session. A refused login, a
-// missing password, an untrusted certificate and an unreachable BMC reject with typed errors (act.ts
-// decides: retry, or a comment for a person); a slow or wrong answer is a result with a problem.
+// missing password, an untrusted certificate and an unreachable BMC reject with typed errors
+// (runner/steps/bmc.ts decides: retry, or a comment for a person); a slow or wrong answer is a result
+// with a problem.
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { runAction, type ActionOutcome } from './actions.js';

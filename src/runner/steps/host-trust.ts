@@ -1,15 +1,25 @@
-// The Action Required comment for a host the bot refused to trust beyond a plain unknown or changed
-// key (those are in act.ts): a refused host certificate (expired, principal mismatch, unknown CA) or
-// a key marked @revoked. Nothing ran; a person fixes the host's certificate or key, then moves the
+// The Action Required comment for a host the bot refused to trust: a key it does not know or that
+// changed, a refused host certificate (expired, principal mismatch, unknown CA) or a key marked
+// @revoked. Nothing ran; a person verifies the key or fixes the host's certificate, then moves the
 // ticket back.
-import { HostCertificateError, HostKeyRevokedError } from '../executors/ssh/index.js';
-import type { SshTarget } from '../executors/types.js';
-import { codeBlock, paragraph, type AdfBlock } from '../jira/adf.js';
+import {
+  HostCertificateError,
+  HostKeyChangedError,
+  HostKeyRevokedError,
+  HostKeyUnknownError,
+} from '../../executors/ssh/index.js';
+import type { SshTarget } from '../../executors/types.js';
+import { codeBlock, paragraph, type AdfBlock } from '../../jira/adf.js';
 
 export type HostTrustRefusal = HostCertificateError | HostKeyRevokedError;
+export type HostKeyRefusal = HostKeyChangedError | HostKeyUnknownError;
 
 export function isHostTrustRefusal(error: unknown): error is HostTrustRefusal {
   return error instanceof HostCertificateError || error instanceof HostKeyRevokedError;
+}
+
+export function isHostKeyRefusal(error: unknown): error is HostKeyRefusal {
+  return error instanceof HostKeyChangedError || error instanceof HostKeyUnknownError;
 }
 
 export interface HostTrustComment {
@@ -26,7 +36,7 @@ export function hostTrustComment(
   status: string,
 ): HostTrustComment {
   // The refused host may be the jump host: name the one whose key it is.
-  const keyed = target.jump && error.host === target.jump.host ? target.jump : target;
+  const keyed = keyedHost(error, target);
   const via = keyed === target ? '' : ` (the jump host to ${target.host})`;
   const nextStep = `Once the host is fixed, move the ticket back to ${status}.`;
   if (error instanceof HostKeyRevokedError) {
@@ -74,4 +84,31 @@ export function hostTrustComment(
     details,
     nextStep,
   };
+}
+
+/** A key not pinned, or not the pinned one: how to verify it out of band and pin it. */
+export function hostKeyComment(error: HostKeyRefusal, target: SshTarget, status: string): HostTrustComment {
+  // The refused key may be the jump host's: name the host whose key it is, as known_hosts does.
+  const keyed = keyedHost(error, target);
+  const via = keyed === target ? '' : ` (the jump host to ${target.host})`;
+  const changed = error instanceof HostKeyChangedError;
+  const name = error.knownHostsName;
+  return {
+    title: changed ? `Host key of ${keyed.host} changed` : `Host key of ${keyed.host} is not known`,
+    reason: `${changed ? 'The host key offered by' : 'No host key is pinned for'} ${keyed.host}${via} (${error.keyType} ${error.fingerprint}). After an RMA the key often changes (board or disk swapped, reimaged), but the bot never accepts a key it cannot verify. Nothing was run.`,
+    details: [
+      paragraph('Verify the key out of band, on the console or over IPMI SOL, and compare its fingerprint:'),
+      codeBlock('$ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub'),
+      paragraph('If it matches, pin the new key in the bot’s known_hosts file (replace the old line):'),
+      codeBlock(
+        `$ ssh-keygen -R '${name}' -f ${error.knownHostsFile}\n$ ssh-keyscan -p ${keyed.port} -t ed25519 ${keyed.address ?? keyed.host} | sed 's/^[^ ]*/${name}/' >> ${error.knownHostsFile}`,
+      ),
+    ],
+    nextStep: `Once the key is pinned, move the ticket back to ${status}.`,
+  };
+}
+
+/** The host whose key was refused: the target, or the jump host in front of it. */
+export function keyedHost(error: { host: string }, target: SshTarget): Omit<SshTarget, 'jump'> {
+  return target.jump && error.host === target.jump.host ? target.jump : target;
 }

@@ -12,8 +12,8 @@ import {
   type OpenBreaker,
   type OpenBreakers,
 } from '../planner/index.js';
-import { StepDeferred, type BreakerStore, type StepJob } from '../queue/index.js';
-import type { ActOutcome } from './act.js';
+import type { BreakerStore, StepJob } from '../queue/index.js';
+import { deferred, type Deferred, type StepResult } from './outcome.js';
 
 /** A window or freeze that ends later is looked at again after this long at most (inventory edits). */
 const MAX_WINDOW_DEFER_MS = 5 * 60_000;
@@ -24,7 +24,7 @@ export interface BreakerHooks {
 }
 
 /**
- * The deferral of a job held back: before the ticket is read (the job's own site and step), or after
+ * The deferred outcome of a job held back: before the ticket is read (the job's own site and step), or after
  * the fresh plan (`decision`: nothing, with a hold). Undefined when the job may go on.
  */
 export function heldJob(
@@ -33,7 +33,7 @@ export function heldJob(
   inventory: Inventory,
   openBreakers: OpenBreakers,
   now: Date,
-): StepDeferred | undefined {
+): Deferred | undefined {
   const startsStep = job.kind === 'runStep' || job.kind === 'postInstructions';
   // A fresh plan that holds the step (nothing, or first the breaker's comment) holds its job too.
   const hold =
@@ -44,16 +44,16 @@ export function heldJob(
         : undefined;
   if (!hold) return undefined;
   // A breaker is reset by a person at any time: look again at the worker's usual pace.
-  if (hold.until === undefined) return new StepDeferred(hold.reason);
+  if (hold.until === undefined) return deferred(hold.reason);
   const untilMs = Date.parse(hold.until) - now.getTime();
-  return new StepDeferred(hold.reason, Math.min(MAX_WINDOW_DEFER_MS, Math.max(1_000, untilMs)));
+  return deferred(hold.reason, Math.min(MAX_WINDOW_DEFER_MS, Math.max(1_000, untilMs)));
 }
 
 /** Counts a step run's outcome in its breaker: moved on is a success, failed a failure; else nothing. */
 export async function recordRun(
   breakers: { store: BreakerStore } & BreakerHooks,
   decision: Extract<ActionableDecision, { kind: 'runStep' }>,
-  outcome: ActOutcome,
+  outcome: StepResult,
   inventory: Inventory,
   now: Date,
   logger: Logger,

@@ -1,0 +1,83 @@
+// The one place an Outcome becomes queue calls, metrics and logs, like controller-runtime's
+// reconcile handler: done and stale complete the job, deferred puts it back untouched (BullMQ's
+// moveToDelayed + DelayedError, no attempt used up), retry fails this attempt so BullMQ retries with
+// backoff, terminal fails the job for good (UnrecoverableError). A thrown error (a bug, Jira or
+// Redis down) is counted and left to BullMQ's retries.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from '../logger.js';
+import { jobId, type StepJob } from '../queue/index.js';
+import { outcomeLabel, type Outcome } from './outcome.js';
+
+export interface HandlerHooks {
+  logger: Logger;
+  /** How long a deferred job waits when its outcome names no delay; default 2 s. */
+  deferMs?: number;
+  /** A job completed: its step's result, or `stale` / `gone` (metrics, tests, the demo). */
+  onOutcome?: (job: StepJob, label: string) => void;
+  /** A job attempt failed (retry, terminal, or an error): metrics. */
+  onError?: (job: StepJob) => void;
+}
+
+type RunJob = (job: StepJob, attempt: { number: number; last: boolean }) => Promise<Outcome>;
+
+/** A BullMQ processor around `run`. */
+export function jobHandler(run: RunJob, hooks: HandlerHooks) {
+  return async (job: Job<StepJob, string>, token: string | undefined): Promise<string> => {
+    const attempt = { number: job.attemptsMade + 1, last: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) };
+    let outcome: Outcome;
+    try {
+      outcome = await run(job.data, attempt);
+    } catch (error) {
+      hooks.onError?.(job.data);
+      throw error;
+    }
+    return handleOutcome(job, token, outcome, attempt, hooks);
+  };
+}
+
+async function handleOutcome(
+  job: Job<StepJob, string>,
+  token: string | undefined,
+  outcome: Outcome,
+  attempt: { number: number },
+  hooks: HandlerHooks,
+): Promise<string> {
+  const logger = hooks.logger.child({
+    ticket: job.data.key,
+    workflow: job.data.workflow,
+    job: jobId(job.data),
+    decision: job.data.kind,
+    visit: job.data.visit,
+  });
+  switch (outcome.kind) {
+    case 'done': {
+      const label = outcomeLabel(outcome);
+      logger.child({ step: outcome.step }).info({ outcome: label, attempt: attempt.number }, 'job done');
+      hooks.onOutcome?.(job.data, label);
+      return label;
+    }
+    case 'stale': {
+      const label = outcomeLabel(outcome);
+      hooks.onOutcome?.(job.data, label);
+      return label;
+    }
+    case 'deferred': {
+      logger.debug({ reason: outcome.reason }, 'job deferred');
+      const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
+      // Jitter, so that deferred jobs of one site do not all come back in the same instant.
+      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
+      throw new DelayedError();
+    }
+    case 'retry':
+      hooks.onError?.(job.data);
+      throw new StepRetry(outcome.reason);
+    case 'terminal':
+      hooks.onError?.(job.data);
+      throw new UnrecoverableError(outcome.reason);
+  }
+}
+
+/** This attempt failed and another may succeed: BullMQ retries the job with backoff. */
+export class StepRetry extends Error {
+  override name = 'StepRetry';
+}

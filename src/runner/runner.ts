@@ -1,0 +1,179 @@
+// The runner: what a worker does with one job. It re-reads the ticket (GET is consistent, search is
+// not), plans again, and acts only if the fresh plan still calls for this job; otherwise the world
+// moved on and the job ends quietly. Acting is dispatched by the decision's kind (and a step's
+// transport) to one module each under steps/. The runner returns an Outcome and throws only on a bug
+// or a failed Jira call; handler.ts turns the Outcome into BullMQ calls, metrics and logs.
+import type { Definitions } from '../definitions/index.js';
+import type { Logger } from '../logger.js';
+import { planTicket, type ActionableDecision, type Decision } from '../planner/index.js';
+import {
+  capsFor,
+  jobId,
+  stillWanted,
+  type BreakerStore,
+  type CapRule,
+  type StepJob,
+  type StepLimiter,
+} from '../queue/index.js';
+import { planInputFor, workflowContexts } from '../service/context.js';
+import { freshHolders } from '../service/holders.js';
+import { noteEpoch, type ClaimSettings } from './claim.js';
+import { runDry } from './dry-run.js';
+import { heldJob, recordRun, type BreakerHooks } from './holds.js';
+import type { StepContext, StepOptions } from './moves.js';
+import { deferred, type Outcome } from './outcome.js';
+import { runIpmiStep, runRedfishStep } from './steps/bmc.js';
+import { checkStep } from './steps/check.js';
+import {
+  announceBreakerHold,
+  escalateTicket,
+  openGate,
+  requestApproval,
+  waitForHolder,
+} from './steps/gate.js';
+import { postInstructions } from './steps/instructions.js';
+import { runSshStep } from './steps/ssh.js';
+
+export interface RunnerDeps extends Omit<StepContext, 'failureStatus' | 'logger' | 'transitionFields'> {
+  definitions: Definitions;
+  logger: Logger;
+  timeScale: number;
+  /** Runs nothing and moves nothing: says what it would do (dry-run.ts). */
+  dryRun: boolean;
+  /** Asked first: a reason means all work is paused (`runbot pause`) and the job is deferred. */
+  paused?: () => Promise<string | undefined>;
+  /** The fresh plan still wants this job and the worker is about to act on it (metrics). */
+  onStart?: (job: StepJob, decision: ActionableDecision) => void;
+  /** Blast-radius caps (inventory `caps`, and a global cap): a full cap defers the job. */
+  caps?: { limiter: StepLimiter; global?: number };
+  /** Tells when Redis may have lost work in flight; then a step's claim is settled in Jira (claim.ts). */
+  claims?: ClaimSettings;
+  /** The failure-rate breakers (Redis): outcomes recorded, open ones hold new starts back. */
+  breakers?: { store: BreakerStore } & BreakerHooks;
+}
+
+export type Attempt = { number: number; last: boolean };
+export type Runner = (job: StepJob, attempt: Attempt) => Promise<Outcome>;
+
+/** Jobs whose fresh plan depends on the open breakers. */
+const HELD_KINDS = new Set<StepJob['kind']>(['runStep', 'postInstructions', 'noteHold']);
+
+export function createRunner(deps: RunnerDeps): Runner {
+  const contexts = workflowContexts(deps.definitions);
+  // A dry run takes no cap and consults no breaker: it runs nothing they would limit.
+  const caps = deps.dryRun ? undefined : deps.caps;
+  const breakers = deps.dryRun ? undefined : deps.breakers;
+  return async (job, attempt) => {
+    const logger = deps.logger.child({
+      ticket: job.key,
+      workflow: job.workflow,
+      job: jobId(job),
+      decision: job.kind,
+      visit: job.visit,
+    });
+    const paused = await deps.paused?.();
+    if (paused !== undefined) return deferred(paused);
+    // First of all, before anything can stall: which Redis this job came from (claim.ts).
+    const claim = await noteEpoch(job, deps.claims);
+    // A full cap defers the job before it costs a Jira read; the cap is taken for real after the plan.
+    const jobCaps = caps ? capsFor(job, deps.definitions.inventory, caps.global) : [];
+    if (jobCaps.length > 0 && !(await caps?.limiter.hasRoom(jobCaps))) return capReached(jobCaps);
+    // A breaker, a freeze or a closed window defers the job before it costs a Jira read, like a cap.
+    const openBreakers = HELD_KINDS.has(job.kind) ? await breakers?.store.open() : undefined;
+    const held = heldJob(job, undefined, deps.definitions.inventory, openBreakers ?? {}, deps.now());
+    if (held) return held;
+    const context = contexts.get(job.workflow);
+    if (!context) {
+      logger.warn('job names a workflow that is not loaded');
+      return { kind: 'stale', reason: 'workflow not loaded' };
+    }
+    const ticket = await deps.jira.getTicket(job.key, context.shape);
+    if (!ticket) return { kind: 'stale', reason: 'gone' };
+    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now. Display names
+    // only shape the comments' words; read once per process by the adapter.
+    const holders = await freshHolders(deps.jira, context, ticket);
+    const fieldNames = await deps.jira.fieldNames?.();
+    const planInput = planInputFor(context, ticket, deps, { openBreakers, holders, fieldNames });
+    const decision = planTicket(planInput);
+    // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
+    const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());
+    if (heldNow) return heldNow;
+    if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
+      logger.debug({ fresh: decision.kind }, 'job no longer wanted');
+      return { kind: 'stale', reason: 'no longer wanted' };
+    }
+    // Caps are taken after the fresh plan, so a stale job never holds a place.
+    const rules = caps ? capsFor(decision, deps.definitions.inventory, caps.global) : [];
+    const lease = rules.length > 0 ? await caps?.limiter.tryAcquire(rules) : undefined;
+    if (rules.length > 0 && lease === undefined) return capReached(rules);
+    try {
+      deps.onStart?.(job, decision);
+      const step = 'step' in decision ? decision.step.name : undefined;
+      const ctx: StepContext = {
+        ...deps,
+        logger: logger.child({ step }),
+        failureStatus: context.workflow.failure,
+        ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
+      };
+      const seen = ticket.comments ?? [];
+      const outcome = deps.dryRun
+        ? await runDry(decision, ctx, seen, planInput)
+        : await runDecision(decision, ctx, { lastAttempt: attempt.last, seen, ...(claim ? { claim } : {}) });
+      if (outcome.kind !== 'done') return outcome;
+      if (breakers && decision.kind === 'runStep') {
+        await recordRun(
+          breakers,
+          decision,
+          outcome.result,
+          deps.definitions.inventory,
+          deps.now(),
+          ctx.logger,
+        );
+      }
+      return step === undefined ? outcome : { ...outcome, step };
+    } finally {
+      await lease
+        ?.release()
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'cap release failed: the lease lapses by itself'),
+        );
+    }
+  };
+}
+
+/** One module per kind of decision (and per transport of a step). */
+function runDecision(decision: ActionableDecision, ctx: StepContext, options: StepOptions): Promise<Outcome> {
+  switch (decision.kind) {
+    case 'transition':
+      return openGate(decision, ctx);
+    case 'hold':
+      return waitForHolder(decision, ctx, options);
+    case 'requestApproval':
+      return requestApproval(decision, ctx);
+    case 'escalate':
+      return escalateTicket(decision, ctx);
+    case 'postInstructions':
+      return postInstructions(decision, ctx, options);
+    case 'runStep':
+      if (decision.transport === 'ipmi') return runIpmiStep(decision, ctx, options);
+      if (decision.transport === 'redfish') return runRedfishStep(decision, ctx, options);
+      return runSshStep(decision, ctx, options);
+    case 'checkStep':
+      return checkStep(decision, ctx);
+    case 'noteHold':
+      return announceBreakerHold(decision, ctx, options);
+  }
+}
+
+/**
+ * Only the worker's read sees a transition's screen fields, so the poller planned a step where the
+ * fresh plan refuses the move (transition-fields.ts): that refusal is this job's to post.
+ */
+function refusesMoveOf(job: StepJob, decision: Decision): decision is ActionableDecision {
+  if (!('refusedMove' in decision) || decision.refusedMove !== true) return false;
+  return decision.visit.status === job.status && decision.visit.bookkeeping.visit === job.visit;
+}
+
+function capReached(rules: CapRule[]): Outcome {
+  return deferred(`cap reached: ${rules.map((rule) => `${rule.key} ${rule.limit}`).join(', ')}`);
+}

@@ -1,0 +1,456 @@
+// The runner over an in-memory Jira and a fake command runner: what each kind of job comes to (its
+// Outcome), and what it wrote to the ticket. Then the handler: what each Outcome does to a BullMQ job.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  compileInputPatterns,
+  InventorySchema,
+  loadDefinitions,
+  RunbookSchema,
+  WorkflowSchema,
+  type Definitions,
+} from '../../src/definitions/index.js';
+import { IpmiAuthError, IpmiUnreachableError } from '../../src/executors/ipmi/index.js';
+import { SshConnectError } from '../../src/executors/ssh/index.js';
+import type {
+  CommandResult,
+  CommandRunner,
+  IpmiExecutor,
+  IpmiResult,
+  SshTarget,
+} from '../../src/executors/types.js';
+import { createLogger } from '../../src/logger.js';
+import type { Ticket } from '../../src/planner/index.js';
+import type { StepJob, StepLimiter } from '../../src/queue/index.js';
+import { jobHandler, StepRetry } from '../../src/runner/handler.js';
+import type { Outcome } from '../../src/runner/outcome.js';
+import { createRunner, type RunnerDeps } from '../../src/runner/runner.js';
+import { REPO_ROOT } from '../support/definitions.js';
+import { MemoryJira } from '../support/memory-jira.js';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+const HOST = 'container-101-08.dev2.internal';
+const logger = createLogger({ level: 'silent' });
+
+let definitions: Definitions;
+beforeAll(async () => {
+  definitions = await loadDefinitions({ root: REPO_ROOT });
+});
+
+function ticket(overrides: Partial<Ticket> = {}): Ticket {
+  return {
+    key: 'HOT-7',
+    status: 'Sync',
+    project: 'HOT',
+    issueType: 'RMA Restore',
+    labels: [],
+    inputs: { host: HOST },
+    links: [{ relation: 'is blocked by', key: 'RMA-1893', status: 'Done', statusCategory: 'done' }],
+    bookkeeping: { status: 'Sync', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
+    ...overrides,
+  };
+}
+
+const syncJob: StepJob = {
+  key: 'HOT-7',
+  workflow: 'rma-restore',
+  status: 'Sync',
+  visit: 3,
+  kind: 'runStep',
+  site: 'dev2',
+  step: 'sync',
+};
+
+const result = (exitCode: number, stdout: string): CommandResult => ({
+  exitCode,
+  stdout,
+  stderr: '',
+  durationMs: 5,
+  timedOut: false,
+  truncated: false,
+});
+
+const unreachable = (target: SshTarget) =>
+  new SshConnectError({
+    host: target.host,
+    port: target.port,
+    address: target.address ?? target.host,
+    user: target.user,
+    reason: 'unreachable',
+    cause: new Error('connect ECONNREFUSED'),
+  });
+
+/** Runs commands by answering from `answer`; records what ran, and what the ticket's mark was then. */
+function fakeRunner(jira: MemoryJira, answer: (target: SshTarget, command: string) => CommandResult) {
+  const ran: { command: string; markedRunning: boolean }[] = [];
+  const runner: CommandRunner = {
+    run: async (target, command) => {
+      ran.push({ command, markedRunning: jira.peek('HOT-7')?.bookkeeping?.running !== undefined });
+      return Promise.resolve().then(() => answer(target, command));
+    },
+    close: () => Promise.resolve(),
+  };
+  return { runner, ran };
+}
+
+interface Case {
+  name: string;
+  ticket?: Ticket | undefined;
+  job?: StepJob;
+  deps?: Partial<RunnerDeps>;
+  answer?: (target: SshTarget, command: string) => CommandResult;
+  last?: boolean;
+  outcome: Outcome | ((outcome: Outcome) => void);
+  /** What the ticket and the runner show afterwards. */
+  after?: (jira: MemoryJira, ran: { command: string; markedRunning: boolean }[]) => void;
+}
+
+const fullCap = {
+  hasRoom: () => Promise.resolve(false),
+  tryAcquire: () => Promise.resolve(undefined),
+} as unknown as StepLimiter;
+
+const CASES: Case[] = [
+  {
+    name: 'runs the step, marked running first, and moves the ticket on',
+    answer: () => result(0, 'sync complete\n'),
+    outcome: { kind: 'done', result: 'transitioned', step: 'sync' },
+    after: (jira, ran) => {
+      expect(ran).toEqual([
+        { command: expect.stringContaining('storage-sync') as string, markedRunning: true },
+      ]);
+      expect(jira.peek('HOT-7')).toMatchObject({
+        status: 'Blacklist Removal',
+        bookkeeping: { status: 'Blacklist Removal', visit: 4 },
+      });
+      expect(jira.comments('HOT-7')[0]).toMatch(/^✅ sync done/);
+    },
+  },
+  {
+    name: 'fails the step on unexpected output: to the failure status, with the reason',
+    answer: () => result(0, 'sync aborted\n'),
+    outcome: { kind: 'done', result: 'failed', step: 'sync' },
+    after: (jira) => {
+      expect(jira.peek('HOT-7')?.status).toBe('Actionable');
+      expect(jira.comments('HOT-7')[0]).toContain('did not match sync complete');
+    },
+  },
+  {
+    name: 'retries an unreachable host, taking its running mark back (nothing ran)',
+    answer: (target) => {
+      throw unreachable(target);
+    },
+    outcome: (outcome) =>
+      expect(outcome).toMatchObject({
+        kind: 'retry',
+        reason: expect.stringContaining('ECONNREFUSED') as string,
+      }),
+    after: (jira) => {
+      expect(jira.peek('HOT-7')).toMatchObject({ status: 'Sync', bookkeeping: { visit: 3 } });
+      expect(jira.peek('HOT-7')?.bookkeeping?.running).toBeUndefined();
+      expect(jira.comments('HOT-7')).toEqual([]);
+    },
+  },
+  {
+    name: 'fails the step on the last attempt when the host stays unreachable',
+    answer: (target) => {
+      throw unreachable(target);
+    },
+    last: true,
+    outcome: { kind: 'done', result: 'failed', step: 'sync' },
+    after: (jira) => expect(jira.comments('HOT-7')[0]).toContain('could not reach'),
+  },
+  {
+    name: 'ends a job whose ticket moved on as stale, writing nothing',
+    ticket: ticket({
+      status: 'Blacklist Removal',
+      bookkeeping: { status: 'Blacklist Removal', visit: 4, enteredAt: 'x' },
+    }),
+    outcome: { kind: 'stale', reason: 'no longer wanted' },
+    after: (jira, ran) => {
+      expect(jira.writes()).toEqual([]);
+      expect(ran).toEqual([]);
+    },
+  },
+  {
+    name: 'ends a job whose ticket is gone',
+    ticket: undefined,
+    outcome: { kind: 'stale', reason: 'gone' },
+  },
+  {
+    name: 'ends a job naming a workflow that is not loaded, without reading Jira',
+    job: { ...syncJob, workflow: 'nope' },
+    outcome: { kind: 'stale', reason: 'workflow not loaded' },
+    after: (jira) => expect(jira.calls).toEqual([]),
+  },
+  {
+    name: 'defers a step whose cap is full, before it costs a Jira read',
+    deps: { caps: { limiter: fullCap, global: 1 } },
+    outcome: { kind: 'deferred', reason: 'cap reached: global 1' },
+    after: (jira) => expect(jira.calls).toEqual([]),
+  },
+  {
+    name: 'defers every job while paused',
+    deps: { paused: () => Promise.resolve('maintenance') },
+    outcome: { kind: 'deferred', reason: 'maintenance' },
+    after: (jira) => expect(jira.calls).toEqual([]),
+  },
+  {
+    name: 'in a dry run runs nothing, moves nothing and says what it would do, once',
+    deps: { dryRun: true, caps: { limiter: fullCap, global: 1 } },
+    answer: () => result(0, 'sync complete\n'),
+    outcome: { kind: 'done', result: 'dry-run', step: 'sync' },
+    after: (jira, ran) => {
+      expect(ran).toEqual([]);
+      expect(jira.peek('HOT-7')?.status).toBe('Sync');
+      expect(jira.writes().map((write) => write.call)).toEqual(['addComment']);
+      expect(jira.comments('HOT-7')[0]).toContain('storage-sync');
+    },
+  },
+  {
+    name: 'escalates a step that began and whose worker is gone (no done_when): never run on a guess',
+    ticket: ticket({
+      bookkeeping: {
+        status: 'Sync',
+        visit: 3,
+        enteredAt: '2026-11-23T08:00:00.000Z',
+        running: { step: 'sync', since: '2026-11-23T08:00:01.000Z' },
+      },
+    }),
+    job: { ...syncJob, kind: 'escalate', step: undefined },
+    outcome: { kind: 'done', result: 'escalated' },
+    after: (jira, ran) => {
+      expect(ran).toEqual([]);
+      expect(jira.peek('HOT-7')?.status).toBe('Actionable');
+    },
+  },
+];
+
+describe('runner: what a job comes to', () => {
+  it.each(CASES)('$name', async (test) => {
+    const stored = 'ticket' in test ? test.ticket : ticket();
+    const jira = new MemoryJira(stored ? [stored] : []);
+    const { runner, ran } = fakeRunner(jira, test.answer ?? (() => result(0, '')));
+    const run = createRunner({
+      jira,
+      runner,
+      definitions,
+      now: () => NOW,
+      dryRun: false,
+      logger,
+      timeScale: 1,
+      ...test.deps,
+    });
+
+    const outcome = await run(test.job ?? syncJob, { number: 1, last: test.last ?? false });
+
+    if (typeof test.outcome === 'function') test.outcome(outcome);
+    else expect(outcome).toEqual(test.outcome);
+    test.after?.(jira, ran);
+  });
+
+  it('a person moving the ticket meanwhile wins: the move is refused and nothing else is written', async () => {
+    const jira = new MemoryJira([ticket()]);
+    const { runner } = fakeRunner(jira, () => {
+      jira.peek('HOT-7')!.status = 'Actionable';
+      return result(0, 'sync complete\n');
+    });
+    const run = createRunner({
+      jira,
+      runner,
+      definitions,
+      now: () => NOW,
+      dryRun: false,
+      logger,
+      timeScale: 1,
+    });
+
+    expect(await run(syncJob, { number: 1, last: false })).toEqual({
+      kind: 'done',
+      result: 'refused',
+      step: 'sync',
+    });
+    expect(jira.comments('HOT-7')).toEqual([]);
+  });
+});
+
+describe('runner: an IPMI step, and what its executor errors come to', () => {
+  const runbook = RunbookSchema.parse({
+    name: 'bmc',
+    inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
+    steps: { 'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' } },
+  });
+  const bmcDefinitions = (): Definitions => ({
+    runbooks: new Map([
+      ['bmc', { runbook, file: 'bmc.yaml', version: 'abc123', inputPatterns: compileInputPatterns(runbook) }],
+    ]),
+    workflows: new Map([
+      [
+        'bmc',
+        WorkflowSchema.parse({
+          name: 'bmc',
+          runbook: 'bmc',
+          jira: { project: 'HOT', issue_type: 'RMA Restore' },
+          fields: { host: 'customfield_10042' },
+          statuses: { 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } },
+          failure: 'Actionable',
+          done: 'Done',
+        }),
+      ],
+    ]),
+    inventory: InventorySchema.parse({
+      sites: {
+        dev2: {
+          hosts: '\\.dev2\\.internal$',
+          manager: 'manager-0.dev2.internal',
+          ssh: { user: 'runbot' },
+          ipmi: {
+            address: '{{ host.short }}-ipmi.dev2.internal',
+            user: 'bmc-admin',
+            password_env: 'IPMI_PW',
+          },
+        },
+      },
+    }),
+  });
+  const bmcJob: StepJob = {
+    key: 'HOT-9',
+    workflow: 'bmc',
+    status: 'Power Cycle',
+    visit: 1,
+    kind: 'runStep',
+    site: 'dev2',
+    step: 'power-cycle',
+  };
+  const fields = {
+    host: 'db-3.dev2.internal',
+    address: 'db-3-ipmi.dev2.internal',
+    port: 623,
+    user: 'bmc-admin',
+  };
+  const cycled: IpmiResult = {
+    ...result(0, 'Chassis Power Control: Cycle\n'),
+    command: 'ipmitool … chassis power cycle',
+  };
+
+  it.each([
+    {
+      name: 'power-cycles through the BMC and moves on',
+      answer: () => Promise.resolve(cycled),
+      outcome: { kind: 'done', result: 'transitioned', step: 'power-cycle' },
+      status: 'Memcheck',
+    },
+    {
+      name: 'retries a BMC that did not answer, its mark taken back',
+      answer: () => Promise.reject(new IpmiUnreachableError({ ...fields, detail: 'timeout' })),
+      outcome: { kind: 'retry', reason: expect.stringContaining('did not answer') as string },
+      status: 'Power Cycle',
+    },
+    {
+      name: 'fails the step when the BMC refuses the user, saying what to check',
+      answer: () =>
+        Promise.reject(new IpmiAuthError({ ...fields, passwordEnv: 'IPMI_PW', detail: 'RAKP 2' })),
+      outcome: { kind: 'done', result: 'failed', step: 'power-cycle' },
+      status: 'Actionable',
+    },
+  ])('$name', async ({ answer, outcome, status }) => {
+    const jira = new MemoryJira([
+      {
+        key: 'HOT-9',
+        status: 'Power Cycle',
+        project: 'HOT',
+        issueType: 'RMA Restore',
+        labels: [],
+        inputs: { host: 'db-3.dev2.internal' },
+        links: [],
+        bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' },
+      },
+    ]);
+    const runIpmi = vi.fn(answer);
+    const ipmi: IpmiExecutor = { run: runIpmi };
+    const { runner, ran } = fakeRunner(jira, () => result(0, ''));
+    const run = createRunner({
+      jira,
+      runner,
+      ipmi,
+      definitions: bmcDefinitions(),
+      now: () => NOW,
+      dryRun: false,
+      logger,
+      timeScale: 1,
+    });
+
+    expect(await run(bmcJob, { number: 1, last: false })).toEqual(outcome);
+    expect(runIpmi).toHaveBeenCalledWith(
+      expect.objectContaining({ host: 'db-3.dev2.internal', address: 'db-3-ipmi.dev2.internal' }),
+      'power-cycle',
+      { timeoutSeconds: 120 },
+    );
+    expect(ran).toEqual([]);
+    expect(jira.peek('HOT-9')?.status).toBe(status);
+    if (outcome.kind === 'retry') expect(jira.peek('HOT-9')?.bookkeeping?.running).toBeUndefined();
+  });
+});
+
+describe('handler: what each outcome does to the BullMQ job', () => {
+  function bullJob() {
+    const moveToDelayed = vi.fn(() => Promise.resolve());
+    const job = { data: syncJob, attemptsMade: 0, opts: { attempts: 3 }, moveToDelayed };
+    return { job: job as unknown as Job<StepJob, string>, moveToDelayed };
+  }
+  const handled = (outcome: Outcome) => {
+    const onOutcome = vi.fn();
+    const onError = vi.fn();
+    const { job, moveToDelayed } = bullJob();
+    const handle = jobHandler(() => Promise.resolve(outcome), { logger, deferMs: 1000, onOutcome, onError });
+    return { result: handle(job, 'token'), onOutcome, onError, moveToDelayed };
+  };
+
+  it.each([
+    [{ kind: 'done', result: 'transitioned' }, 'transitioned'],
+    [{ kind: 'stale', reason: 'gone' }, 'gone'],
+    [{ kind: 'stale', reason: 'no longer wanted' }, 'stale'],
+  ] as [Outcome, string][])('completes the job on %o, labelled %s', async (outcome, label) => {
+    const { result, onOutcome, onError, moveToDelayed } = handled(outcome);
+    await expect(result).resolves.toBe(label);
+    expect(onOutcome).toHaveBeenCalledWith(syncJob, label);
+    expect(onError).not.toHaveBeenCalled();
+    expect(moveToDelayed).not.toHaveBeenCalled();
+  });
+
+  it('puts a deferred job back for its delay (with jitter), without using up an attempt', async () => {
+    const { result, onOutcome, onError, moveToDelayed } = handled({
+      kind: 'deferred',
+      reason: 'cap',
+      delayMs: 60_000,
+    });
+    await expect(result).rejects.toBeInstanceOf(DelayedError);
+    const [at, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    expect(at - Date.now()).toBeGreaterThan(50_000);
+    expect(at - Date.now()).toBeLessThanOrEqual(90_000);
+    expect(token).toBe('token');
+    expect(onOutcome).not.toHaveBeenCalled();
+    expect(onError).not.toHaveBeenCalled();
+  });
+
+  it('fails the attempt of a retry, so BullMQ retries with backoff, and counts it', async () => {
+    const { result, onError } = handled({ kind: 'retry', reason: 'host down' });
+    await expect(result).rejects.toBeInstanceOf(StepRetry);
+    await expect(result).rejects.toThrow('host down');
+    expect(onError).toHaveBeenCalledWith(syncJob);
+  });
+
+  it('fails a terminal job for good (no retries)', async () => {
+    const { result, onError } = handled({ kind: 'terminal', reason: 'cannot work' });
+    await expect(result).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(onError).toHaveBeenCalledWith(syncJob);
+  });
+
+  it('counts a thrown error and leaves it to BullMQ', async () => {
+    const onError = vi.fn();
+    const { job } = bullJob();
+    const handle = jobHandler(() => Promise.reject(new Error('jira down')), { logger, onError });
+    await expect(handle(job, 'token')).rejects.toThrow('jira down');
+    expect(onError).toHaveBeenCalledWith(syncJob);
+  });
+});
