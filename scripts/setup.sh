@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what runbot needs on a fresh Debian machine, and only what is missing:
-# Node 24 (from the npm registry), Debian's redis-server and redis-sentinel, openssh-server, openipmi,
+# Node 24 (from the npm registry), Debian's redis-server, redis-sentinel and redis-tools, openssh-server, openipmi,
 # ipmitool, redfishtool (DMTF's Redfish client, which checks the Redfish simulator) and openssl,
 # then the project's npm packages. Safe to run again; does nothing when all is in place.
 set -euo pipefail
@@ -24,6 +24,8 @@ fi
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+# redis-cli (Debian's redis-tools) joins the test's Redis Cluster: redis-cli --cluster create.
+command -v redis-cli >/dev/null || missing+=(redis-tools)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v ipmi_sim >/dev/null || missing+=(openipmi)

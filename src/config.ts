@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ATLASSIAN_TOKEN_URL } from './jira/auth.js';
-import { parseSentinels, type SentinelSettings } from './queue/sentinel.js';
+import { hashTag, type RedisSettings } from './queue/connection.js';
+import { parseHostPorts, parseSentinels } from './queue/sentinel.js';
 
 /** The repository (or image) root: the default home of runbooks/ and workflows/. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +65,20 @@ export const ConfigSchema = z
       .optional(),
     /** The master's name in the sentinels' configuration. */
     REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+    /** Seed nodes of a Redis Cluster (`host:port,…`); REDIS_URL then gives only user, password and TLS. */
+    REDIS_CLUSTER_NODES: unsetIfEmpty(
+      z
+        .string()
+        .transform((value, context) => {
+          try {
+            return parseHostPorts(value, 'redis-1.internal:6379');
+          } catch (error) {
+            context.addIssue({ code: 'custom', message: (error as Error).message });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+    ),
     RUNBOT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     RUNBOT_DEFINITIONS: z.string().default(PROJECT_ROOT),
     RUNBOT_INVENTORY: z.string().optional(),
@@ -77,10 +92,17 @@ export const ConfigSchema = z
     RUNBOT_HOSTS_FILE: z.string().min(1).optional(),
     /** OpenSSH certificate of RUNBOT_SSH_KEY (`…-cert.pub`), offered by sites with `transport: openssh`. */
     RUNBOT_SSH_CERT: z.string().min(1).optional(),
-    RUNBOT_QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/)
-      .default('runbot'),
+    /** Unset: `runbot`, or `{runbot}` with REDIS_CLUSTER_NODES (a cluster needs a leading hash tag). */
+    RUNBOT_QUEUE_PREFIX: unsetIfEmpty(
+      z
+        .string()
+        .regex(
+          /^(\{[A-Za-z0-9_-]+\})?[A-Za-z0-9_-]*$/,
+          'expected letters, digits, _ and -, optionally after a {hash tag}, e.g. runbot or {runbot}',
+        )
+        .min(1)
+        .optional(),
+    ),
     RUNBOT_TIME_SCALE: z.coerce.number().positive().default(1),
     /** Global pause: workers start nothing new and keep every job queued (also: Redis key `<prefix>:pause`). */
     RUNBOT_PAUSE: flag,
@@ -113,6 +135,9 @@ export const ConfigSchema = z
     RUNBOT_WEBHOOK_MIN_INTERVAL: z.coerce.number().min(0).default(5),
   })
   .superRefine((config, context) => {
+    redisProblems(config).forEach(([path, message]) =>
+      context.addIssue({ code: 'custom', path: [path], message }),
+    );
     // What each auth mode needs, named by variable (JIRA_EMAIL is optional where a mode needs none).
     const mode = jiraAuthMode(config);
     const why = config.JIRA_AUTH
@@ -138,8 +163,42 @@ export const ConfigSchema = z
         path: ['JIRA_CLOUD_ID'],
         message: `the site's cloud id is required ${why} (calls go through https://api.atlassian.com/ex/jira/{cloudId}; or set JIRA_URL to that URL)`,
       });
-  });
+  })
+  .transform((config) => ({
+    ...config,
+    RUNBOT_QUEUE_PREFIX:
+      config.RUNBOT_QUEUE_PREFIX ?? (config.REDIS_CLUSTER_NODES === undefined ? 'runbot' : '{runbot}'),
+  }));
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** What a Redis Cluster rules out: Sentinel as well, a database other than 0, keys in many slots. */
+function redisProblems(config: {
+  REDIS_URL: string;
+  REDIS_SENTINELS?: unknown;
+  REDIS_CLUSTER_NODES?: unknown;
+  RUNBOT_QUEUE_PREFIX?: string | undefined;
+}): [string, string][] {
+  if (config.REDIS_CLUSTER_NODES === undefined) return [];
+  const problems: [string, string][] = [];
+  if (config.REDIS_SENTINELS !== undefined)
+    problems.push([
+      'REDIS_CLUSTER_NODES',
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS cannot both be set: a Redis Cluster fails over by itself; keep the one your Redis runs',
+    ]);
+  const db = new URL(config.REDIS_URL).pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0')
+    problems.push([
+      'REDIS_URL',
+      `a Redis Cluster has only database 0, but REDIS_URL names database ${db}; drop the /${db}`,
+    ]);
+  const prefix = config.RUNBOT_QUEUE_PREFIX;
+  if (prefix !== undefined && hashTag(prefix) === undefined)
+    problems.push([
+      'RUNBOT_QUEUE_PREFIX',
+      `with REDIS_CLUSTER_NODES it must start with a {hash tag}, e.g. {${prefix}}, so that every key runbot and BullMQ write is in one hash slot (their Lua scripts touch several keys at once)`,
+    ]);
+  return problems;
+}
 
 /** The auth mode: JIRA_AUTH, else oauth when a client id is set, else basic. */
 export function jiraAuthMode(
@@ -171,8 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The sentinels to follow for Redis, when REDIS_SENTINELS is set. */
-export function redisSentinel(config: Config): SentinelSettings | undefined {
+export function redisSentinel(config: Config): RedisSettings['sentinel'] {
   return config.REDIS_SENTINELS === undefined
     ? undefined
     : { sentinels: config.REDIS_SENTINELS, name: config.REDIS_SENTINEL_NAME };
+}
+
+/** Where Redis is, for every client runbot opens (queue/connection.ts): one server, Sentinel or a cluster. */
+export function redisSettings(config: Config): RedisSettings {
+  const sentinel = redisSentinel(config);
+  return {
+    redisUrl: config.REDIS_URL,
+    ...(sentinel ? { sentinel } : {}),
+    ...(config.REDIS_CLUSTER_NODES ? { cluster: config.REDIS_CLUSTER_NODES } : {}),
+  };
 }

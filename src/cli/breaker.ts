@@ -1,10 +1,9 @@
 // `runbot resume --breaker SITE/STEP`: closes a failure-rate breaker that runs opened. Its tickets
 // waited in their status; the workers start their steps at their next look (within seconds).
-import { Redis } from 'ioredis';
-import type { Config } from '../config.js';
+import { redisSettings, type Config } from '../config.js';
 import { loadDefinitions } from '../definitions/index.js';
 import { breakerLimits } from '../planner/index.js';
-import { BreakerStore } from '../queue/index.js';
+import { BreakerStore, createRedis } from '../queue/index.js';
 
 export async function resumeBreakerCommand(
   config: Config,
@@ -32,7 +31,7 @@ export async function resumeBreakerCommand(
     );
     return 1;
   }
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(redisSettings(config), { maxRetriesPerRequest: 1 });
   try {
     const wasOpen = await new BreakerStore(redis, config.RUNBOT_QUEUE_PREFIX).reset(site, step);
     const limits = breakerLimits(definitions.inventory, site, step);

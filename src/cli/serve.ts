@@ -1,8 +1,7 @@
 // CLI commands that run the service: start (all roles), poll, work. SIGTERM drains; a second signal exits.
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
-import { loadConfig, redisSentinel, type Config } from '../config.js';
-import { PauseSwitch, sentinelOptions } from '../queue/index.js';
+import { loadConfig, redisSettings, type Config } from '../config.js';
+import { createRedis, PauseSwitch } from '../queue/index.js';
 import { configSecrets, createLogger, wantsPretty } from '../logger.js';
 import { startService, type Roles } from '../service/app.js';
 import { resumeBreakerCommand } from './breaker.js';
@@ -90,10 +89,7 @@ export function registerServiceCommands(program: Command): void {
 }
 
 async function withPauseSwitch(config: Config, use: (pause: PauseSwitch) => Promise<void>): Promise<void> {
-  const redis = new Redis(config.REDIS_URL, {
-    maxRetriesPerRequest: 1,
-    ...sentinelOptions(redisSentinel(config)),
-  });
+  const redis = createRedis(redisSettings(config), { maxRetriesPerRequest: 1 });
   try {
     await use(new PauseSwitch(redis, config.RUNBOT_QUEUE_PREFIX));
   } finally {

@@ -1,13 +1,12 @@
 // `runbot status`: where every ticket is, read from Jira (the only state) through the adapter's
 // search, drawn as the status table (service/status.ts), and the failure-rate breakers from Redis.
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, redisSettings, type Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
 import { createJiraAdapter, JiraRequestError, type JiraAdapter } from '../jira/index.js';
 import { configSecrets, createLogger } from '../logger.js';
 import { planTicket, type OpenBreakers, type Ticket } from '../planner/index.js';
-import { BreakerStore } from '../queue/index.js';
+import { BreakerStore, createRedis } from '../queue/index.js';
 import { planInputFor, workflowContexts, type WorkflowContext } from '../service/context.js';
 import { jiraConnection } from '../service/jira-connection.js';
 import { renderStatusTable, statusOrder, statusTable, type TicketView } from '../service/status.js';
@@ -87,11 +86,11 @@ function heldReason(
 
 /** The open breakers from Redis; when Redis does not answer, status still shows what Jira says. */
 async function readBreakers(config: Config): Promise<{ open?: OpenBreakers; problem?: string }> {
-  const redis = new Redis(config.REDIS_URL, {
+  const redis = createRedis(redisSettings(config), {
     lazyConnect: true,
     connectTimeout: 2_000,
     maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
+    noReconnect: true,
   });
   redis.on('error', () => undefined);
   try {

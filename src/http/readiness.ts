@@ -1,21 +1,16 @@
 // What /readyz checks: Redis answers PING, Jira answers GET /rest/api/3/myself with our credentials
 // (cheap, and proves the token works), the definitions are loaded, and the process is not stopping.
 // Each check returns undefined when fine, or a short reason an operator can act on.
-import { Redis } from 'ioredis';
 import { jiraEndpointUrl, type JiraCredentials } from '../jira/auth.js';
-import type { SentinelClientOptions } from '../queue/sentinel.js';
+import { createRedis, type RedisSettings } from '../queue/connection.js';
 
 export type ReadinessCheck = () => Promise<string | undefined>;
 
 const PROBE_TIMEOUT_MS = 3_000;
 
 /** A dedicated connection that fails fast instead of queueing commands while Redis is away. */
-export function redisCheck(
-  redisUrl: string,
-  options: SentinelClientOptions = {},
-): { check: ReadinessCheck; close(): void } {
-  const redis = new Redis(redisUrl, {
-    ...options,
+export function redisCheck(settings: RedisSettings): { check: ReadinessCheck; close(): void } {
+  const redis = createRedis(settings, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

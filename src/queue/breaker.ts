@@ -3,7 +3,7 @@
 // hash, field `site/step`). Recording an outcome and tripping is one Lua script, so two workers that
 // fail at once trip it once. This is work-in-flight state like the queue: a Redis loss forgets it,
 // and a forgotten breaker is closed (docs/reliability.md says what that means).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { z } from 'zod';
 import type { OpenBreaker, OpenBreakers } from '../planner/index.js';
 
@@ -42,7 +42,7 @@ export interface BreakerRun {
 
 export class BreakerStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

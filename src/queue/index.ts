@@ -6,4 +6,5 @@ export * from './caps.js';
 export * from './pause.js';
 export * from './breaker.js';
 export * from './sentinel.js';
+export * from './connection.js';
 export * from './slots.js';

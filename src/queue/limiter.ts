@@ -4,7 +4,7 @@
 // a step's caps is one Lua script (all or nothing); a worker that dies stops renewing and its
 // leases lapse within `leaseMs`, so a crash never leaves a site blocked.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** One cap a step counts against: `site:dev2` 3, `step:dev2:sync` 1, `global` 20. */
 export interface CapRule {
@@ -61,7 +61,7 @@ export class StepLimiter {
   private readonly leaseMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: StepLimiterOptions,
   ) {
     this.leaseMs = options.leaseMs ?? 60_000;

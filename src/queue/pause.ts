@@ -1,11 +1,11 @@
 // The global pause: while it is on, workers start nothing new (running steps finish) and every job
 // waits in the queue, so nothing is lost. Two switches: RUNBOT_PAUSE in the environment (a restart),
 // or the Redis key `<prefix>:pause` (at run time, for every worker at once; its value is the reason).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 export class PauseSwitch {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly pausedByEnvironment = false,
   ) {}

@@ -4,9 +4,14 @@
 // because the next poll re-derives every job from Jira.
 import { hostname } from 'node:os';
 import { Queue, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import {
+  bullConnection,
+  createRedis,
+  type BullConnection,
+  type RedisClient,
+  type RedisSettings,
+} from './connection.js';
 import { jobId, type StepJob } from './jobs.js';
-import { sentinelOptions, type SentinelSettings } from './sentinel.js';
 import { SlotPool, SlottedWorker, type HandOn } from './slots.js';
 
 /** The common queue; a site's queue is `${QUEUE_NAME}-<site>`. */
@@ -21,25 +26,19 @@ export function queueNames(sites: readonly string[]): string[] {
   return [QUEUE_NAME, ...sites.map((site) => queueName(site))];
 }
 
-export interface QueueSettings {
-  redisUrl: string;
+/** Where Redis is (connection.ts) and the prefix of every key (a `{hash tag}` in a cluster). */
+export interface QueueSettings extends RedisSettings {
   prefix: string;
-  /** Follow these sentinels to the master (REDIS_SENTINELS); `redisUrl` then gives password and db. */
-  sentinel?: SentinelSettings;
 }
-
-const connection = (settings: QueueSettings) => ({
-  url: settings.redisUrl,
-  maxRetriesPerRequest: null,
-  ...sentinelOptions(settings.sentinel),
-});
 
 export class StepQueue {
   /** The common queue (jobs without a site). */
   readonly queue: Queue<StepJob>;
   private readonly queues = new Map<string, Queue<StepJob>>();
+  private readonly connection: BullConnection;
 
   constructor(private readonly settings: QueueSettings) {
+    this.connection = bullConnection(settings);
     this.queue = this.queueFor(undefined);
   }
 
@@ -49,7 +48,7 @@ export class StepQueue {
     let queue = this.queues.get(name);
     if (queue === undefined) {
       queue = new Queue<StepJob>(name, {
-        connection: connection(this.settings),
+        connection: this.connection.connection,
         prefix: this.settings.prefix,
       });
       this.queues.set(name, queue);
@@ -84,6 +83,7 @@ export class StepQueue {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.connection.close();
   }
 }
 
@@ -120,14 +120,13 @@ export class StepWorkers {
   readonly workers: SlottedWorker[];
   private readonly slots: SlotPool;
   /** For handing a queue's wake-up on while this process is full (slots.ts). */
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly connection: BullConnection;
 
   constructor(settings: WorkerSettings, runJob: StepProcessor) {
     this.slots = new SlotPool(settings.concurrency);
-    this.redis = new Redis(settings.redisUrl, {
-      maxRetriesPerRequest: 1,
-      ...sentinelOptions(settings.sentinel),
-    });
+    this.redis = createRedis(settings, { maxRetriesPerRequest: 1 });
+    this.connection = bullConnection(settings);
     // A hand-on lost to a Redis outage costs only latency: the other processes look again on their own.
     this.redis.on('error', () => undefined);
     const handOn: HandOn = async (keys) => {
@@ -135,7 +134,7 @@ export class StepWorkers {
     };
     this.workers = queueNames(settings.sites).map((name) => {
       const worker = new SlottedWorker(name, runJob, {
-        connection: connection(settings),
+        connection: this.connection.connection,
         prefix: settings.prefix,
         name: settings.name ?? `${hostname()}:${globalThis.process.pid}`,
         // A step can run for minutes; the lock is renewed while it runs, a dead worker's job stalls and is retried.
@@ -163,6 +162,7 @@ export class StepWorkers {
   async close(force = false): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close(force)));
     this.redis.disconnect();
+    this.connection.close();
   }
 }
 

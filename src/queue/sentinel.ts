@@ -4,13 +4,23 @@
 // database and TLS (rediss://), and its host and port are not used.
 
 export interface SentinelSettings {
-  sentinels: { host: string; port: number }[];
+  sentinels: HostPort[];
   /** The master's name in the sentinels' configuration (`sentinel monitor <name> …`). */
   name: string;
 }
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 /** `host:port,host:port` → the list ioredis takes; throws naming the entry that is not one. */
 export function parseSentinels(value: string): SentinelSettings['sentinels'] {
+  return parseHostPorts(value, 'sentinel-1.internal:26379');
+}
+
+/** `host:port,host:port` → a list; throws naming the entry that is not one (with `example`). */
+export function parseHostPorts(value: string, example: string): HostPort[] {
   return value
     .split(',')
     .map((entry) => entry.trim())
@@ -19,7 +29,7 @@ export function parseSentinels(value: string): SentinelSettings['sentinels'] {
       const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
       const port = match ? Number(match[2]) : NaN;
       if (!match || port < 1 || port > 65535)
-        throw new Error(`"${entry}" is not host:port (e.g. sentinel-1.internal:26379)`);
+        throw new Error(`"${entry}" is not host:port (e.g. ${example})`);
       return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
     });
 }

@@ -8,11 +8,10 @@
 // de-duplication). docs/architecture.md and docs/reliability.md give the argument.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import { bookkeeping, type StepVisit, type TicketComment } from '../planner/index.js';
-import type { StepJob } from '../queue/index.js';
+import type { RedisClient, StepJob } from '../queue/index.js';
 
 /** What a worker saw before reading a ticket. */
 export interface EpochMark {
@@ -43,7 +42,7 @@ export interface RedisEpochOptions {
 }
 
 /** The client with READ defined on it (ioredis defineCommand: EVALSHA, and EVAL once on NOSCRIPT). */
-type EpochClient = Redis & {
+type EpochClient = RedisClient & {
   runbotEpochRead(epochKey: string, youngKey: string, id: string, youngMs: string): Promise<[string, number]>;
 };
 
@@ -54,7 +53,7 @@ export class RedisEpoch {
   private readonly youngMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: RedisEpochOptions,
   ) {
     this.keys = [`${options.prefix}:epoch`, `${options.prefix}:epoch:young`];
@@ -100,7 +99,7 @@ export interface ClaimSettings {
 }
 
 /** The claim settings of a worker process: `RUNBOT_CLAIM_SETTLE` seconds, keys under `prefix`. */
-export function claimSettings(redis: Redis, prefix: string, settleSeconds: number): ClaimSettings {
+export function claimSettings(redis: RedisClient, prefix: string, settleSeconds: number): ClaimSettings {
   const settleMs = settleSeconds * 1000;
   // An epoch counts as young for twice the settle time: long enough for any claim read before the
   // loss to have landed or to have given up.

@@ -1,8 +1,6 @@
 // Wires the real edges (Jira adapter, SSH runner, BullMQ, HTTP) around the poller and the runner.
 // `runbot start` runs all roles; `runbot poll` and `runbot work` run one each, so workers scale out.
-// Just over 300 lines on purpose: the wiring of every role reads top to bottom in one function.
-import { Redis } from 'ioredis';
-import { redisSentinel, type Config } from '../config.js';
+import { redisSettings, type Config } from '../config.js';
 import { loadDefinitions, type Definitions } from '../definitions/index.js';
 import { IpmiRunner } from '../executors/ipmi/index.js';
 import { RedfishRunner, type RedfishExecutor } from '../executors/redfish/index.js';
@@ -21,8 +19,8 @@ import { createJiraAdapter } from '../jira/index.js';
 import { addSecrets, inventorySecrets, type Logger } from '../logger.js';
 import {
   BreakerStore,
+  createRedis,
   PauseSwitch,
-  sentinelOptions,
   startStepWorkers,
   StepLimiter,
   StepQueue,
@@ -84,12 +82,8 @@ export async function startService(
     },
   });
   const observe = stepObserver(metrics, definitions);
-  const sentinel = redisSentinel(config);
-  const queueSettings = {
-    redisUrl: config.REDIS_URL,
-    prefix: config.RUNBOT_QUEUE_PREFIX,
-    ...(sentinel ? { sentinel } : {}),
-  };
+  const redisAt = redisSettings(config);
+  const queueSettings = { ...redisAt, prefix: config.RUNBOT_QUEUE_PREFIX };
   const queue = new StepQueue(queueSettings);
   const events: RunningService['events'] = {};
   const now = () => new Date();
@@ -98,10 +92,7 @@ export async function startService(
   let worker: StepWorkers | undefined;
   let runner: CommandRunner | undefined;
   // Caps, the global pause and the breakers live in Redis, shared by every worker process.
-  const redis =
-    roles.work || roles.poll
-      ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, ...sentinelOptions(sentinel) })
-      : undefined;
+  const redis = roles.work || roles.poll ? createRedis(redisAt, { maxRetriesPerRequest: 3 }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error (caps, pause, breakers)'));
   const breakers = redis ? new BreakerStore(redis, config.RUNBOT_QUEUE_PREFIX) : undefined;
   if (roles.work && redis) {
@@ -209,7 +200,7 @@ export async function startService(
       'RUNBOT_WEBHOOK_SECRET not set: unsigned webhook deliveries are accepted (they only ask for an early poll)',
     );
   let stopping = false;
-  const redisProbe = redisCheck(config.REDIS_URL, sentinelOptions(sentinel));
+  const redisProbe = redisCheck(redisAt);
   const http = roles.http
     ? await startHttpServer(config.RUNBOT_HTTP_PORT, {
         registry: metrics.registry,

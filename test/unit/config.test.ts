@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redisSentinel } from '../../src/config.js';
+import { ConfigError, loadConfig, redisSentinel, redisSettings } from '../../src/config.js';
 
 const VALID = {
   JIRA_URL: 'https://example.atlassian.net',
@@ -36,6 +36,47 @@ describe('config: environment to typed settings', () => {
     expect(() => loadConfig({ ...VALID, REDIS_SENTINELS: 'a:1,sentinel-2' })).toThrow(
       /REDIS_SENTINELS: "sentinel-2" is not host:port/,
     );
+  });
+
+  it('reads Redis Cluster seed nodes, and prefixes every key with the {runbot} hash tag by default', () => {
+    expect(loadConfig(VALID).RUNBOT_QUEUE_PREFIX).toBe('runbot');
+    expect(redisSettings(loadConfig(VALID))).toEqual({ redisUrl: 'redis://127.0.0.1:6379' });
+    const config = loadConfig({
+      ...VALID,
+      REDIS_URL: 'rediss://runbot:pw@ignored:6379',
+      REDIS_CLUSTER_NODES: 'redis-1.internal:6379,10.0.0.2:6380',
+    });
+    expect(config.RUNBOT_QUEUE_PREFIX).toBe('{runbot}');
+    expect(redisSettings(config)).toEqual({
+      redisUrl: 'rediss://runbot:pw@ignored:6379',
+      cluster: [
+        { host: 'redis-1.internal', port: 6379 },
+        { host: '10.0.0.2', port: 6380 },
+      ],
+    });
+    expect(
+      loadConfig({ ...VALID, REDIS_CLUSTER_NODES: 'a:1', RUNBOT_QUEUE_PREFIX: '{prod}-runbot' })
+        .RUNBOT_QUEUE_PREFIX,
+    ).toBe('{prod}-runbot');
+    expect(() => loadConfig({ ...VALID, REDIS_CLUSTER_NODES: 'a:1,redis-2' })).toThrow(
+      /REDIS_CLUSTER_NODES: "redis-2" is not host:port \(e\.g\. redis-1\.internal:6379\)/,
+    );
+  });
+
+  it('refuses what a Redis Cluster cannot do, saying what to change', () => {
+    const cluster = { ...VALID, REDIS_CLUSTER_NODES: 'a:1' };
+    expect(() => loadConfig({ ...cluster, RUNBOT_QUEUE_PREFIX: 'runbot' })).toThrow(
+      /RUNBOT_QUEUE_PREFIX: with REDIS_CLUSTER_NODES it must start with a \{hash tag\}, e\.g\. \{runbot\}/,
+    );
+    expect(() => loadConfig({ ...cluster, REDIS_SENTINELS: 'b:2' })).toThrow(
+      /REDIS_CLUSTER_NODES: REDIS_CLUSTER_NODES and REDIS_SENTINELS cannot both be set/,
+    );
+    expect(() => loadConfig({ ...cluster, REDIS_URL: 'redis://x:6379/2' })).toThrow(
+      /REDIS_URL: a Redis Cluster has only database 0/,
+    );
+    // Braces only as a leading hash tag; a plain prefix stays valid without a cluster.
+    expect(() => loadConfig({ ...VALID, RUNBOT_QUEUE_PREFIX: 'run{bot}' })).toThrow(/RUNBOT_QUEUE_PREFIX:/);
+    expect(loadConfig({ ...VALID, RUNBOT_QUEUE_PREFIX: '{runbot}' }).RUNBOT_QUEUE_PREFIX).toBe('{runbot}');
   });
 
   it('reads a dry-run flag', () => {
