@@ -5,7 +5,8 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import { isActionable, planTicket, type Decision, type OpenBreakers, type Ticket } from '../planner/index.js';
 import { jobFor, type StepJob } from '../queue/index.js';
-import { planInputFor, workflowContexts, workflowJql } from './context.js';
+import { planInputFor, workflowContexts } from '../runner/context.js';
+import { workflowJql } from './context.js';
 import { batchHolders } from './holders.js';
 
 export interface PollerDeps {
