@@ -2,14 +2,7 @@
 // Outcome), and what it wrote to the ticket. Then the handler: what each Outcome does to a BullMQ job.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  compileInputPatterns,
-  InventorySchema,
-  loadDefinitions,
-  RunbookSchema,
-  WorkflowSchema,
-  type Definitions,
-} from '../../src/definitions/index.js';
+import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
 import { IpmiAuthError, IpmiUnreachableError } from '../../src/executors/ipmi/index.js';
 import { SshConnectError } from '../../src/executors/ssh/index.js';
 import type {
@@ -25,6 +18,13 @@ import type { StepJob, StepLimiter } from '../../src/queue/index.js';
 import { jobHandler, StepRetry } from '../../src/runner/handler.js';
 import type { Outcome } from '../../src/runner/outcome.js';
 import { createRunner, type RunnerDeps } from '../../src/runner/runner.js';
+import {
+  bmcInventory,
+  bmcRunbook,
+  bmcTicket,
+  bmcWorkflow,
+  loadedBmcRunbook,
+} from '../support/bmc-planning.js';
 import { REPO_ROOT } from '../support/definitions.js';
 import { MemoryJira } from '../support/memory-jira.js';
 
@@ -275,41 +275,15 @@ describe('runner: what a job comes to', () => {
 });
 
 describe('runner: an IPMI step, and what its executor errors come to', () => {
-  const runbook = RunbookSchema.parse({
-    name: 'bmc',
-    inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
-    steps: { 'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' } },
+  const runbook = bmcRunbook({
+    'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' },
   });
   const bmcDefinitions = (): Definitions => ({
-    runbooks: new Map([
-      ['bmc', { runbook, file: 'bmc.yaml', version: 'abc123', inputPatterns: compileInputPatterns(runbook) }],
-    ]),
-    workflows: new Map([
-      [
-        'bmc',
-        WorkflowSchema.parse({
-          name: 'bmc',
-          runbook: 'bmc',
-          jira: { project: 'HOT', issue_type: 'RMA Restore' },
-          fields: { host: 'customfield_10042' },
-          statuses: { 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } },
-          failure: 'Actionable',
-          done: 'Done',
-        }),
-      ],
-    ]),
-    inventory: InventorySchema.parse({
-      sites: {
-        dev2: {
-          hosts: '\\.dev2\\.internal$',
-          manager: 'manager-0.dev2.internal',
-          ssh: { user: 'runbot' },
-          ipmi: {
-            address: '{{ host.short }}-ipmi.dev2.internal',
-            user: 'bmc-admin',
-            password_env: 'IPMI_PW',
-          },
-        },
+    runbooks: new Map([['bmc', loadedBmcRunbook(runbook)]]),
+    workflows: new Map([['bmc', bmcWorkflow({ 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } })]]),
+    inventory: bmcInventory({
+      dev2: {
+        ipmi: { address: '{{ host.short }}-ipmi.dev2.internal', user: 'bmc-admin', password_env: 'IPMI_PW' },
       },
     }),
   });
@@ -355,16 +329,7 @@ describe('runner: an IPMI step, and what its executor errors come to', () => {
     },
   ])('$name', async ({ answer, outcome, status }) => {
     const jira = new MemoryJira([
-      {
-        key: 'HOT-9',
-        status: 'Power Cycle',
-        project: 'HOT',
-        issueType: 'RMA Restore',
-        labels: [],
-        inputs: { host: 'db-3.dev2.internal' },
-        links: [],
-        bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' },
-      },
+      bmcTicket({ bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' } }),
     ]);
     const runIpmi = vi.fn(answer);
     const ipmi: IpmiExecutor = { run: runIpmi };
