@@ -4,6 +4,7 @@
 // service's own poller and worker. Built the one way every environment is
 // (src/sandbox/environment.ts): everything started here stops in `stop()`, newest first, and a world
 // that fails half-way through starting stops what it had started before it throws.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigSchema, type Config } from '../../src/config.js';
@@ -89,6 +90,8 @@ export interface World extends WorldParts {
   seed(host: string, options?: { rmaDone?: boolean }): Promise<{ key: string; rma: string }>;
   /** The ticket's comments as plain text, oldest first. */
   comments(key: string): string[];
+  /** The text of a file the steps wrote under `work`, undefined while there is none. */
+  workFile(name: string): string | undefined;
   /** The ticket's status in the sandbox (undefined for a ticket it does not hold). */
   status(key: string): string | undefined;
   /** How many searches Jira has answered: one per poll cycle. */
@@ -108,17 +111,18 @@ export function sshOf(sshd: Sshd | undefined): string {
 
 /**
  * An inventory site as YAML under `sites:`: NAME holds the hosts ending in `.NAME.internal`, its
- * manager is manager-0.NAME.internal, the bot logs in as runbot; `more` adds keys (`ipmi`, `redfish`).
+ * manager is manager-0.NAME.internal, the bot logs in as runbot; `more` adds keys (`ipmi`, `redfish`,
+ * `breaker`) or replaces these (`ssh: sshOf(sshd)`).
  */
 export function inventorySite(name: string, more: Record<string, string> = {}): string {
-  const lines = [
-    `  ${name}:`,
-    `    hosts: '\\.${name}\\.internal$'`,
-    `    manager: manager-0.${name}.internal`,
-    '    ssh: { user: runbot }',
-    ...Object.entries(more).map(([key, value]) => `    ${key}: ${value}`),
-  ];
-  return `${lines.join('\n')}\n`;
+  const keys = {
+    hosts: `'\\.${name}\\.internal$'`,
+    manager: `manager-0.${name}.internal`,
+    ssh: '{ user: runbot }',
+    ...more,
+  };
+  const lines = Object.entries(keys).map(([key, value]) => `    ${key}: ${value}`);
+  return `  ${name}:\n${lines.join('\n')}\n`;
 }
 
 /** Indents YAML two spaces, to nest it under a key; a leading newline (after a backtick) is dropped. */
@@ -225,6 +229,10 @@ async function build(options: WorldOptions, environment: Environment): Promise<W
     },
     seed: (host, seedOptions = {}) => jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? false }),
     comments: (key) => (sandbox.snapshot(key)?.comments ?? []).map((comment) => plainText(comment.body)),
+    workFile: (name) => {
+      const file = path.join(work, name);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
     status: (key) => sandbox.snapshot(key)?.status,
     searches,
     async pollCycles(count) {
