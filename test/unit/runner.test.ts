@@ -27,9 +27,9 @@ import {
 } from '../support/bmc-planning.js';
 import { REPO_ROOT } from '../support/definitions.js';
 import { MemoryJira } from '../support/memory-jira.js';
+import { restoreTicket } from '../support/tickets.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
-const HOST = 'container-101-08.dev2.internal';
 const logger = createLogger({ level: 'silent' });
 
 let definitions: Definitions;
@@ -38,18 +38,15 @@ beforeAll(async () => {
 });
 
 function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    key: 'HOT-7',
-    status: 'Sync',
-    project: 'HOT',
-    issueType: 'RMA Restore',
-    labels: [],
-    inputs: { host: HOST },
-    links: [{ relation: 'is blocked by', key: 'RMA-1893', status: 'Done', statusCategory: 'done' }],
+  return restoreTicket({
     bookkeeping: { status: 'Sync', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
     ...overrides,
-  };
+  });
 }
+
+/** The runner under test: no dry run, the clock at NOW, the shipped definitions unless `deps` says. */
+const runnerOver = (deps: Pick<RunnerDeps, 'jira' | 'runner'> & Partial<RunnerDeps>) =>
+  createRunner({ definitions, now: () => NOW, dryRun: false, logger, timeScale: 1, ...deps });
 
 const syncJob: StepJob = {
   key: 'HOT-7',
@@ -231,16 +228,7 @@ describe('runner: what a job comes to', () => {
     const stored = 'ticket' in test ? test.ticket : ticket();
     const jira = new MemoryJira(stored ? [stored] : []);
     const { runner, ran } = fakeRunner(jira, test.answer ?? (() => result(0, '')));
-    const run = createRunner({
-      jira,
-      runner,
-      definitions,
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-      ...test.deps,
-    });
+    const run = runnerOver({ jira, runner, ...test.deps });
 
     const outcome = await run(test.job ?? syncJob, { number: 1, last: test.last ?? false });
 
@@ -255,15 +243,7 @@ describe('runner: what a job comes to', () => {
       jira.peek('HOT-7')!.status = 'Actionable';
       return result(0, 'sync complete\n');
     });
-    const run = createRunner({
-      jira,
-      runner,
-      definitions,
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-    });
+    const run = runnerOver({ jira, runner });
 
     expect(await run(syncJob, { number: 1, last: false })).toEqual({
       kind: 'done',
@@ -334,16 +314,7 @@ describe('runner: an IPMI step, and what its executor errors come to', () => {
     const runIpmi = vi.fn(answer);
     const ipmi: IpmiExecutor = { run: runIpmi };
     const { runner, ran } = fakeRunner(jira, () => result(0, ''));
-    const run = createRunner({
-      jira,
-      runner,
-      ipmi,
-      definitions: bmcDefinitions(),
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-    });
+    const run = runnerOver({ jira, runner, ipmi, definitions: bmcDefinitions() });
 
     expect(await run(bmcJob, { number: 1, last: false })).toEqual(outcome);
     expect(runIpmi).toHaveBeenCalledWith(
