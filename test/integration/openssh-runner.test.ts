@@ -21,7 +21,7 @@ import {
 import type { SshTarget } from '../../src/executors/types.js';
 import { hostTrustComment } from '../../src/runner/steps/host-trust.js';
 import { until } from '../support/poll.js';
-import { marker, pidsMatching } from '../support/processes.js';
+import { marker, pidsMatching } from '../support/pgrep.js';
 import { fingerprintOf, startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);

@@ -14,7 +14,7 @@ import {
 } from '../../src/executors/ssh/index.js';
 import type { SshTarget } from '../../src/executors/types.js';
 import { until } from '../support/poll.js';
-import { marker, pidsMatching } from '../support/processes.js';
+import { marker, pidsMatching } from '../support/pgrep.js';
 import { fingerprintOf, startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);
