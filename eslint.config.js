@@ -16,6 +16,8 @@
 // - the commands (src/cli/) sit on top: they wire the service, the Jira adapter and the queue
 //   together; nothing below them imports src/cli/ (only the entry point src/cli.ts, and the
 //   sandbox's own commands, which take the list of sandbox commands from src/cli/sandbox.ts).
+// - the runner (src/runner/) sits below the service: it imports nothing from src/service/ but the
+//   exclusive holders' read (holders.ts); what the poller and the runner share is runner/context.ts.
 // Static imports only: the rule does not see import(), which is how the CLI's fence is crossed.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -85,6 +87,16 @@ const DEFINITIONS = restrict({
   ],
 });
 
+const RUNNER = restrict({
+  patterns: [
+    {
+      group: ['**/service/*', '!**/service/holders.js'],
+      message:
+        "the runner sits below the service: what the poller and the runner share is in runner/context.ts (holders.ts, the exclusive holders' read, is the one exception)",
+    },
+  ],
+});
+
 export default tseslint.config(
   { ignores: ['dist/', '.tsbuild/', '.bench-dist/', 'node_modules/', 'coverage/', '.runbot/'] },
   js.configs.recommended,
@@ -102,6 +114,7 @@ export default tseslint.config(
   { files: ['src/cli.ts', 'src/cli/**/*.ts'], rules: restrict({}, [SANDBOX_FENCE]) },
   { files: ['src/planner/**/*.ts'], rules: PLANNER },
   { files: ['src/definitions/**/*.ts'], rules: DEFINITIONS },
+  { files: ['src/runner/**/*.ts'], rules: RUNNER },
   {
     files: ['src/definitions/load.ts', 'src/definitions/yaml-file.ts', 'src/definitions/redfish-access.ts'],
     rules: restrict(DEFINITIONS_NETWORK),

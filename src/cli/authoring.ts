@@ -14,7 +14,7 @@ import { createJiraAdapter } from '../jira/index.js';
 import { createLogger } from '../logger.js';
 import { isActionable, planTicket, type Ticket } from '../planner/index.js';
 import { actionLines } from '../runner/dry-run.js';
-import { planInputFor, workflowContexts } from '../service/context.js';
+import { planInputFor, workflowContexts } from '../runner/context.js';
 import { freshHolders } from '../service/holders.js';
 import { jiraConnection } from '../service/jira-connection.js';
 

@@ -7,7 +7,7 @@ import { createJiraAdapter, JiraRequestError, type JiraAdapter } from '../jira/i
 import { configSecrets, createLogger } from '../logger.js';
 import { planTicket, type OpenBreakers, type Ticket } from '../planner/index.js';
 import { BreakerStore, createRedis } from '../queue/index.js';
-import { planInputFor, workflowContexts, type WorkflowContext } from '../service/context.js';
+import { planInputFor, workflowContexts, type WorkflowContext } from '../runner/context.js';
 import { jiraConnection } from '../service/jira-connection.js';
 import { renderStatusTable, statusOrder, statusTable, type TicketView } from '../service/status.js';
 

@@ -176,34 +176,26 @@ function resolveInputs(input: PlanInput, visit: StepVisit): Resolved | { escalat
     }
     const unsafe = unsafeValueReason(raw);
     const badFormat = unsafe || !spec.format ? undefined : inputFormatProblem(spec.format, raw);
+    /** The field's value is not one the input takes: `why` says how, in the ticket's words. */
+    const invalid = (why: string) => ({
+      escalate: escalate(
+        visit,
+        workflow,
+        `Field ${field} is not a valid ${name}`,
+        withNote(why, nonAsciiNote(raw)),
+        `Correct ${field} and move the ticket back to ${ticket.status}.`,
+      ),
+    });
     if (badFormat) {
-      return {
-        escalate: escalate(
-          visit,
-          workflow,
-          `Field ${field} is not a valid ${name}`,
-          withNote(
-            `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of field ${fieldRef} ${badFormat} (format: ${spec.format}) for input "${name}". Nothing was run.`,
-            nonAsciiNote(raw),
-          ),
-          `Correct ${field} and move the ticket back to ${ticket.status}.`,
-        ),
-      };
+      return invalid(
+        `The value ${JSON.stringify(raw.slice(0, 200))}${raw.length > 200 ? '…' : ''} of field ${fieldRef} ${badFormat} (format: ${spec.format}) for input "${name}". Nothing was run.`,
+      );
     }
     const pattern = runbook.inputPatterns.get(name);
     if (unsafe || (pattern !== undefined && !pattern.test(raw))) {
-      return {
-        escalate: escalate(
-          visit,
-          workflow,
-          `Field ${field} is not a valid ${name}`,
-          withNote(
-            `The value ${JSON.stringify(raw.slice(0, 200))} of field ${fieldRef} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
-            nonAsciiNote(raw),
-          ),
-          `Correct ${field} and move the ticket back to ${ticket.status}.`,
-        ),
-      };
+      return invalid(
+        `The value ${JSON.stringify(raw.slice(0, 200))} of field ${fieldRef} ${unsafe ?? `does not match the pattern ${spec.pattern ?? ''}`} of input "${name}".`,
+      );
     }
     values[name] = raw;
   }

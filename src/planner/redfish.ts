@@ -1,26 +1,14 @@
-// A Redfish step: the BMC action where the site gives the bot Redfish access, else its fallback (an
-// Action Required comment with the redfishtool commands, or a failure), like an IPMI step.
+// A Redfish step: the BMC action where the site gives the bot Redfish access, else the fallback every
+// BMC step has (bmc.ts: an Action Required comment, or a failure), like an IPMI step.
 import {
   redfishtoolCommandLine,
   renderText,
   type RedfishStep,
   type RedfishTarget,
 } from '../definitions/index.js';
+import { bmcFallback, bmcOf, REDFISH } from './bmc.js';
 import type { Decision } from './decision.js';
-import { bmcFallback } from './ipmi.js';
 import { runningState, type StepPlan } from './plan.js';
-
-const ACTION_TEXT: Record<RedfishStep['action'], string> = {
-  'power-status': 'Check the power state of',
-  'power-on': 'Power on',
-  'power-off': 'Power off',
-  'power-cycle': 'Power-cycle',
-  'sel-read': 'Read the system event log (SEL) of',
-  'sel-clear': 'Clear the system event log (SEL) of',
-  'boot-pxe': 'Set a one-time PXE boot on',
-  'boot-disk': 'Set a one-time disk boot on',
-  health: 'Check the memory and processor health of',
-};
 
 /** HTTPS calls one action makes at most (root, login, system, a few members, logout): its budget. */
 const CALLS_PER_ACTION = 12;
@@ -40,23 +28,12 @@ export function planRedfish(plan: StepPlan, step: RedfishStep): Decision {
   const { visit, stepRef, variables } = plan;
   const host = renderText(step.target, variables);
   const access = plan.site.redfish;
-  if (access === 'none') {
-    const action = `${ACTION_TEXT[step.action]} ${host}`;
-    return bmcFallback(plan, step, host, action, {
-      name: 'Redfish',
-      inventoryKey: 'redfish',
-      tool: 'redfishtool',
-    });
-  }
+  if (access === 'none') return bmcFallback(plan, step, host, REDFISH);
   // A power-cycle or a SEL clear is never repeated on a guess (the log read after would differ).
   const running = runningState(plan, host, step.timeout * CALLS_PER_ACTION, SAFE_TO_REPEAT.has(step.action));
   if ('decision' in running) return running.decision;
   const bmc: RedfishTarget = {
-    host,
-    address: renderText(access.address, variables),
-    port: access.port,
-    user: access.user,
-    passwordEnv: access.password_env,
+    ...bmcOf(host, access, variables),
     trust: access.fingerprint
       ? { fingerprint: access.fingerprint }
       : access.ca

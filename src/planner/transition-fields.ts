@@ -43,7 +43,8 @@ function fieldLabel(field: TransitionField): string {
   return field.name === field.key ? field.key : `${field.name} (${field.key})`;
 }
 
-function describeBlocked(blocked: BlockedMove[], workflow: Workflow, status: string): string {
+/** Why each blocked move cannot be made: the fields its screen requires that the workflow does not give. */
+function blockedMovesText(blocked: BlockedMove[], workflow: Workflow, status: string): string {
   return blocked
     .map(({ to, fields }) => {
       const each = fields.map((field) => {
@@ -80,7 +81,7 @@ export function guardTransitionFields(
   const { visit } = decision;
   const names = [...new Set(blocked.flatMap((move) => move.fields.map((field) => field.name)))];
   const title = `Jira requires ${names.join(' and ')} to move this ticket`;
-  const reason = `${describeBlocked(blocked, workflow, visit.status)} The bot ran nothing, because it could not move the ticket afterwards.`;
+  const reason = `${blockedMovesText(blocked, workflow, visit.status)} The bot ran nothing, because it could not move the ticket afterwards.`;
   const fix = howToFix(blocked, workflow);
   if (!blocked.some((move) => move.to === workflow.failure)) {
     return {

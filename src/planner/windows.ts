@@ -127,7 +127,7 @@ export function nextOpening(window: MaintenanceWindowValue, at: Date): Date | un
 }
 
 /** "09:00 Europe/Berlin", or "Mon 09:00 Europe/Berlin" when it is more than a day away. */
-function describeOpening(opens: Date, zone: string, now: Date): string {
+function openingTime(opens: Date, zone: string, now: Date): string {
   const local = localTime(opens, zone);
   const hhmm = `${String(Math.floor(local.minutes / 60)).padStart(2, '0')}:${String(local.minutes % 60).padStart(2, '0')}`;
   const weekday = WEEKDAYS[local.weekday] ?? '';
@@ -163,7 +163,7 @@ export function siteClosed(
   if (!first) return { kind: 'window', reason: `outside maintenance window of ${name}` };
   return {
     kind: 'window',
-    reason: `outside maintenance window of ${name} until ${describeOpening(first.opens, first.zone, now)}`,
+    reason: `outside maintenance window of ${name} until ${openingTime(first.opens, first.zone, now)}`,
     until: first.opens,
   };
 }

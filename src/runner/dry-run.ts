@@ -30,7 +30,7 @@ export async function runDry(
       ...(isActionable(later) ? actionLines(later) : [`nothing: ${later.reason}`]).map((line) => `  ${line}`),
     );
   }
-  ctx.logger.info({ plan: lines }, 'dry run: would act');
+  ctx.logger.info({ plan: lines }, 'dry run: the route it would take');
   if (!hasComment(seen, comments.commentRef(decision.visit, `dry-run-${decision.kind}`))) {
     await ctx.jira.addComment(decision.visit.key, comments.wouldRun(decision, lines, ctx.now()));
   }

@@ -15,7 +15,7 @@ import {
   type StepJob,
   type StepLimiter,
 } from '../queue/index.js';
-import { planInputFor, workflowContexts } from '../service/context.js';
+import { planInputFor, workflowContexts } from './context.js';
 import { freshHolders } from '../service/holders.js';
 import { noteEpoch, type ClaimSettings } from './claim.js';
 import { runDry } from './dry-run.js';

@@ -17,7 +17,8 @@ import {
   type Ticket,
 } from '../planner/index.js';
 import { jobFor, type StepJob } from '../queue/index.js';
-import { planInputFor, workflowContexts, workflowJql } from './context.js';
+import { planInputFor, workflowContexts } from '../runner/context.js';
+import { workflowJql } from './context.js';
 import { batchHolders } from './holders.js';
 
 /** What holding an exclusive value depends on: the ticket's key, status and those values. */

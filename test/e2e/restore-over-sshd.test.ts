@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/poll.js';
+import { memcheckSteps } from '../support/runbooks.js';
 import { startSshd } from '../support/sshd.js';
 import { sshOf, startWorld, type World } from '../support/world.js';
 
@@ -14,18 +15,7 @@ const MANAGER = 'manager-0.e2e.internal';
 
 /** The steps of a small restore runbook, whose commands leave traces in `work` on the sshd side. */
 const steps = (work: string) => `
-memcheck-start:
-  kind: ssh
-  target: '{{ host }}'
-  commands: ['echo PASSED > ${work}/memtest-{{ host.short }}']
-  timeout: 20s
-memcheck-wait:
-  kind: wait
-  target: '{{ host }}'
-  check: cat ${work}/memtest-{{ host.short }}
-  done_when: { output: '^PASSED' }
-  interval: 1s
-  timeout: 60s
+${memcheckSteps(work, 'PASSED')}
 sync:
   kind: ssh
   target: '{{ site.manager }}'
@@ -45,6 +35,16 @@ rebalance:
   timeout: 20s
 `;
 
+/** The workflow's own lines: the RMA gate, then each step's status in turn. */
+const WORKFLOW = `gate: { status: Waiting for RMA, link: is blocked by, next: Memcheck }
+statuses:
+  Memcheck: { step: memcheck-start, next: Memcheck Running }
+  Memcheck Running: { step: memcheck-wait, next: Sync }
+  Sync: { step: sync, next: Enable Alerting }
+  Enable Alerting: { step: enable-alerting, next: Rebalance }
+  Rebalance: { step: rebalance, next: Done }
+`;
+
 /** The sshd plays both the host and the site's manager; with `pinWrongKey`, known_hosts pins another key. */
 async function startRestoreWorld(options: { pinWrongKey?: boolean } = {}): Promise<World> {
   // A key that is not the server's: what the bot sees when a repaired host was reimaged.
@@ -52,14 +52,7 @@ async function startRestoreWorld(options: { pinWrongKey?: boolean } = {}): Promi
   return startWorld({
     name: 'restore-lite',
     steps: ({ work }) => steps(work),
-    workflow: `gate: { status: Waiting for RMA, link: is blocked by, next: Memcheck }
-statuses:
-  Memcheck: { step: memcheck-start, next: Memcheck Running }
-  Memcheck Running: { step: memcheck-wait, next: Sync }
-  Sync: { step: sync, next: Enable Alerting }
-  Enable Alerting: { step: enable-alerting, next: Rebalance }
-  Rebalance: { step: rebalance, next: Done }
-`,
+    workflow: WORKFLOW,
     sshd: { knownHostsNames: [HOST, MANAGER] },
     inventory: ({ sshd }) =>
       `sites:\n  e2e:\n    hosts: '\\.e2e\\.internal$'\n    manager: ${MANAGER}\n    ssh: ${sshOf(sshd)}\n`,
@@ -95,23 +88,22 @@ describe('e2e: an RMA restore ticket over a real sshd', () => {
   it('goes from Waiting for RMA to Done, with one Action Required comment the operator answers', async () => {
     const w = world!;
     const { key } = await w.seed(HOST, { rmaDone: true });
-    const statusOf = () => w.sandbox.snapshot(key)?.status;
 
     await until(
       'the manual step',
       () =>
-        statusOf() === 'Enable Alerting' && w.comments(key).some((text) => text.includes('Action Required')),
+        w.status(key) === 'Enable Alerting' &&
+        w.comments(key).some((text) => text.includes('Action Required')),
     );
     // The bot keeps polling while the ticket waits for a person; the instructions stay a single comment.
-    const before = w.searches();
-    await until('two more poll cycles', () => w.searches() >= before + 2);
+    await w.pollCycles(2);
     const actionRequired = w.comments(key).filter((text) => text.includes('Action Required'));
     expect(actionRequired, w.comments(key).join('\n----\n')).toHaveLength(1);
     expect(actionRequired[0]).toContain('sudo /usr/sbin/uc_nagios.py web-1 -e');
     expect(actionRequired[0]).toContain(`Run on ${MANAGER}:`);
 
     w.sandbox.moveAsHuman(key, 'Rebalance');
-    await until('Done', () => statusOf() === 'Done');
+    await until('Done', () => w.status(key) === 'Done');
 
     // The commands ran on the sshd side, once each.
     expect(readFileSync(path.join(w.work, 'memtest-web-1'), 'utf8')).toBe('PASSED\n');
@@ -141,7 +133,7 @@ describe('e2e: host key check', () => {
   it('refuses the step on a wrong host key and says so on the ticket', async () => {
     const w = world!;
     const { key } = await w.seed(HOST, { rmaDone: true });
-    await until('the ticket in Actionable', () => w.sandbox.snapshot(key)?.status === 'Actionable');
+    await until('the ticket in Actionable', () => w.status(key) === 'Actionable');
     const [comment] = w.comments(key).filter((text) => text.includes('Host key'));
     expect(comment).toContain(`Host key of ${HOST} changed`);
     // The fingerprint in the comment is the one OpenSSH shows for the server's real key.
@@ -163,14 +155,7 @@ describe('e2e: host certificates over the openssh transport', () => {
     world = await startWorld({
       name: 'restore-lite',
       steps: ({ work }) => steps(work),
-      workflow: `gate: { status: Waiting for RMA, link: is blocked by, next: Memcheck }
-statuses:
-  Memcheck: { step: memcheck-start, next: Memcheck Running }
-  Memcheck Running: { step: memcheck-wait, next: Sync }
-  Sync: { step: sync, next: Enable Alerting }
-  Enable Alerting: { step: enable-alerting, next: Rebalance }
-  Rebalance: { step: rebalance, next: Done }
-`,
+      workflow: WORKFLOW,
       sshd: { hostCertificate: { principals: [HOST, MANAGER] }, userCertificate: {} },
       inventory: ({ sshd }) =>
         `sites:\n  e2e:\n    hosts: '\\.e2e\\.internal$'\n    manager: ${MANAGER}\n    ssh: { user: ${sshd!.user}, port: ${sshd!.port}, address: 127.0.0.1, transport: openssh }\n`,
@@ -186,7 +171,7 @@ statuses:
   it('runs the steps on a host trusted by its certificate alone', async () => {
     const w = world!;
     const { key } = await w.seed(HOST, { rmaDone: true });
-    await until('the manual step', () => w.sandbox.snapshot(key)?.status === 'Enable Alerting');
+    await until('the manual step', () => w.status(key) === 'Enable Alerting');
     expect(readFileSync(path.join(w.work, 'memtest-web-1'), 'utf8')).toBe('PASSED\n');
     expect(readFileSync(path.join(w.work, 'manager.log'), 'utf8')).toMatch(/^sync web-1 on /);
     expect(w.comments(key).some((text) => text.includes(`sync done on ${MANAGER}`))).toBe(true);
@@ -197,7 +182,7 @@ statuses:
     const w = world!;
     const other = 'web-2.e2e.internal';
     const { key } = await w.seed(other, { rmaDone: true });
-    await until('the ticket in Actionable', () => w.sandbox.snapshot(key)?.status === 'Actionable');
+    await until('the ticket in Actionable', () => w.status(key) === 'Actionable');
     const [comment] = w.comments(key).filter((text) => text.includes('Host certificate'));
     expect(comment).toContain(`Host certificate of ${other} refused: principal mismatch`);
     expect(comment).toContain(`It names ${HOST}, ${MANAGER}, not ${other}.`);

@@ -3,8 +3,6 @@
 // real OpenSSH sshd and the Jira sandbox: a step fails K times at a site, the next ticket does not
 // start there, is told once why, shows in `runbot status` and /metrics, and runs after
 // `runbot resume --breaker`.
-import { readFileSync, existsSync } from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +15,7 @@ import { statusCommand } from '../../src/cli/status.js';
 import { recordRun } from '../../src/runner/holds.js';
 import { until } from '../support/poll.js';
 import { startRedis, type RedisInstance } from '../support/redis.js';
-import { sshOf, startWorld, type World } from '../support/world.js';
+import { inventorySite, sshOf, startWorld, type World } from '../support/world.js';
 
 const LIMITS = { failures: 3, window: 5 };
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -133,10 +131,7 @@ describe('breaker: the service over sshd, Jira and Redis', () => {
   let world: World;
   let metricsUrl = '';
   let goodKey = '';
-  const syncLog = () =>
-    existsSync(path.join(world.work, 'sync.log'))
-      ? readFileSync(path.join(world.work, 'sync.log'), 'utf8')
-      : '';
+  const syncLog = () => world.workFile('sync.log') ?? '';
   const holdComments = (key: string) => world.comments(key).filter((text) => text.includes('/hold-sync'));
 
   beforeAll(async () => {
@@ -151,18 +146,13 @@ sync:
 `,
       workflow: 'statuses:\n  Sync: { step: sync, next: Done }\n',
       sshd: { knownHostsNames: [...BAD, GOOD, FROZEN] },
-      inventory: ({ sshd }) => `sites:
-  a:
-    hosts: '\\.a\\.internal$'
-    manager: manager-0.a.internal
-    ssh: ${sshOf(sshd)}
-    breaker: { failures: 2, window: 4 }
-  b:
-    hosts: '\\.b\\.internal$'
-    manager: manager-0.b.internal
-    ssh: ${sshOf(sshd)}
-    freezes: [{ from: '2000-01-01T00:00Z', to: '2100-01-01T00:00Z', reason: 'rack move' }]
-`,
+      inventory: ({ sshd }) =>
+        'sites:\n' +
+        inventorySite('a', { ssh: sshOf(sshd), breaker: '{ failures: 2, window: 4 }' }) +
+        inventorySite('b', {
+          ssh: sshOf(sshd),
+          freezes: "[{ from: '2000-01-01T00:00Z', to: '2100-01-01T00:00Z', reason: 'rack move' }]",
+        }),
       roles: { poll: true, work: true, http: true },
     });
     metricsUrl = `http://127.0.0.1:${world.services[0]!.httpPort}/metrics`;
@@ -173,7 +163,7 @@ sync:
     const bad: string[] = [];
     for (const host of BAD) bad.push((await world.seed(host)).key);
     await until('both failing syncs in Actionable', () =>
-      bad.every((key) => world.sandbox.snapshot(key)?.status === 'Actionable'),
+      bad.every((key) => world.status(key) === 'Actionable'),
     );
     const metrics = await (await fetch(metricsUrl)).text();
     expect(metrics).toContain('runbot_breaker_open{site="a",step="sync"} 1');
@@ -189,9 +179,8 @@ sync:
     expect(failed?.slice(1).sort()).toEqual([...bad].sort());
     expect(comment).toContain('$ runbot resume --breaker a/sync');
     // Many poll cycles later: still in Sync, not failed, not run, and told only once.
-    const searches = world.searches();
-    await until('ten more poll cycles', () => world.searches() >= searches + 10);
-    expect(world.sandbox.snapshot(key)?.status).toBe('Sync');
+    await world.pollCycles(10);
+    expect(world.status(key)).toBe('Sync');
     expect(holdComments(key)).toHaveLength(1);
     expect(syncLog()).toBe('');
   });
@@ -200,8 +189,7 @@ sync:
     const { key: frozen } = await world.seed(FROZEN);
     const good = goodKey;
     // The frozen ticket's site is held by a freeze; the poller plans it and enqueues nothing.
-    const searches = world.searches();
-    await until('two poll cycles', () => world.searches() >= searches + 2);
+    await world.pollCycles(2);
     const lines: string[] = [];
     expect(await statusCommand(world.config, (line) => lines.push(line))).toBe(0);
     const heldAt = lines.indexOf('  held back (2):');
@@ -225,7 +213,7 @@ sync:
       'breaker a/sync reset: its tickets start again; it opens again at 2 failures of the next 4 runs',
     );
     await until('the held ticket Done', () => syncLog() === 'sync good-3\n');
-    await until('Done', () => world.sandbox.snapshot(goodKey)?.status === 'Done');
+    await until('Done', () => world.status(goodKey) === 'Done');
     expect(holdComments(goodKey)).toHaveLength(1);
     const metrics = await (await fetch(metricsUrl)).text();
     expect(metrics).toContain('runbot_breaker_open{site="a",step="sync"} 0');

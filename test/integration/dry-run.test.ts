@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIpmiSim, type IpmiSim } from '../support/ipmi.js';
 import { until } from '../support/poll.js';
+import { memcheckSteps } from '../support/runbooks.js';
 import { sshOf, startWorld, type World } from '../support/world.js';
 
 const HOST = 'web-1.dry.internal';
@@ -24,18 +25,7 @@ power-cycle:
   kind: ipmi
   target: '{{ host }}'
   action: power-cycle
-memcheck-start:
-  kind: ssh
-  target: '{{ host }}'
-  commands: ['echo started > ${work}/memtest-{{ host.short }}']
-  timeout: 20s
-memcheck-wait:
-  kind: wait
-  target: '{{ host }}'
-  check: cat ${work}/memtest-{{ host.short }}
-  done_when: { output: '^PASSED' }
-  interval: 1s
-  timeout: 60s
+${memcheckSteps(work, 'started')}
 sync:
   kind: ssh
   target: '{{ site.manager }}'
@@ -77,8 +67,7 @@ sync:
       return found.length > 0 ? found : undefined;
     });
     // The poller keeps planning the ticket; the comment stays a single one.
-    const searches = w.searches();
-    await until('three more poll cycles', () => w.searches() >= searches + 3);
+    await w.pollCycles(3);
     expect(w.comments(key).filter((text) => text.includes('Dry run'))).toHaveLength(1);
 
     // The whole route, in order: the BMC action, then each step's commands on their hosts.
@@ -108,6 +97,6 @@ sync:
     expect(await readdir(w.work)).toEqual([]);
     expect((await sim.controlCalls()).filter((call) => call.startsWith('set'))).toEqual([]);
     // And the ticket did not move.
-    expect(w.sandbox.snapshot(key)?.status).toBe('Power Cycle');
+    expect(w.status(key)).toBe('Power Cycle');
   });
 });

@@ -1,14 +1,12 @@
 // Held jobs in the worker, over the real parts (sshd, redis-server, the Jira sandbox): a step job
 // that was queued before its breaker opened, or that meets a freeze, waits in its queue — the
 // ticket stays in its status, nothing reaches the host — and runs once the hold ends.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakerStore, StepQueue, queueName, type StepJob } from '../../src/queue/index.js';
 import { until } from '../support/poll.js';
-import { sshOf, startWorld, type World } from '../support/world.js';
+import { inventorySite, sshOf, startWorld, type World } from '../support/world.js';
 
 const HELD = 'node-1.a.internal';
 const FROZEN = 'node-2.b.internal';
@@ -18,10 +16,7 @@ describe('worker: held step jobs wait in their queue and run when the hold ends'
   let redis: Redis;
   let queue: StepQueue;
   let freezeEnds = 0;
-  const syncLog = () => {
-    const file = path.join(world.work, 'sync.log');
-    return existsSync(file) ? readFileSync(file, 'utf8') : '';
-  };
+  const syncLog = () => world.workFile('sync.log') ?? '';
   const delayed = async (site: string, key: string) => {
     const siteQueue = new Queue<StepJob>(queueName(site), {
       connection: { url: world.redis!.url },
@@ -58,18 +53,15 @@ sync:
       inventory: ({ sshd }) => {
         // Long enough for the job to meet the freeze; the test waits for its end.
         freezeEnds = Math.ceil(Date.now() / 1000) + 15;
-        return `sites:
-  a:
-    hosts: '\\.a\\.internal$'
-    manager: manager-0.a.internal
-    ssh: ${sshOf(sshd)}
-    breaker: { failures: 1, window: 1 }
-  b:
-    hosts: '\\.b\\.internal$'
-    manager: manager-0.b.internal
-    ssh: ${sshOf(sshd)}
-    freezes: [{ from: '2000-01-01T00:00Z', to: '${new Date(freezeEnds * 1000).toISOString()}', reason: 'switch upgrade' }]
-`;
+        const ends = new Date(freezeEnds * 1000).toISOString();
+        return (
+          'sites:\n' +
+          inventorySite('a', { ssh: sshOf(sshd), breaker: '{ failures: 1, window: 1 }' }) +
+          inventorySite('b', {
+            ssh: sshOf(sshd),
+            freezes: `[{ from: '2000-01-01T00:00Z', to: '${ends}', reason: 'switch upgrade' }]`,
+          })
+        );
       },
       // Workers only: the test enqueues the jobs itself, as a poll cycle before the hold would have.
       roles: { poll: false, work: true, http: false },

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIpmiSim, type IpmiSim } from '../support/ipmi.js';
 import { until } from '../support/poll.js';
-import { startWorld, type World } from '../support/world.js';
+import { inventorySite, startWorld, type World } from '../support/world.js';
 
 describe('ipmi steps in the service', () => {
   let sim: IpmiSim;
@@ -29,23 +29,12 @@ power-cycle:
       workflow: `statuses:
   Power Cycle: { step: power-cycle, next: Done }
 `,
-      inventory: `sites:
-  lab:
-    hosts: '\\.lab\\.internal$'
-    manager: manager-0.lab.internal
-    ssh: { user: runbot }
-    ipmi: ${ipmi(sim.user, 'RUNBOT_TEST_BMC_PASSWORD')}
-  wrong:
-    hosts: '\\.wrong\\.internal$'
-    manager: manager-0.wrong.internal
-    ssh: { user: runbot }
-    ipmi: ${ipmi(sim.user, 'RUNBOT_TEST_BMC_WRONG')}
-  sm1:
-    hosts: '\\.sm1\\.internal$'
-    manager: manager-0.sm1.internal
-    ssh: { user: runbot }
-    ipmi: none
-`,
+      inventory: [
+        'sites:\n',
+        inventorySite('lab', { ipmi: ipmi(sim.user, 'RUNBOT_TEST_BMC_PASSWORD') }),
+        inventorySite('wrong', { ipmi: ipmi(sim.user, 'RUNBOT_TEST_BMC_WRONG') }),
+        inventorySite('sm1', { ipmi: 'none' }),
+      ].join(''),
       processEnv: {
         RUNBOT_TEST_BMC_PASSWORD: sim.password,
         RUNBOT_TEST_BMC_WRONG: 'not-the-password',
@@ -60,12 +49,11 @@ power-cycle:
 
   const seed = async (host: string) => (await world!.seed(host)).key;
   const comments = (key: string) => world!.comments(key);
-  const statusOf = (key: string) => world!.sandbox.snapshot(key)?.status;
 
   it('power-cycles the host through its BMC and moves the ticket on', async () => {
     await sim.setPower('on');
     const key = await seed('db-3.lab.internal');
-    await until('Done', () => statusOf(key) === 'Done');
+    await until('Done', () => world!.status(key) === 'Done');
     expect(await sim.controlCalls()).toContain('set power 0');
     const [done] = comments(key).filter((text) => text.includes('power-cycle done'));
     expect(done).toContain(
@@ -88,16 +76,15 @@ power-cycle:
     );
     expect(posted).toContain('Power-cycle container-107-05.sm1.internal');
     expect(posted).toContain('from its BMC web console');
-    const searches = world!.searches();
-    await until('two more polls', () => world!.searches() >= searches + 2);
+    await world!.pollCycles(2);
     expect(comments(key).filter((text) => text.includes('Action Required'))).toHaveLength(1);
-    expect(statusOf(key)).toBe('Power Cycle');
+    expect(world!.status(key)).toBe('Power Cycle');
     expect(await sim.controlCalls()).toEqual(before);
   });
 
   it('sends the ticket to a person when the BMC refuses the password, naming the variable, not the value', async () => {
     const key = await seed('db-4.wrong.internal');
-    await until('Actionable', () => statusOf(key) === 'Actionable');
+    await until('Actionable', () => world!.status(key) === 'Actionable');
     const [failed] = comments(key).filter((text) => text.includes('failed'));
     expect(failed).toContain('$RUNBOT_TEST_BMC_WRONG');
     expect(failed).not.toContain('not-the-password');

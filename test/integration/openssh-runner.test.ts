@@ -5,7 +5,6 @@
 // pooling over one ControlMaster, the same timeout/cap/exit-code guarantees as node-ssh, and
 // that close() ends the masters.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +21,8 @@ import {
 import type { SshTarget } from '../../src/executors/types.js';
 import { hostTrustComment } from '../../src/runner/steps/host-trust.js';
 import { until } from '../support/poll.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { marker, pidsMatching } from '../support/pgrep.js';
+import { fingerprintOf, startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);
 const HOST = 'web-1.dc1.internal';
@@ -50,25 +50,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function marker(): string {
-  return `0.000${randomBytes(4).readUInt32BE(0)}`;
-}
-
-async function pidsMatching(pattern: string): Promise<number[]> {
-  try {
-    const { stdout } = await exec('pgrep', ['-f', pattern]);
-    return stdout.trim().split('\n').map(Number);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 1) return [];
-    throw error;
-  }
-}
-
-async function fingerprintOf(publicKeyPath: string): Promise<string> {
-  const { stdout } = await exec('ssh-keygen', ['-lf', publicKeyPath]);
-  return stdout.split(' ')[1] ?? '';
 }
 
 /** A known_hosts in the sshd's dir with these lines; returns its path. */

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBmcCertificate, RedfishSimulator } from '../../src/sandbox/redfish/index.js';
 import { until } from '../support/poll.js';
-import { startWorld, type World } from '../support/world.js';
+import { inventorySite, startWorld, type World } from '../support/world.js';
 
 describe('redfish steps in the service', () => {
   let sim: RedfishSimulator;
@@ -18,12 +18,7 @@ describe('redfish steps in the service', () => {
     await sim.start();
     otherFingerprint = (await makeBmcCertificate()).fingerprint;
     const closed = await closedPort();
-    const site = (name: string, redfish: string) => `  ${name}:
-    hosts: '\\.${name}\\.internal$'
-    manager: manager-0.${name}.internal
-    ssh: { user: runbot }
-    redfish: ${redfish}
-`;
+    const site = (name: string, redfish: string) => inventorySite(name, { redfish });
     const access = (fields: string) =>
       `{ address: 127.0.0.1, port: ${sim.port}, user: ${sim.user}, ${fields} }`;
     world = await startWorld({
@@ -64,12 +59,11 @@ ${site('lab', access(`password_env: RUNBOT_TEST_REDFISH, fingerprint: '${sim.fin
 
   const seed = async (host: string) => (await world!.seed(host)).key;
   const comments = (key: string) => world!.comments(key);
-  const statusOf = (key: string) => world!.sandbox.snapshot(key)?.status;
   const resets = () => sim.calls().filter((call) => call.path.endsWith('/Actions/ComputerSystem.Reset'));
 
   it('power-cycles the host through its pinned BMC, checks memory and CPU health, and reaches Done', async () => {
     const key = await seed('db-3.lab.internal');
-    await until('Done', () => statusOf(key) === 'Done');
+    await until('Done', () => world!.status(key) === 'Done');
     expect(resets().map((call) => call.body)).toEqual([{ ResetType: 'PowerCycle' }]);
     const [cycled] = comments(key).filter((text) => text.includes('power-cycle done'));
     expect(cycled).toContain(
@@ -86,7 +80,7 @@ ${site('lab', access(`password_env: RUNBOT_TEST_REDFISH, fingerprint: '${sim.fin
     sim.setHealth('memory', 'DIMM1', 'Critical');
     try {
       const key = await seed('db-5.ca.internal');
-      await until('Actionable', () => statusOf(key) === 'Actionable');
+      await until('Actionable', () => world!.status(key) === 'Actionable');
       expect(comments(key).some((text) => text.includes('power-cycle done'))).toBe(true);
       const [failed] = comments(key).filter((text) => text.includes('memory-health failed'));
       expect(failed).toContain('Memory DIMM1 is Critical.');
@@ -103,16 +97,15 @@ ${site('lab', access(`password_env: RUNBOT_TEST_REDFISH, fingerprint: '${sim.fin
     );
     expect(posted).toContain('Power-cycle container-107-05.sm1.internal');
     expect(posted).toContain('from its BMC web console');
-    const searches = world!.searches();
-    await until('two more polls', () => world!.searches() >= searches + 2);
+    await world!.pollCycles(2);
     expect(comments(key).filter((text) => text.includes('Action Required'))).toHaveLength(1);
-    expect(statusOf(key)).toBe('Power Cycle');
+    expect(world!.status(key)).toBe('Power Cycle');
     expect(sim.calls()).toHaveLength(before);
   });
 
   it('sends the ticket to a person when the BMC refuses the password, naming the variable, not the value', async () => {
     const key = await seed('db-4.wrong.internal');
-    await until('Actionable', () => statusOf(key) === 'Actionable');
+    await until('Actionable', () => world!.status(key) === 'Actionable');
     const [failed] = comments(key).filter((text) => text.includes('failed'));
     expect(failed).toContain('$RUNBOT_TEST_REDFISH_WRONG');
     expect(failed).toContain('HTTP 401 on session login');
@@ -123,7 +116,7 @@ ${site('lab', access(`password_env: RUNBOT_TEST_REDFISH, fingerprint: '${sim.fin
   it('refuses a BMC whose certificate is not the pinned one, and sends it nothing', async () => {
     const before = resets().length;
     const key = await seed('db-6.other.internal');
-    await until('Actionable', () => statusOf(key) === 'Actionable');
+    await until('Actionable', () => world!.status(key) === 'Actionable');
     const [failed] = comments(key).filter((text) => text.includes('failed'));
     expect(failed).toContain(`It offered SHA-256 ${sim.fingerprint}`);
     expect(failed).toContain(`not the pinned certificate (redfish.fingerprint ${otherFingerprint})`);
@@ -132,7 +125,7 @@ ${site('lab', access(`password_env: RUNBOT_TEST_REDFISH, fingerprint: '${sim.fin
 
   it('retries an unreachable BMC, then hands the ticket to a person with the command to run by hand', async () => {
     const key = await seed('db-7.gone.internal');
-    await until('Actionable', () => statusOf(key) === 'Actionable', { timeoutMs: 60_000 });
+    await until('Actionable', () => world!.status(key) === 'Actionable', { timeoutMs: 60_000 });
     const [failed] = comments(key).filter((text) => text.includes('failed'));
     expect(failed).toContain('could not be reached (ECONNREFUSED)');
     expect(failed).toContain('-S Always -A Session Systems -1 reset PowerCycle');

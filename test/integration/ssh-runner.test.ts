@@ -1,7 +1,6 @@
 // SshRunner against a real sshd on loopback: commands, output caps, timeouts that leave nothing
 // running, host key pinning (plain, hashed, unknown, changed), pooling and reconnection.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +13,9 @@ import {
   type SshRunnerOptions,
 } from '../../src/executors/ssh/index.js';
 import type { SshTarget } from '../../src/executors/types.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { until } from '../support/poll.js';
+import { marker, pidsMatching } from '../support/pgrep.js';
+import { fingerprintOf, startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);
 
@@ -30,40 +31,6 @@ function runner(options: Partial<SshRunnerOptions> = {}): SshRunner {
   });
   runners.push(created);
   return created;
-}
-
-/** A number unique to one test, usable as an extra `sleep` argument so pgrep -f can find it. */
-function marker(): string {
-  return `0.000${randomBytes(4).readUInt32BE(0)}`;
-}
-
-async function pidsMatching(pattern: string): Promise<number[]> {
-  try {
-    const { stdout } = await exec('pgrep', ['-f', pattern]);
-    return stdout.trim().split('\n').map(Number);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 1) return []; // pgrep: nothing matched
-    throw error;
-  }
-}
-
-async function pollUntil(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function fingerprintOf(publicKeyPath: string): Promise<string> {
-  const { stdout } = await exec('ssh-keygen', ['-lf', publicKeyPath]);
-  const fingerprint = stdout.split(' ')[1];
-  if (fingerprint === undefined) throw new Error(`no fingerprint in ${stdout}`);
-  return fingerprint;
 }
 
 beforeAll(async () => {
@@ -144,12 +111,16 @@ describe('ssh runner: timeouts', () => {
     const tag = marker();
     const pending = runner().run(target, `sleep 300 ${tag}`, { timeoutSeconds: 2 });
     // The command really started: its process exists while we wait.
-    await pollUntil(async () => (await pidsMatching(`sleep 300 ${tag}`)).length > 0, 5_000, 'sleep to start');
+    await until('sleep to start', async () => (await pidsMatching(`sleep 300 ${tag}`)).length > 0, {
+      timeoutMs: 5_000,
+    });
     const result = await pending;
     expect(result).toMatchObject({ timedOut: true, exitCode: null });
     expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
     expect(result.durationMs).toBeLessThan(10_000);
-    await pollUntil(async () => (await pidsMatching(tag)).length === 0, 10_000, 'remote processes to exit');
+    await until('remote processes to exit', async () => (await pidsMatching(tag)).length === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   it('escalates to KILL when the command ignores TERM', async () => {
@@ -157,7 +128,9 @@ describe('ssh runner: timeouts', () => {
     const result = await runner().run(target, `trap '' TERM; sleep 300 ${tag}`, { timeoutSeconds: 1 });
     expect(result).toMatchObject({ timedOut: true, exitCode: null });
     expect(result.durationMs).toBeGreaterThanOrEqual(5_000);
-    await pollUntil(async () => (await pidsMatching(tag)).length === 0, 10_000, 'remote processes to exit');
+    await until('remote processes to exit', async () => (await pidsMatching(tag)).length === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   it('does not call a quick exit 124 a timeout', async () => {
@@ -285,7 +258,7 @@ describe('ssh runner: connections', () => {
       Array.from({ length: 8 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
     );
     expect(eight.map((result) => result.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
-    await pollUntil(() => sshd.acceptedLogins() >= before + 1, 5_000, 'sshd to log the login');
+    await until('sshd to log the login', () => sshd.acceptedLogins() >= before + 1, { timeoutMs: 5_000 });
     expect(sshd.acceptedLogins()).toBe(before + 1);
     expect(ssh.openConnections()).toBe(1);
 
@@ -294,7 +267,9 @@ describe('ssh runner: connections', () => {
       Array.from({ length: 12 }, (_, i) => ssh.run(target, `echo ${i}`, { timeoutSeconds: 5 })),
     );
     expect(twelve.map((result) => result.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
-    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
+    await until('sshd to log the second login', () => sshd.acceptedLogins() >= before + 2, {
+      timeoutMs: 5_000,
+    });
     expect(ssh.openConnections()).toBe(2);
   });
 
@@ -303,10 +278,12 @@ describe('ssh runner: connections', () => {
     const before = sshd.acceptedLogins();
     await ssh.run(target, 'true', { timeoutSeconds: 5 });
     expect(ssh.openConnections()).toBe(1);
-    await pollUntil(() => ssh.openConnections() === 0, 5_000, 'the idle connection to close');
+    await until('the idle connection to close', () => ssh.openConnections() === 0, { timeoutMs: 5_000 });
     const again = await ssh.run(target, 'echo again', { timeoutSeconds: 5 });
     expect(again).toMatchObject({ exitCode: 0, stdout: 'again\n' });
-    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
+    await until('sshd to log the second login', () => sshd.acceptedLogins() >= before + 2, {
+      timeoutMs: 5_000,
+    });
   });
 
   it('reconnects when the server drops the pooled connection', async () => {
@@ -318,6 +295,8 @@ describe('ssh runner: connections', () => {
     for (const pid of stdout.trim().split('\n').map(Number)) process.kill(pid, 'SIGKILL');
     const result = await ssh.run(target, 'echo back', { timeoutSeconds: 5 });
     expect(result).toMatchObject({ exitCode: 0, stdout: 'back\n' });
-    await pollUntil(() => sshd.acceptedLogins() >= before + 2, 5_000, 'sshd to log the second login');
+    await until('sshd to log the second login', () => sshd.acceptedLogins() >= before + 2, {
+      timeoutMs: 5_000,
+    });
   });
 });

@@ -24,25 +24,35 @@ const inventory = ({ sshd }: WorldParts) => `sites:
     ssh: ${sshOf(sshd)}
 `;
 
+/** A world whose workflow moves Sync to Done with these `transitions:`; one ticket, seeded before the service starts. */
+async function startScreens(name: string, transitions: string): Promise<{ world: World; key: string }> {
+  const world = await startWorld({
+    name,
+    steps,
+    workflow: `statuses:
+  Sync: { step: sync, next: Done }
+${transitions}`,
+    sshd: { knownHostsNames: [HOST] },
+    inventory,
+    roles: false,
+  });
+  try {
+    const { key } = await world.seed(HOST);
+    await world.startService();
+    return { world, key };
+  } catch (error) {
+    await world.stop();
+    throw error;
+  }
+}
+
 describe('transition screens: a required field the workflow does not give', () => {
   let world: World | undefined;
   let key: string;
 
   beforeAll(async () => {
-    world = await startWorld({
-      name: 'screens',
-      steps,
-      // No value for Done's Resolution.
-      workflow: `statuses:
-  Sync: { step: sync, next: Done }
-transitions: {}
-`,
-      sshd: { knownHostsNames: [HOST] },
-      inventory,
-      roles: false,
-    });
-    key = (await world.seed(HOST)).key;
-    await world.startService();
+    // No value for Done's Resolution.
+    ({ world, key } = await startScreens('screens', 'transitions: {}'));
   });
   afterAll(async () => {
     await world?.stop();
@@ -50,9 +60,8 @@ transitions: {}
 
   it('runs nothing and moves the ticket to Actionable with one comment naming Resolution', async () => {
     const w = world!;
-    await until('the ticket in Actionable', () => w.sandbox.snapshot(key)?.status === 'Actionable');
-    const searches = w.searches();
-    await until('three more poll cycles', () => w.searches() >= searches + 3);
+    await until('the ticket in Actionable', () => w.status(key) === 'Actionable');
+    await w.pollCycles(3);
     const comments = w.comments(key).filter((text) => text.includes('Action Required'));
     expect(comments).toHaveLength(1);
     expect(comments[0]).toContain('Jira requires Resolution to move this ticket');
@@ -70,20 +79,10 @@ describe('transition screens: the workflow gives the value', () => {
   let key: string;
 
   beforeAll(async () => {
-    world = await startWorld({
-      name: 'screens-given',
-      steps,
-      workflow: `statuses:
-  Sync: { step: sync, next: Done }
-transitions:
-  Done: { fields: { resolution: { name: Done } } }
-`,
-      sshd: { knownHostsNames: [HOST] },
-      inventory,
-      roles: false,
-    });
-    key = (await world.seed(HOST)).key;
-    await world.startService();
+    ({ world, key } = await startScreens(
+      'screens-given',
+      'transitions:\n  Done: { fields: { resolution: { name: Done } } }',
+    ));
   });
   afterAll(async () => {
     await world?.stop();
@@ -91,7 +90,7 @@ transitions:
 
   it('runs the step and moves the ticket to Done with the Resolution set', async () => {
     const w = world!;
-    await until('the ticket in Done', () => w.sandbox.snapshot(key)?.status === 'Done');
+    await until('the ticket in Done', () => w.status(key) === 'Done');
     expect(w.sandbox.snapshot(key)?.fields.resolution).toMatchObject({ name: 'Done' });
     expect(await readdir(w.work)).toEqual(['sync-web-1']);
   });

@@ -57,6 +57,14 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
+/** The SHA256 fingerprint of a public key file, as `ssh-keygen -lf` prints it. */
+export async function fingerprintOf(publicKeyPath: string): Promise<string> {
+  const { stdout } = await run('ssh-keygen', ['-lf', publicKeyPath]);
+  const fingerprint = stdout.split(' ')[1];
+  if (fingerprint === undefined) throw new Error(`no fingerprint in ${stdout}`);
+  return fingerprint;
+}
+
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'runbot-sshd-'));
   try {

@@ -4,6 +4,7 @@
 // service's own poller and worker. Built the one way every environment is
 // (src/sandbox/environment.ts): everything started here stops in `stop()`, newest first, and a world
 // that fails half-way through starting stops what it had started before it throws.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigSchema, type Config } from '../../src/config.js';
@@ -22,6 +23,7 @@ import {
   type ServiceOverrides,
 } from '../../src/service/app.js';
 import { definitionsDir } from './definitions.js';
+import { until } from './poll.js';
 import { startSshd, type Sshd, type SshdOptions } from './sshd.js';
 
 /** What a definition file may name: the world's directories and its sshd. */
@@ -88,8 +90,14 @@ export interface World extends WorldParts {
   seed(host: string, options?: { rmaDone?: boolean }): Promise<{ key: string; rma: string }>;
   /** The ticket's comments as plain text, oldest first. */
   comments(key: string): string[];
+  /** The text of a file the steps wrote under `work`, undefined while there is none. */
+  workFile(name: string): string | undefined;
+  /** The ticket's status in the sandbox (undefined for a ticket it does not hold). */
+  status(key: string): string | undefined;
   /** How many searches Jira has answered: one per poll cycle. */
   searches(): number;
+  /** Resolves once Jira has answered `count` more searches: `count` more poll cycles have run. */
+  pollCycles(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +107,22 @@ const POLL_AND_WORK: Roles = { poll: true, work: true, http: false };
 export function sshOf(sshd: Sshd | undefined): string {
   if (!sshd) throw new Error('world: the inventory names the sshd, but the world has none: pass `sshd: {}`');
   return `{ user: ${sshd.user}, port: ${sshd.port}, address: 127.0.0.1 }`;
+}
+
+/**
+ * An inventory site as YAML under `sites:`: NAME holds the hosts ending in `.NAME.internal`, its
+ * manager is manager-0.NAME.internal, the bot logs in as runbot; `more` adds keys (`ipmi`, `redfish`,
+ * `breaker`) or replaces these (`ssh: sshOf(sshd)`).
+ */
+export function inventorySite(name: string, more: Record<string, string> = {}): string {
+  const keys = {
+    hosts: `'\\.${name}\\.internal$'`,
+    manager: `manager-0.${name}.internal`,
+    ssh: '{ user: runbot }',
+    ...more,
+  };
+  const lines = Object.entries(keys).map(([key, value]) => `    ${key}: ${value}`);
+  return `  ${name}:\n${lines.join('\n')}\n`;
 }
 
 /** Indents YAML two spaces, to nest it under a key; a leading newline (after a backtick) is dropped. */
@@ -178,6 +202,7 @@ async function build(options: WorldOptions, environment: Environment): Promise<W
   };
   const config = ConfigSchema.parse(env);
   const services: RunningService[] = [];
+  const searches = () => sandbox.requestCounts()['GET /rest/api/3/search/jql'] ?? 0;
 
   const world: World = {
     ...parts,
@@ -204,7 +229,16 @@ async function build(options: WorldOptions, environment: Environment): Promise<W
     },
     seed: (host, seedOptions = {}) => jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? false }),
     comments: (key) => (sandbox.snapshot(key)?.comments ?? []).map((comment) => plainText(comment.body)),
-    searches: () => sandbox.requestCounts()['GET /rest/api/3/search/jql'] ?? 0,
+    workFile: (name) => {
+      const file = path.join(work, name);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
+    status: (key) => sandbox.snapshot(key)?.status,
+    searches,
+    async pollCycles(count) {
+      const before = searches();
+      await until(`${count} more poll cycles`, () => searches() >= before + count);
+    },
     stop: () => environment.stop(),
   };
   if (options.roles !== false) await world.startService(options.roles ?? POLL_AND_WORK);

@@ -15,10 +15,10 @@ import {
   type Bookkeeping,
   type Decision,
   type OpenBreakers,
-  type Ticket,
 } from '../../src/planner/index.js';
 import { jobFor, jobId } from '../../src/queue/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
+import { restoreTicket } from '../support/tickets.js';
 
 let definitions: Definitions;
 beforeAll(async () => {
@@ -49,16 +49,7 @@ function plan(
   options: { inventory?: Inventory; open?: OpenBreakers; now?: Date; bookkeeping?: Bookkeeping } = {},
 ): Decision {
   const workflow = definitions.workflows.get('rma-restore')!;
-  const ticket: Ticket = {
-    key: 'HOT-7',
-    status,
-    project: 'HOT',
-    issueType: 'RMA Restore',
-    labels: [],
-    inputs: { host: 'container-101-08.dev2.internal' },
-    links: [{ relation: 'is blocked by', key: 'RMA-1893', status: 'Done', statusCategory: 'done' }],
-    bookkeeping: options.bookkeeping,
-  };
+  const ticket = restoreTicket({ status, bookkeeping: options.bookkeeping });
   return planTicket({
     ticket,
     workflow,

@@ -1,21 +1,19 @@
 // The planner's IPMI decisions: the BMC action where the site gives the bot IPMI access, the manual
 // fallback (the seed's case) where it does not, and the at-most-once guard for power cycles.
 import { describe, expect, it } from 'vitest';
+import { InventorySchema } from '../../src/definitions/index.js';
 import {
-  compileInputPatterns,
-  InventorySchema,
-  RunbookSchema,
-  WorkflowSchema,
-  type Inventory,
-} from '../../src/definitions/index.js';
-import { planTicket, type Decision, type Ticket } from '../../src/planner/index.js';
+  bmcInventory,
+  bmcPlanner,
+  bmcRunbook,
+  bmcWorkflow,
+  NO_BMC_HOST,
+  NOW,
+  running,
+} from '../support/bmc-planning.js';
 
-const NOW = new Date('2026-11-23T12:00:00Z');
-
-const runbook = RunbookSchema.parse({
-  name: 'bmc',
-  inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
-  steps: {
+const plan = bmcPlanner({
+  runbook: bmcRunbook({
     'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' },
     'power-check': {
       kind: 'ipmi',
@@ -33,63 +31,22 @@ const runbook = RunbookSchema.parse({
         { text: 'From the jump box of {{ site.name }}:', commands: ['bmc-power on {{ host.short }}'] },
       ],
     },
-  },
-});
-
-const workflow = WorkflowSchema.parse({
-  name: 'bmc',
-  runbook: 'bmc',
-  jira: { project: 'HOT', issue_type: 'RMA Restore' },
-  fields: { host: 'customfield_10042' },
-  statuses: {
+  }),
+  workflow: bmcWorkflow({
     'Power Cycle': { step: 'power-cycle', next: 'Memcheck' },
     'Power Check': { step: 'power-check', next: 'Memcheck' },
     'Power On': { step: 'power-on', next: 'Memcheck' },
-  },
-  failure: 'Actionable',
-  done: 'Done',
-});
-
-const inventory: Inventory = InventorySchema.parse({
-  sites: {
+  }),
+  inventory: bmcInventory({
     dev2: {
-      hosts: '\\.dev2\\.internal$',
-      manager: 'manager-0.dev2.internal',
-      ssh: { user: 'runbot' },
       ipmi: {
         address: '{{ host.short }}-ipmi.{{ site.name }}.internal',
         user: 'bmc-admin',
         password_env: 'IPMI_PASSWORD_DEV2',
       },
     },
-    sm1: { hosts: '\\.sm1\\.internal$', manager: 'manager-0.sm1.internal', ssh: { user: 'runbot' } },
-  },
+  }),
 });
-
-function plan(overrides: Partial<Ticket>, now = NOW): Decision {
-  return planTicket({
-    ticket: {
-      key: 'HOT-9',
-      status: 'Power Cycle',
-      project: 'HOT',
-      issueType: 'RMA Restore',
-      labels: [],
-      inputs: { host: 'db-3.dev2.internal' },
-      links: [],
-      bookkeeping: undefined,
-      ...overrides,
-    },
-    workflow,
-    runbook: {
-      runbook,
-      file: 'bmc.yaml',
-      version: 'abc123def456',
-      inputPatterns: compileInputPatterns(runbook),
-    },
-    inventory,
-    now,
-  });
-}
 
 describe('planner: ipmi steps where the site has IPMI access', () => {
   it('runs the action against the BMC named by the inventory template, password by variable name', () => {
@@ -128,44 +85,25 @@ describe('planner: ipmi steps where the site has IPMI access', () => {
   });
 
   it('does not power-cycle again after an interrupted run; it asks a person', () => {
-    const since = new Date(NOW.getTime() - 3 * 3600_000).toISOString();
-    const decision = plan({
-      bookkeeping: {
-        status: 'Power Cycle',
-        visit: 4,
-        enteredAt: since,
-        running: { step: 'power-cycle', since },
-      },
-    });
+    const decision = plan(running('Power Cycle', 'power-cycle', 3 * 3600));
     expect(decision).toMatchObject({ kind: 'escalate', title: 'Step power-cycle was interrupted' });
   });
 
   it('runs an interrupted power-on again, since powering on twice is harmless', () => {
-    const since = new Date(NOW.getTime() - 3 * 3600_000).toISOString();
-    const decision = plan({
-      status: 'Power On',
-      bookkeeping: { status: 'Power On', visit: 2, enteredAt: since, running: { step: 'power-on', since } },
-    });
+    const decision = plan(running('Power On', 'power-on', 3 * 3600));
     expect(decision).toMatchObject({ kind: 'runStep', resumed: true, ipmi: { action: 'power-on' } });
   });
 
   it('waits while the power cycle may still be running', () => {
-    const since = new Date(NOW.getTime() - 30_000).toISOString();
-    const decision = plan({
-      bookkeeping: {
-        status: 'Power Cycle',
-        visit: 4,
-        enteredAt: since,
-        running: { step: 'power-cycle', since },
-      },
-    });
-    expect(decision).toEqual({ kind: 'nothing', reason: `power-cycle running since ${since}` });
+    const ticket = running('Power Cycle', 'power-cycle', 30);
+    const since = ticket.bookkeeping?.running?.since;
+    expect(plan(ticket)).toEqual({ kind: 'nothing', reason: `power-cycle running since ${since}` });
   });
 });
 
 describe('planner: ipmi steps where the site has no IPMI access (manual fallback)', () => {
   it('posts default instructions naming the host, the action, the site and where to move the ticket', () => {
-    const decision = plan({ inputs: { host: 'container-107-05.sm1.internal' } });
+    const decision = plan({ inputs: { host: NO_BMC_HOST } });
     expect(decision).toMatchObject({
       kind: 'postInstructions',
       site: 'sm1',
@@ -178,7 +116,7 @@ describe('planner: ipmi steps where the site has no IPMI access (manual fallback
   });
 
   it("renders the step's own instructions, with quoted commands", () => {
-    const decision = plan({ status: 'Power On', inputs: { host: 'container-107-05.sm1.internal' } });
+    const decision = plan({ status: 'Power On', inputs: { host: NO_BMC_HOST } });
     expect(decision).toMatchObject({
       kind: 'postInstructions',
       title: 'Power on container-107-05',
@@ -188,14 +126,14 @@ describe('planner: ipmi steps where the site has no IPMI access (manual fallback
 
   it('posts the instructions once per visit', () => {
     const decision = plan({
-      inputs: { host: 'container-107-05.sm1.internal' },
+      inputs: { host: NO_BMC_HOST },
       bookkeeping: { status: 'Power Cycle', visit: 3, enteredAt: NOW.toISOString(), instructed: true },
     });
     expect(decision).toEqual({ kind: 'nothing', reason: 'waiting for a person (instructions posted)' });
   });
 
   it('escalates instead when the step says fallback: fail', () => {
-    expect(plan({ status: 'Power Check', inputs: { host: 'container-107-05.sm1.internal' } })).toMatchObject({
+    expect(plan({ status: 'Power Check', inputs: { host: NO_BMC_HOST } })).toMatchObject({
       kind: 'escalate',
       to: 'Actionable',
       title: 'No IPMI access for container-107-05.sm1.internal',

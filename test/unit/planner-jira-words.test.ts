@@ -12,6 +12,7 @@ import {
 } from '../../src/planner/index.js';
 import { nonAsciiCharacters } from '../../src/planner/lookalikes.js';
 import { REPO_ROOT } from '../support/definitions.js';
+import { restoreTicket } from '../support/tickets.js';
 
 let definitions: Definitions;
 beforeAll(async () => {
@@ -47,17 +48,7 @@ function plan(
   const shipped = definitions.workflows.get('rma-restore')!;
   const workflow = { ...shipped, ...options.workflow };
   return planTicket({
-    ticket: {
-      key: 'HOT-7',
-      status: 'Rebalance',
-      project: 'HOT',
-      issueType: 'RMA Restore',
-      labels: [],
-      inputs: { host: 'container-101-08.dev2.internal' },
-      links: [],
-      bookkeeping: undefined,
-      ...overrides,
-    },
+    ticket: restoreTicket({ status: 'Rebalance', links: [], ...overrides }),
     workflow,
     runbook: definitions.runbooks.get(workflow.runbook)!,
     inventory: definitions.inventory,

@@ -3,23 +3,20 @@
 // at-most-once guard for the actions that are not safe to repeat on a guess.
 import { describe, expect, it } from 'vitest';
 import {
-  compileInputPatterns,
-  InventorySchema,
-  RunbookSchema,
-  WorkflowSchema,
-  type Inventory,
-} from '../../src/definitions/index.js';
-import { planTicket, type Decision, type Ticket } from '../../src/planner/index.js';
+  bmcInventory,
+  bmcPlanner,
+  bmcRunbook,
+  bmcWorkflow,
+  NO_BMC_HOST,
+  running,
+} from '../support/bmc-planning.js';
 
-const NOW = new Date('2026-11-23T12:00:00Z');
 const FINGERPRINT = Array.from({ length: 32 }, (_, index) =>
   (index * 7).toString(16).padStart(2, '0').toUpperCase(),
 ).join(':');
 
-const runbook = RunbookSchema.parse({
-  name: 'bmc',
-  inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
-  steps: {
+const plan = bmcPlanner({
+  runbook: bmcRunbook({
     'power-cycle': { kind: 'redfish', target: '{{ host }}', action: 'power-cycle', timeout: '30s' },
     'power-check': {
       kind: 'redfish',
@@ -30,30 +27,15 @@ const runbook = RunbookSchema.parse({
     },
     health: { kind: 'redfish', target: '{{ host }}', action: 'health' },
     'sel-clear': { kind: 'redfish', target: '{{ host }}', action: 'sel-clear' },
-  },
-});
-
-const workflow = WorkflowSchema.parse({
-  name: 'bmc',
-  runbook: 'bmc',
-  jira: { project: 'HOT', issue_type: 'RMA Restore' },
-  fields: { host: 'customfield_10042' },
-  statuses: {
+  }),
+  workflow: bmcWorkflow({
     'Power Cycle': { step: 'power-cycle', next: 'Memcheck' },
     'Power Check': { step: 'power-check', next: 'Memcheck' },
     'Memory Health': { step: 'health', next: 'Sync' },
     'Clear SEL': { step: 'sel-clear', next: 'Sync' },
-  },
-  failure: 'Actionable',
-  done: 'Done',
-});
-
-const inventory: Inventory = InventorySchema.parse({
-  sites: {
+  }),
+  inventory: bmcInventory({
     dev2: {
-      hosts: '\\.dev2\\.internal$',
-      manager: 'manager-0.dev2.internal',
-      ssh: { user: 'runbot' },
       redfish: {
         address: '{{ host.short }}-bmc.{{ site.name }}.internal',
         user: 'root',
@@ -62,9 +44,6 @@ const inventory: Inventory = InventorySchema.parse({
       },
     },
     dev3: {
-      hosts: '\\.dev3\\.internal$',
-      manager: 'manager-0.dev3.internal',
-      ssh: { user: 'runbot' },
       redfish: {
         address: '{{ host.short }}-bmc',
         port: 8443,
@@ -74,39 +53,11 @@ const inventory: Inventory = InventorySchema.parse({
         system: 'System.Embedded.1',
       },
     },
-    sm1: { hosts: '\\.sm1\\.internal$', manager: 'manager-0.sm1.internal', ssh: { user: 'runbot' } },
-  },
+  }),
 });
 
-function plan(overrides: Partial<Ticket>, now = NOW): Decision {
-  return planTicket({
-    ticket: {
-      key: 'HOT-9',
-      status: 'Power Cycle',
-      project: 'HOT',
-      issueType: 'RMA Restore',
-      labels: [],
-      inputs: { host: 'db-3.dev2.internal' },
-      links: [],
-      bookkeeping: undefined,
-      ...overrides,
-    },
-    workflow,
-    runbook: {
-      runbook,
-      file: 'bmc.yaml',
-      version: 'abc123def456',
-      inputPatterns: compileInputPatterns(runbook),
-    },
-    inventory,
-    now,
-  });
-}
-
-const interrupted = (status: string, step: string) => {
-  const since = new Date(NOW.getTime() - 3 * 3600_000).toISOString();
-  return { status, bookkeeping: { status, visit: 4, enteredAt: since, running: { step, since } } };
-};
+/** Began three hours ago and never finished. */
+const interrupted = (status: string, step: string) => running(status, step, 3 * 3600);
 
 describe('planner: redfish steps where the site has Redfish access', () => {
   it('runs the action against the BMC the inventory names, pinned by fingerprint, password by variable name', () => {
@@ -173,7 +124,7 @@ describe('planner: redfish steps where the site has Redfish access', () => {
 
 describe('planner: redfish steps where the site has no Redfish access (manual fallback)', () => {
   it('posts default instructions naming the host, the action, the site and where to move the ticket', () => {
-    const decision = plan({ inputs: { host: 'container-107-05.sm1.internal' } });
+    const decision = plan({ inputs: { host: NO_BMC_HOST } });
     expect(decision).toMatchObject({
       kind: 'postInstructions',
       site: 'sm1',
@@ -186,7 +137,7 @@ describe('planner: redfish steps where the site has no Redfish access (manual fa
   });
 
   it('escalates instead when the step says fallback: fail', () => {
-    expect(plan({ status: 'Power Check', inputs: { host: 'container-107-05.sm1.internal' } })).toMatchObject({
+    expect(plan({ status: 'Power Check', inputs: { host: NO_BMC_HOST } })).toMatchObject({
       kind: 'escalate',
       to: 'Actionable',
       title: 'No Redfish access for container-107-05.sm1.internal',

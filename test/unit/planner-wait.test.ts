@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
 import { planTicket, type Bookkeeping, type Decision } from '../../src/planner/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
+import { restoreTicket } from '../support/tickets.js';
 
 let definitions: Definitions;
 beforeAll(async () => {
@@ -16,16 +17,7 @@ const hoursAfterStart = (hours: number) => new Date(Date.parse(STARTED) + hours 
 function plan(bookkeeping: Bookkeeping | undefined, now: Date): Decision {
   const workflow = definitions.workflows.get('rma-restore')!;
   return planTicket({
-    ticket: {
-      key: 'HOT-7',
-      status: 'Memcheck Running',
-      project: 'HOT',
-      issueType: 'RMA Restore',
-      labels: [],
-      inputs: { host: 'container-101-08.dev2.internal' },
-      links: [],
-      bookkeeping,
-    },
+    ticket: restoreTicket({ status: 'Memcheck Running', links: [], bookkeeping }),
     workflow,
     runbook: definitions.runbooks.get(workflow.runbook)!,
     inventory: definitions.inventory,

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
 import { planTicket, type Decision, type Ticket } from '../../src/planner/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
+import { restoreTicket } from '../support/tickets.js';
 
 let definitions: Definitions;
 beforeAll(async () => {
@@ -10,24 +11,10 @@ beforeAll(async () => {
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 
-function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    key: 'HOT-7',
-    status: 'Sync',
-    project: 'HOT',
-    issueType: 'RMA Restore',
-    labels: [],
-    inputs: { host: 'container-101-08.dev2.internal' },
-    links: [{ relation: 'is blocked by', key: 'RMA-1893', status: 'Done', statusCategory: 'done' }],
-    bookkeeping: undefined,
-    ...overrides,
-  };
-}
-
 function plan(overrides: Partial<Ticket> = {}, now = NOW): Decision {
   const workflow = definitions.workflows.get('rma-restore')!;
   return planTicket({
-    ticket: ticket(overrides),
+    ticket: restoreTicket(overrides),
     workflow,
     runbook: definitions.runbooks.get(workflow.runbook)!,
     inventory: definitions.inventory,
@@ -202,7 +189,7 @@ describe('planner: control characters in ticket fields', () => {
     definitionsWithLoosePattern.runbook.inputs.host = { pattern: '^[^;]+$' };
     const workflow = definitions.workflows.get('rma-restore')!;
     const decision = planTicket({
-      ticket: ticket({ inputs: { host: 'web-1.dev2.internal\u0000x' } }),
+      ticket: restoreTicket({ inputs: { host: 'web-1.dev2.internal\u0000x' } }),
       workflow,
       runbook: definitionsWithLoosePattern,
       inventory: definitions.inventory,

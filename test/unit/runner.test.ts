@@ -2,14 +2,7 @@
 // Outcome), and what it wrote to the ticket. Then the handler: what each Outcome does to a BullMQ job.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  compileInputPatterns,
-  InventorySchema,
-  loadDefinitions,
-  RunbookSchema,
-  WorkflowSchema,
-  type Definitions,
-} from '../../src/definitions/index.js';
+import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
 import { IpmiAuthError, IpmiUnreachableError } from '../../src/executors/ipmi/index.js';
 import { SshConnectError } from '../../src/executors/ssh/index.js';
 import type {
@@ -25,11 +18,18 @@ import type { StepJob, StepLimiter } from '../../src/queue/index.js';
 import { jobHandler, StepRetry } from '../../src/runner/handler.js';
 import type { Outcome } from '../../src/runner/outcome.js';
 import { createRunner, type RunnerDeps } from '../../src/runner/runner.js';
+import {
+  bmcInventory,
+  bmcRunbook,
+  bmcTicket,
+  bmcWorkflow,
+  loadedBmcRunbook,
+} from '../support/bmc-planning.js';
 import { REPO_ROOT } from '../support/definitions.js';
 import { MemoryJira } from '../support/memory-jira.js';
+import { restoreTicket } from '../support/tickets.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
-const HOST = 'container-101-08.dev2.internal';
 const logger = createLogger({ level: 'silent' });
 
 let definitions: Definitions;
@@ -38,18 +38,15 @@ beforeAll(async () => {
 });
 
 function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    key: 'HOT-7',
-    status: 'Sync',
-    project: 'HOT',
-    issueType: 'RMA Restore',
-    labels: [],
-    inputs: { host: HOST },
-    links: [{ relation: 'is blocked by', key: 'RMA-1893', status: 'Done', statusCategory: 'done' }],
+  return restoreTicket({
     bookkeeping: { status: 'Sync', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
     ...overrides,
-  };
+  });
 }
+
+/** The runner under test: no dry run, the clock at NOW, the shipped definitions unless `deps` says. */
+const runnerOver = (deps: Pick<RunnerDeps, 'jira' | 'runner'> & Partial<RunnerDeps>) =>
+  createRunner({ definitions, now: () => NOW, dryRun: false, logger, timeScale: 1, ...deps });
 
 const syncJob: StepJob = {
   key: 'HOT-7',
@@ -231,16 +228,7 @@ describe('runner: what a job comes to', () => {
     const stored = 'ticket' in test ? test.ticket : ticket();
     const jira = new MemoryJira(stored ? [stored] : []);
     const { runner, ran } = fakeRunner(jira, test.answer ?? (() => result(0, '')));
-    const run = createRunner({
-      jira,
-      runner,
-      definitions,
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-      ...test.deps,
-    });
+    const run = runnerOver({ jira, runner, ...test.deps });
 
     const outcome = await run(test.job ?? syncJob, { number: 1, last: test.last ?? false });
 
@@ -255,15 +243,7 @@ describe('runner: what a job comes to', () => {
       jira.peek('HOT-7')!.status = 'Actionable';
       return result(0, 'sync complete\n');
     });
-    const run = createRunner({
-      jira,
-      runner,
-      definitions,
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-    });
+    const run = runnerOver({ jira, runner });
 
     expect(await run(syncJob, { number: 1, last: false })).toEqual({
       kind: 'done',
@@ -275,41 +255,15 @@ describe('runner: what a job comes to', () => {
 });
 
 describe('runner: an IPMI step, and what its executor errors come to', () => {
-  const runbook = RunbookSchema.parse({
-    name: 'bmc',
-    inputs: { host: { pattern: '^[a-z0-9.-]+$' } },
-    steps: { 'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' } },
+  const runbook = bmcRunbook({
+    'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' },
   });
   const bmcDefinitions = (): Definitions => ({
-    runbooks: new Map([
-      ['bmc', { runbook, file: 'bmc.yaml', version: 'abc123', inputPatterns: compileInputPatterns(runbook) }],
-    ]),
-    workflows: new Map([
-      [
-        'bmc',
-        WorkflowSchema.parse({
-          name: 'bmc',
-          runbook: 'bmc',
-          jira: { project: 'HOT', issue_type: 'RMA Restore' },
-          fields: { host: 'customfield_10042' },
-          statuses: { 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } },
-          failure: 'Actionable',
-          done: 'Done',
-        }),
-      ],
-    ]),
-    inventory: InventorySchema.parse({
-      sites: {
-        dev2: {
-          hosts: '\\.dev2\\.internal$',
-          manager: 'manager-0.dev2.internal',
-          ssh: { user: 'runbot' },
-          ipmi: {
-            address: '{{ host.short }}-ipmi.dev2.internal',
-            user: 'bmc-admin',
-            password_env: 'IPMI_PW',
-          },
-        },
+    runbooks: new Map([['bmc', loadedBmcRunbook(runbook)]]),
+    workflows: new Map([['bmc', bmcWorkflow({ 'Power Cycle': { step: 'power-cycle', next: 'Memcheck' } })]]),
+    inventory: bmcInventory({
+      dev2: {
+        ipmi: { address: '{{ host.short }}-ipmi.dev2.internal', user: 'bmc-admin', password_env: 'IPMI_PW' },
       },
     }),
   });
@@ -355,30 +309,12 @@ describe('runner: an IPMI step, and what its executor errors come to', () => {
     },
   ])('$name', async ({ answer, outcome, status }) => {
     const jira = new MemoryJira([
-      {
-        key: 'HOT-9',
-        status: 'Power Cycle',
-        project: 'HOT',
-        issueType: 'RMA Restore',
-        labels: [],
-        inputs: { host: 'db-3.dev2.internal' },
-        links: [],
-        bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' },
-      },
+      bmcTicket({ bookkeeping: { status: 'Power Cycle', visit: 1, enteredAt: '2026-11-23T11:00:00.000Z' } }),
     ]);
     const runIpmi = vi.fn(answer);
     const ipmi: IpmiExecutor = { run: runIpmi };
     const { runner, ran } = fakeRunner(jira, () => result(0, ''));
-    const run = createRunner({
-      jira,
-      runner,
-      ipmi,
-      definitions: bmcDefinitions(),
-      now: () => NOW,
-      dryRun: false,
-      logger,
-      timeScale: 1,
-    });
+    const run = runnerOver({ jira, runner, ipmi, definitions: bmcDefinitions() });
 
     expect(await run(bmcJob, { number: 1, last: false })).toEqual(outcome);
     expect(runIpmi).toHaveBeenCalledWith(

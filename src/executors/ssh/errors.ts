@@ -10,58 +10,56 @@ function pinAdvice(fields: { knownHostsName: string; knownHostsFile: string }): 
   );
 }
 
-/** The server's key is not pinned under this name: refuse, never trust on first use. */
-export class HostKeyUnknownError extends Error {
-  override readonly name = 'HostKeyUnknownError';
+/** What every host-key error carries: the server, the key it offered, and the file that pins keys. */
+export interface OfferedKey {
+  host: string;
+  port: number;
+  fingerprint: string;
+  keyType: string;
+  knownHostsFile: string;
+}
+
+/** The base of the host-key and host-certificate errors: the offered key's fields, then the message. */
+abstract class OfferedKeyError extends Error implements OfferedKey {
   readonly host: string;
   readonly port: number;
   readonly fingerprint: string;
   readonly keyType: string;
-  readonly knownHostsName: string;
   readonly knownHostsFile: string;
 
-  constructor(fields: {
-    host: string;
-    port: number;
-    fingerprint: string;
-    keyType: string;
-    knownHostsName: string;
-    knownHostsFile: string;
-  }) {
-    super(
-      `No host key is pinned for ${fields.knownHostsName} in ${fields.knownHostsFile}; the server offered ` +
-        `${fields.keyType} ${fields.fingerprint}. Verify it out of band (console or IPMI SOL: ` +
-        `\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`), then pin it: ${pinAdvice(fields)}.`,
-    );
+  constructor(message: string, fields: OfferedKey) {
+    super(message);
     this.host = fields.host;
     this.port = fields.port;
     this.fingerprint = fields.fingerprint;
     this.keyType = fields.keyType;
-    this.knownHostsName = fields.knownHostsName;
     this.knownHostsFile = fields.knownHostsFile;
   }
 }
 
+/** The server's key is not pinned under this name: refuse, never trust on first use. */
+export class HostKeyUnknownError extends OfferedKeyError {
+  override readonly name = 'HostKeyUnknownError';
+  readonly knownHostsName: string;
+
+  constructor(fields: OfferedKey & { knownHostsName: string }) {
+    super(
+      `No host key is pinned for ${fields.knownHostsName} in ${fields.knownHostsFile}; the server offered ` +
+        `${fields.keyType} ${fields.fingerprint}. Verify it out of band (console or IPMI SOL: ` +
+        `\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`), then pin it: ${pinAdvice(fields)}.`,
+      fields,
+    );
+    this.knownHostsName = fields.knownHostsName;
+  }
+}
+
 /** A key is pinned under this name, but the server offered another one (often: an RMA'd board). */
-export class HostKeyChangedError extends Error {
+export class HostKeyChangedError extends OfferedKeyError {
   override readonly name = 'HostKeyChangedError';
-  readonly host: string;
-  readonly port: number;
-  readonly fingerprint: string;
-  readonly keyType: string;
   readonly knownFingerprints: string[];
   readonly knownHostsName: string;
-  readonly knownHostsFile: string;
 
-  constructor(fields: {
-    host: string;
-    port: number;
-    fingerprint: string;
-    keyType: string;
-    knownFingerprints: string[];
-    knownHostsName: string;
-    knownHostsFile: string;
-  }) {
+  constructor(fields: OfferedKey & { knownFingerprints: string[]; knownHostsName: string }) {
     super(
       `Host key for ${fields.knownHostsName} has changed: the server offered ${fields.keyType} ` +
         `${fields.fingerprint}, ${fields.knownHostsFile} pins ${fields.knownFingerprints.join(', ')}. ` +
@@ -69,42 +67,23 @@ export class HostKeyChangedError extends Error {
         `key out of band (console or IPMI SOL: \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`) ` +
         `and compare fingerprints. If they match, remove the old key with ` +
         `\`ssh-keygen -R '${fields.knownHostsName}' -f ${fields.knownHostsFile}\`, then ${pinAdvice(fields)}.`,
+      fields,
     );
-    this.host = fields.host;
-    this.port = fields.port;
-    this.fingerprint = fields.fingerprint;
-    this.keyType = fields.keyType;
     this.knownFingerprints = fields.knownFingerprints;
     this.knownHostsName = fields.knownHostsName;
-    this.knownHostsFile = fields.knownHostsFile;
   }
 }
 
 /** The server offered a key marked `@revoked` in known_hosts. */
-export class HostKeyRevokedError extends Error {
+export class HostKeyRevokedError extends OfferedKeyError {
   override readonly name = 'HostKeyRevokedError';
-  readonly host: string;
-  readonly port: number;
-  readonly fingerprint: string;
-  readonly keyType: string;
-  readonly knownHostsFile: string;
 
-  constructor(fields: {
-    host: string;
-    port: number;
-    fingerprint: string;
-    keyType: string;
-    knownHostsFile: string;
-  }) {
+  constructor(fields: OfferedKey) {
     super(
       `Host key ${fields.keyType} ${fields.fingerprint} offered by ${fields.host} port ${fields.port} is marked ` +
         `@revoked in ${fields.knownHostsFile}; refusing to connect. Give the host a new key and pin it.`,
+      fields,
     );
-    this.host = fields.host;
-    this.port = fields.port;
-    this.fingerprint = fields.fingerprint;
-    this.keyType = fields.keyType;
-    this.knownHostsFile = fields.knownHostsFile;
   }
 }
 
@@ -123,35 +102,27 @@ const CERTIFICATE_PROBLEM: Record<HostCertificateProblem, string> = {
  * The server offered a host certificate and OpenSSH refused it (openssh transport only: ssh2
  * negotiates no certificate algorithms). No key is pinned as a fallback, so nothing ran.
  */
-export class HostCertificateError extends Error {
+export class HostCertificateError extends OfferedKeyError {
   override readonly name = 'HostCertificateError';
-  readonly host: string;
-  readonly port: number;
   readonly problem: HostCertificateProblem;
   /** What OpenSSH said, e.g. `Certificate invalid: expired`. */
   readonly detail: string;
-  readonly fingerprint: string;
-  readonly keyType: string;
   readonly caFingerprint: string | undefined;
   /** As OpenSSH prints it: `from 2026-01-01T00:00:00 to 2026-02-01T00:00:00` (UTC here). */
   readonly validity: string | undefined;
   readonly principals: string[];
   readonly knownHostsName: string;
-  readonly knownHostsFile: string;
 
-  constructor(fields: {
-    host: string;
-    port: number;
-    problem: HostCertificateProblem;
-    detail: string;
-    fingerprint: string;
-    keyType: string;
-    caFingerprint?: string | undefined;
-    validity?: string | undefined;
-    principals: string[];
-    knownHostsName: string;
-    knownHostsFile: string;
-  }) {
+  constructor(
+    fields: OfferedKey & {
+      problem: HostCertificateProblem;
+      detail: string;
+      caFingerprint?: string | undefined;
+      validity?: string | undefined;
+      principals: string[];
+      knownHostsName: string;
+    },
+  ) {
     const signed = fields.caFingerprint ? `, signed by CA ${fields.caFingerprint}` : '';
     const valid = fields.validity ? `, valid ${fields.validity}` : '';
     const names = fields.principals.length > 0 ? fields.principals.join(', ') : 'none';
@@ -161,18 +132,14 @@ export class HostCertificateError extends Error {
         `${fields.fingerprint}${signed}${valid}, principals: ${names}; ${fields.knownHostsFile} ` +
         `pins no plain key for it. Re-sign the host key for this name with the fleet's host CA and ` +
         `install the certificate (sshd HostCertificate), or fix the @cert-authority line.`,
+      fields,
     );
-    this.host = fields.host;
-    this.port = fields.port;
     this.problem = fields.problem;
     this.detail = fields.detail;
-    this.fingerprint = fields.fingerprint;
-    this.keyType = fields.keyType;
     this.caFingerprint = fields.caFingerprint;
     this.validity = fields.validity;
     this.principals = fields.principals;
     this.knownHostsName = fields.knownHostsName;
-    this.knownHostsFile = fields.knownHostsFile;
   }
 
   /** A short phrase for the comment's title and the log: "host certificate expired", … */
