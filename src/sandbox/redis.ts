@@ -175,7 +175,8 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function findFreePort(): Promise<number> {
+/** A loopback port nothing listens on now (asked of the kernel, then released). */
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

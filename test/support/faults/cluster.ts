@@ -3,10 +3,9 @@
 // and stopped by PID; joined with `redis-cli --cluster create`. The test can kill the master that
 // serves a hash tag and wait until the cluster has promoted its replica.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { startRedis, type RedisInstance } from '../../../src/sandbox/redis.js';
+import { findFreePort, startRedis, type RedisInstance } from '../../../src/sandbox/redis.js';
 import { until } from '../poll.js';
 
 const HOST = '127.0.0.1';
@@ -46,7 +45,7 @@ export async function startRedisCluster(
             // A replica may take over however long ago it last heard from its master.
             '--cluster-replica-validity-factor', '0',
             // The bus port is port + 10000 unless named: a free port of its own, so it never passes 65535.
-            '--cluster-port', String(await freePort()),
+            '--cluster-port', String(await findFreePort()),
           ],
         }),
       ); // prettier-ignore
@@ -133,18 +132,4 @@ export async function startRedisCluster(
     await stop();
     throw error;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not find a free port'));
-      });
-    });
-  });
 }
