@@ -3,6 +3,9 @@
 // port 22, sharing one host key and one authorised client key. The address a connection arrived on
 // tells which logical host it is for (memcheck runs *on* the host, and nothing in the command names
 // it); the inventory reaches the hosts by name through the hosts file the sandbox writes.
+// Over 300 lines on purpose: one class owns the fleet's listeners, connections, timers and command
+// log, which stop() must end together; what a command means (command-line.ts) and how a host
+// behaves (profile.ts) already live apart.
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
