@@ -160,37 +160,22 @@ export async function startService(
 
   let poller: ReturnType<typeof runPoller> | undefined;
   if (roles.poll) {
-    // A cycle starts with its first search and ends with onCycle (or the failure of a call in it).
-    let cycleStart: number | undefined;
-    const cycleFailed = (error: unknown) => {
-      if (cycleStart !== undefined) metrics.pollCycleEnded((Date.now() - cycleStart) / 1000, undefined);
-      cycleStart = undefined;
-      throw error;
-    };
     poller = runPoller({
-      jira: {
-        ...jira,
-        searchPage: (...args) => {
-          cycleStart ??= Date.now();
-          return jira.searchPage(...args).catch(cycleFailed);
-        },
-      },
+      jira,
       definitions,
-      enqueue: (job) => queue.enqueue(job).catch(cycleFailed),
-      ...(breakers && !config.RUNBOT_DRY_RUN
-        ? { openBreakers: () => breakers.open().catch(cycleFailed) }
-        : {}),
+      enqueue: (job) => queue.enqueue(job),
+      ...(breakers && !config.RUNBOT_DRY_RUN ? { openBreakers: () => breakers.open() } : {}),
       now,
       timeScale: config.RUNBOT_TIME_SCALE,
       logger,
       intervalMs: config.RUNBOT_POLL_INTERVAL * 1000,
       minWakeIntervalMs: config.RUNBOT_WEBHOOK_MIN_INTERVAL * 1000,
       signal: abort.signal,
-      onCycle: (cycle) => {
-        metrics.pollCycleEnded((Date.now() - (cycleStart ?? Date.now())) / 1000, cycle.byStatus);
-        cycleStart = undefined;
+      onCycle: (cycle, seconds) => {
+        metrics.pollCycleEnded(seconds, cycle.byStatus);
         events.onCycle?.(cycle);
       },
+      onCycleFailed: (seconds) => metrics.pollCycleEnded(seconds, undefined),
     });
   }
 

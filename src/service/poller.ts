@@ -129,7 +129,10 @@ export function runPoller(
   deps: PollerDeps & {
     intervalMs: number;
     signal: AbortSignal;
-    onCycle?: (report: CycleReport) => void;
+    /** A cycle ended, with how long it took (metrics). */
+    onCycle?: (report: CycleReport, seconds: number) => void;
+    /** A cycle failed part way (a Jira or Redis call in it failed), after this long (metrics). */
+    onCycleFailed?: (seconds: number) => void;
     /** Least time between two cycles asked for by hints (default 0: at once). */
     minWakeIntervalMs?: number;
   },
@@ -147,9 +150,10 @@ export function runPoller(
       wakePending = false;
       try {
         const report = await pollOnce(deps);
-        deps.onCycle?.(report);
+        deps.onCycle?.(report, (Date.now() - started) / 1000);
         deps.logger.debug({ ...report, ms: Date.now() - started }, 'poll cycle');
       } catch (error) {
+        deps.onCycleFailed?.((Date.now() - started) / 1000);
         deps.logger.warn({ err: error }, 'poll cycle failed');
       }
       if (deps.signal.aborted) continue;
