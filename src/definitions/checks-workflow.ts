@@ -79,7 +79,7 @@ function checkStatusNames(source: SourceFile<Workflow>): DefinitionProblem[] {
     workflow.failure,
     workflow.done,
   ]);
-  const describeKnown = () =>
+  const knownStatuses = () =>
     [
       `statuses: ${bound.join(', ')}`,
       ...(workflow.gate ? [`gate: ${workflow.gate.status}`] : []),
@@ -97,7 +97,7 @@ function checkStatusNames(source: SourceFile<Workflow>): DefinitionProblem[] {
       problems.push(
         where(
           source.locate(path),
-          `next status "${next}" is not a status of this workflow (${describeKnown()})`,
+          `next status "${next}" is not a status of this workflow (${knownStatuses()})`,
         ),
       );
     }
@@ -107,7 +107,7 @@ function checkStatusNames(source: SourceFile<Workflow>): DefinitionProblem[] {
       problems.push(
         where(
           source.locateKey(['transitions', target]),
-          `transitions: "${target}" is not a status of this workflow (${describeKnown()})`,
+          `transitions: "${target}" is not a status of this workflow (${knownStatuses()})`,
         ),
       );
     }

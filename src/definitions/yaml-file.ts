@@ -157,7 +157,7 @@ function schemaProblem(
       issue.keys.length === 1
         ? `unknown key "${key}"`
         : `unknown keys ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    return { file, ...at(found.node?.range?.[0] ?? 0), message: `${describePath(issue.path)}${message}` };
+    return { file, ...at(found.node?.range?.[0] ?? 0), message: `${pathPrefix(issue.path)}${message}` };
   }
   if (issue.code === 'invalid_key') {
     // A bad name in a record (a step, input or site name): at the name itself.
@@ -167,7 +167,7 @@ function schemaProblem(
     return {
       file,
       ...at(found.node?.range?.[0] ?? 0),
-      message: `${describePath(issue.path.slice(0, -1))}invalid name "${name}": ${reason}`,
+      message: `${pathPrefix(issue.path.slice(0, -1))}invalid name "${name}": ${reason}`,
     };
   }
   const found = nodeAt(document, issue.path, false);
@@ -178,13 +178,13 @@ function schemaProblem(
     return {
       file,
       ...at(keyNode?.range?.[0] ?? 0),
-      message: `${describePath(parent)}missing required key "${String(key)}"`,
+      message: `${pathPrefix(parent)}missing required key "${String(key)}"`,
     };
   }
   return {
     file,
     ...at(found.node?.range?.[0] ?? 0),
-    message: `${describePath(issue.path)}${issueMessage(issue)}`,
+    message: `${pathPrefix(issue.path)}${issueMessage(issue)}`,
   };
 }
 
@@ -254,6 +254,6 @@ function nodeAt(
   return { node: isNode(node) ? node : undefined, exact: true };
 }
 
-function describePath(path: readonly PropertyKey[]): string {
+function pathPrefix(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '' : `${path.map(String).join('.')}: `;
 }

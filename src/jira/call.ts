@@ -107,7 +107,7 @@ export function createCaller(settings: {
     };
     const onRetry = (failure: Failure, failedAttempts: number, delayMs: number) => {
       logger.warn(
-        { endpoint, ticket: issueKey, ...describeFailure(failure), attempt: failedAttempts, delayMs },
+        { endpoint, ticket: issueKey, ...failureFields(failure), attempt: failedAttempts, delayMs },
         'jira call failed, retrying',
       );
     };
@@ -146,6 +146,6 @@ export function createCaller(settings: {
   };
 }
 
-function describeFailure(failure: Failure): Record<string, unknown> {
+function failureFields(failure: Failure): Record<string, unknown> {
   return failure.kind === 'network' ? { code: failure.code } : { status: failure.status };
 }
