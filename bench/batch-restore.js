@@ -13,7 +13,17 @@
 import process from 'node:process';
 import console from 'node:console';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { describeCalls, dist, heading, mib, ratio, rssOf, sum, summary } from './support/common.js';
+import {
+  DEPLOYED_NODE_FLAGS,
+  describeCalls,
+  dist,
+  heading,
+  mib,
+  ratio,
+  rssOf,
+  sum,
+  summary,
+} from './support/common.js';
 import {
   cpuSecondsOf,
   seedBatch,
@@ -82,9 +92,9 @@ function startServiceProcess(config) {
   const flags = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  // BENCH_SERVICE_FLAGS: node flags for the service, e.g. --max-old-space-size=384 (how much of
-  // the peak RSS is garbage V8 had not needed to collect yet).
-  flags.push(...(process.env.BENCH_SERVICE_FLAGS ?? '').split(' ').filter(Boolean));
+  // BENCH_SERVICE_FLAGS: node flags for the service; by default the image's NODE_OPTIONS
+  // (Dockerfile: --max-semi-space-size=4), so the figures are the shipped service's.
+  flags.push(...(process.env.BENCH_SERVICE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean));
   return startRunbot(
     'start',
     config,

@@ -9,7 +9,17 @@ import { performance } from 'node:perf_hooks';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cpuMs, dist, heading, median, mib, ratio, REPO, summary } from './support/common.js';
+import {
+  DEPLOYED_NODE_FLAGS,
+  cpuMs,
+  dist,
+  heading,
+  median,
+  mib,
+  ratio,
+  REPO,
+  summary,
+} from './support/common.js';
 import { hostName, seedRestore } from './support/seed.js';
 
 const TICKETS = Number(process.env.BENCH_PLAN_TICKETS ?? 10_000);
@@ -135,15 +145,19 @@ async function seededSandbox(count) {
 async function pollInChild(url) {
   const child = path.join(REPO, 'bench', 'support', 'poller-child.js');
   // The sandbox answers from this process while the child runs, so the async execFile.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', child], {
-    env: {
-      ...process.env,
-      JIRA_URL: url,
-      JIRA_EMAIL: DEMO_CREDENTIALS.email,
-      JIRA_API_TOKEN: DEMO_CREDENTIALS.apiToken,
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...DEPLOYED_NODE_FLAGS.split(' ').filter(Boolean), '--expose-gc', child],
+    {
+      env: {
+        ...process.env,
+        JIRA_URL: url,
+        JIRA_EMAIL: DEMO_CREDENTIALS.email,
+        JIRA_API_TOKEN: DEMO_CREDENTIALS.apiToken,
+      },
+      maxBuffer: 16 * 1024 * 1024,
     },
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 

@@ -10,6 +10,12 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The build the benchmarks drive; BENCH_DIST points elsewhere (one level below the repo root, so
  * the service's PROJECT_ROOT still finds runbooks/ and workflows/). */
 export const DIST = path.resolve(REPO, process.env.BENCH_DIST ?? 'dist');
+// The node flags the image runs the service with (the Dockerfile's NODE_OPTIONS), read from there so
+// the benchmarks measure the shipped process and cannot drift from it.
+const nodeOptions = /^\s*NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(
+  readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'),
+);
+export const DEPLOYED_NODE_FLAGS = nodeOptions?.[1] ?? nodeOptions?.[2] ?? '';
 
 /** Imports a module of the built service, e.g. `dist('jira/index.js')`; says what to do if unbuilt. */
 export async function dist(relative) {
