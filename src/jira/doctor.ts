@@ -78,6 +78,10 @@ function namedStatuses(workflow: Workflow): Map<string, string[]> {
     add(status, `step ${binding.step}`);
     add(binding.next, `next of ${status}`);
   }
+  if (workflow.approval) {
+    add(workflow.approval.status, 'approval: plans wait here');
+    add(workflow.approval.approved, 'approval: a person approves');
+  }
   add(workflow.failure, 'failure');
   add(workflow.done, 'done');
   // A status with a role of its own is named by it; "next of" only for one that is nothing else.

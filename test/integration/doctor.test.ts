@@ -206,6 +206,29 @@ describe('runbot doctor: a broken site', () => {
   });
 });
 
+describe('runbot doctor: the approval statuses', () => {
+  it('names an approval status the Jira workflow lacks, and passes once it has both', async () => {
+    const workflow: Workflow = {
+      ...withResolution(shipped),
+      approval: { status: 'Awaiting Approval', approved: 'Approved' },
+    };
+    const lacking = await site(
+      { projects: [healthyProject(shipped), RMA_PROJECT], customFields: [HOST_FIELD] },
+      shipped,
+    );
+    const found = problems(await doctor(lacking.url, workflow)).map((row) => `${row.check}: ${row.found}`);
+    expect(found).toEqual([
+      'status "Awaiting Approval" (approval: plans wait here): not in HOT\'s workflow for "RMA Restore"',
+      'status "Approved" (approval: a person approves): not in HOT\'s workflow for "RMA Restore"',
+    ]);
+    const having = await site(
+      { projects: [healthyProject(workflow), RMA_PROJECT], customFields: [HOST_FIELD] },
+      workflow,
+    );
+    expect(problems(await doctor(having.url, workflow))).toEqual([]);
+  });
+});
+
 describe('runbot doctor: the command line', () => {
   const run = async (url: string) => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
