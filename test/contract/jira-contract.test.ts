@@ -2,8 +2,7 @@
 // every exchange — method, path, query parameters, JSON body, status, JSON answer — is validated
 // against Atlassian's OpenAPI spec (RUNBOT_JIRA_SPEC). No exceptions list: a single problem fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
-import { loadDefinitions } from '../../src/definitions/index.js';
+import { shippedRestore } from '../support/definitions.js';
 import type { Definitions, Workflow } from '../../src/definitions/index.js';
 import { createJiraAdapter, doc, heading, codeBlock, paragraph, panel } from '../../src/jira/index.js';
 import { mention } from '../../src/jira/adf.js';
@@ -53,10 +52,7 @@ const poll = (): Promise<CycleReport> =>
   });
 
 beforeAll(async () => {
-  definitions = await loadDefinitions({ root: PROJECT_ROOT });
-  const found = definitions.workflows.get('rma-restore');
-  if (!found) throw new Error('the shipped workflow rma-restore is missing');
-  workflow = found;
+  ({ definitions, workflow } = await shippedRestore());
   sandbox = new JiraSandbox({
     projects: [restoreProject(workflow), RMA_PROJECT],
     customFields: [HOST_FIELD],

@@ -6,8 +6,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
-import { loadDefinitions } from '../../src/definitions/index.js';
 import type { Workflow } from '../../src/definitions/index.js';
 import { runDoctor, type DoctorRow } from '../../src/jira/doctor.js';
 import { createJiraAdapter } from '../../src/jira/index.js';
@@ -21,7 +19,7 @@ import {
 } from '../../src/sandbox/doctor-jira.js';
 import { JiraSandbox, type SandboxOptions } from '../../src/sandbox/jira/index.js';
 import { HOST_FIELD, RMA_PROJECT, restoreProject } from '../../src/sandbox/rma-jira.js';
-import { REPO_ROOT } from '../support/definitions.js';
+import { REPO_ROOT, shippedRestore } from '../support/definitions.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const logger = createLogger({ level: 'silent' });
@@ -29,10 +27,7 @@ let shipped: Workflow;
 const started: JiraSandbox[] = [];
 
 beforeAll(async () => {
-  const definitions = await loadDefinitions({ root: PROJECT_ROOT });
-  const found = definitions.workflows.get('rma-restore');
-  if (!found) throw new Error('the shipped workflow rma-restore is missing');
-  shipped = found;
+  ({ workflow: shipped } = await shippedRestore());
 });
 
 afterEach(async () => {

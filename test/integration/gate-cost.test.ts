@@ -5,8 +5,8 @@
 // per host) adds one search for the host's holders (src/service/holders.ts). A person's move between
 // the read and the move still wins: the stale transition is refused, re-read once, not taken.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
-import { loadDefinitions, type Definitions, type Workflow } from '../../src/definitions/index.js';
+import { shippedRestore } from '../support/definitions.js';
+import { type Definitions, type Workflow } from '../../src/definitions/index.js';
 import type { CommandRunner } from '../../src/executors/types.js';
 import { createJiraAdapter, type JiraAdapter } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -33,10 +33,7 @@ let shipped: Definitions;
 let workflow: Workflow;
 
 beforeAll(async () => {
-  shipped = await loadDefinitions({ root: PROJECT_ROOT });
-  const found = shipped.workflows.get('rma-restore');
-  if (!found) throw new Error('the shipped workflow rma-restore is missing');
-  workflow = found;
+  ({ definitions: shipped, workflow } = await shippedRestore());
 });
 
 /** A Jira sandbox with one restore ticket at the gate, its RMA repaired (or not). */

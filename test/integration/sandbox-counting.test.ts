@@ -1,8 +1,7 @@
 // Counting: a poll cycle with nothing to do costs exactly one search call per page, nothing else —
 // measured both by the adapter's own call counts and by the sandbox's count of what arrived.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
-import { loadDefinitions } from '../../src/definitions/index.js';
+import { shippedRestore } from '../support/definitions.js';
 import type { Definitions, Workflow } from '../../src/definitions/index.js';
 import { createJiraAdapter } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -23,10 +22,7 @@ let definitions: Definitions;
 let workflow: Workflow;
 
 beforeAll(async () => {
-  definitions = await loadDefinitions({ root: PROJECT_ROOT });
-  const found = definitions.workflows.get('rma-restore');
-  if (!found) throw new Error('the shipped workflow rma-restore is missing');
-  workflow = found;
+  ({ definitions, workflow } = await shippedRestore());
   sandbox = new JiraSandbox({
     projects: [restoreProject(workflow), RMA_PROJECT],
     customFields: [HOST_FIELD],

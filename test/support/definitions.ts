@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished } from 'vitest';
+import { loadDefinitions, type Definitions, type Workflow } from '../../src/definitions/index.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -29,4 +30,12 @@ export async function definitionsDir(replace: Record<string, string> = {}): Prom
     await writeFile(path.join(root, file), text);
   }
   return root;
+}
+
+/** The shipped definitions and their rma-restore workflow, which most Jira tests drive. */
+export async function shippedRestore(): Promise<{ definitions: Definitions; workflow: Workflow }> {
+  const definitions = await loadDefinitions({ root: REPO_ROOT });
+  const workflow = definitions.workflows.get('rma-restore');
+  if (!workflow) throw new Error('the shipped workflow rma-restore is missing');
+  return { definitions, workflow };
 }
