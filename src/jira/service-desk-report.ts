@@ -17,7 +17,7 @@ import { JiraRequestError } from './errors.js';
 /** One comment of `GET …/comment?orderBy=-created`, as much of it as the de-duplication reads. */
 const PostedCommentSchema = z.looseObject({
   id: z.string(),
-  // jira.js 6 turns the timestamp into a Date; the wire has a string.
+  // The wire has a string (the transport hands it over as is); a Date is read the same way.
   created: z.union([z.string(), z.date()]).optional(),
   author: z.looseObject({ accountId: z.string().optional() }).optional(),
   body: z.unknown(),
