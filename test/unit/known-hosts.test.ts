@@ -5,6 +5,7 @@ import {
   checkHostKey,
   knownHostsName,
   parseKnownHosts,
+  pinnedKeys,
   sha256Fingerprint,
 } from '../../src/executors/ssh/known-hosts.js';
 import { preferPinnedAlgorithms } from '../../src/executors/ssh/connect.js';
@@ -142,6 +143,51 @@ describe('known_hosts: checking an offered key', () => {
   it('matches plain patterns case-insensitively', () => {
     const known = parseKnownHosts(`Node-A17 ${KEY_A}\n`);
     expect(checkHostKey(known, knownHostsName('NODE-a17', 22), blob(KEY_A)).status).toBe('trusted');
+  });
+});
+
+describe('known_hosts: the per-file index answers as a scan of every line would', () => {
+  // Literal names (filed by name), wildcards, negations and hashed names (scanned), revoked lines.
+  const text = [
+    `node-a17,node-a18 ${KEY_A}`,
+    `node-a?,!node-a9 ${KEY_B}`,
+    HASHED_A,
+    `@revoked node-a19 ${KEY_C}`,
+    `NODE-A17 ${KEY_C}`,
+    `*.dc1 ${KEY_B}`,
+  ].join('\n');
+
+  it('lists the pinned lines in file order, literal, pattern and hashed alike, and not the revoked', () => {
+    const known = parseKnownHosts(text);
+    const lines = (name: string) => pinnedKeys(known, name).map((entry) => entry.line);
+    expect(lines('node-a17')).toEqual([1, 5]);
+    expect(lines('node-a1')).toEqual([2]);
+    expect(lines('node-a9')).toEqual([]);
+    expect(lines('node-a17.dc1')).toEqual([3, 6]);
+    expect(lines('node-a19')).toEqual([]);
+    // Asked again (remembered): the same answer, and a caller's change to it does not stick.
+    pinnedKeys(known, 'node-a17').pop();
+    expect(lines('node-a17')).toEqual([1, 5]);
+  });
+
+  it('decides trusted, changed, unknown and revoked as before', () => {
+    const known = parseKnownHosts(text);
+    expect(checkHostKey(known, 'node-a18', blob(KEY_A)).status).toBe('trusted');
+    expect(checkHostKey(known, 'node-a17', blob(KEY_C)).status).toBe('revoked');
+    expect(checkHostKey(known, 'node-a17', blob(KEY_B))).toEqual({
+      status: 'changed',
+      knownFingerprints: [FINGERPRINT_A, FINGERPRINT_C],
+    });
+    expect(checkHostKey(known, 'node-a9', blob(KEY_B)).status).toBe('unknown');
+    expect(checkHostKey(known, 'node-a17.dc1', blob(KEY_B)).status).toBe('trusted');
+    expect(checkHostKey(known, 'node-b1', blob(KEY_A)).status).toBe('unknown');
+  });
+
+  it('sees a key pinned later in a new parse of the changed file', () => {
+    const before = parseKnownHosts(`node-a17 ${KEY_A}\n`);
+    expect(checkHostKey(before, 'node-a20', blob(KEY_B)).status).toBe('unknown');
+    const after = parseKnownHosts(`node-a17 ${KEY_A}\nnode-a20 ${KEY_B}\n`);
+    expect(checkHostKey(after, 'node-a20', blob(KEY_B)).status).toBe('trusted');
   });
 });
 

@@ -116,14 +116,71 @@ function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
   return matched;
 }
 
+/** Compiled wildcard patterns (`*`, `?`), by pattern: a file has few distinct ones. */
+const globs = new Map<string, RegExp>();
+
 /** OpenSSH patterns: `*` any run of characters, `?` exactly one; everything else literal. */
 function globMatch(pattern: string, text: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
-  const source = pattern
-    .split('')
-    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 's').test(text);
+  if (!isWildcard(pattern)) return pattern === text;
+  let compiled = globs.get(pattern);
+  if (compiled === undefined) {
+    const source = pattern
+      .split('')
+      .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')))
+      .join('');
+    compiled = new RegExp(`^${source}$`, 's');
+    if (globs.size >= MEMO_MAX) globs.clear();
+    globs.set(pattern, compiled);
+  }
+  return compiled.test(text);
+}
+
+function isWildcard(pattern: string): boolean {
+  return pattern.includes('*') || pattern.includes('?');
+}
+
+/**
+ * A parsed file's lookups, built once per parse: the revoked keys, the plain entries filed under
+ * literal names by name, the rest (patterns with wildcards or negations, hashed names) scanned in
+ * file order, and each name's answer remembered. The parse is cached until the file's text changes
+ * (connect.ts), so a connection costs a map lookup rather than a scan of every line (an HMAC per
+ * hashed line), while the answers stay exactly those of the scan.
+ */
+interface KnownHostsIndex {
+  revoked: KnownHostEntry[];
+  literal: Map<string, KnownHostEntry[]>;
+  scanned: KnownHostEntry[];
+  pinned: Map<string, KnownHostEntry[]>;
+}
+
+/** Names remembered per parse before the memo starts over (a fleet's hosts; a bound, not a tuning). */
+const MEMO_MAX = 50_000;
+
+const indexes = new WeakMap<KnownHosts, KnownHostsIndex>();
+
+function indexOf(knownHosts: KnownHosts): KnownHostsIndex {
+  let index = indexes.get(knownHosts);
+  if (index !== undefined) return index;
+  index = { revoked: [], literal: new Map(), scanned: [], pinned: new Map() };
+  for (const entry of knownHosts.entries) {
+    if (entry.marker === 'revoked') {
+      index.revoked.push(entry);
+      continue;
+    }
+    const literal =
+      entry.hashed === null && entry.patterns.every((p) => !p.startsWith('!') && !isWildcard(p));
+    if (!literal) {
+      index.scanned.push(entry);
+      continue;
+    }
+    for (const name of new Set(entry.patterns.map((p) => p.toLowerCase()))) {
+      const filed = index.literal.get(name);
+      if (filed === undefined) index.literal.set(name, [entry]);
+      else filed.push(entry);
+    }
+  }
+  indexes.set(knownHosts, index);
+  return index;
 }
 
 /**
@@ -132,7 +189,7 @@ function globMatch(pattern: string, text: string): boolean {
  * revoked for one host is not one we want to trust for another.
  */
 export function checkHostKey(knownHosts: KnownHosts, name: string, offered: Buffer): HostKeyCheck {
-  if (knownHosts.entries.some((entry) => entry.marker === 'revoked' && entry.key.equals(offered))) {
+  if (indexOf(knownHosts).revoked.some((entry) => entry.key.equals(offered))) {
     return { status: 'revoked' };
   }
   const pinned = pinnedKeys(knownHosts, name);
@@ -141,7 +198,15 @@ export function checkHostKey(knownHosts: KnownHosts, name: string, offered: Buff
   return { status: 'changed', knownFingerprints: pinned.map((entry) => sha256Fingerprint(entry.key)) };
 }
 
-/** The non-revoked keys pinned for `name`. */
+/** The non-revoked keys pinned for `name`, in file order. */
 export function pinnedKeys(knownHosts: KnownHosts, name: string): KnownHostEntry[] {
-  return knownHosts.entries.filter((entry) => entry.marker === null && entryMatchesName(entry, name));
+  const index = indexOf(knownHosts);
+  const remembered = index.pinned.get(name);
+  if (remembered !== undefined) return [...remembered];
+  const literal = index.literal.get(name) ?? [];
+  const scanned = index.scanned.filter((entry) => entryMatchesName(entry, name));
+  const pinned = scanned.length === 0 ? literal : [...literal, ...scanned].sort((a, b) => a.line - b.line);
+  if (index.pinned.size >= MEMO_MAX) index.pinned.clear();
+  index.pinned.set(name, pinned);
+  return [...pinned];
 }
