@@ -49,6 +49,33 @@ describe('logger: secrets', () => {
     expect(out.text()).not.toContain('BEGIN OPENSSH');
   });
 
+  it('redacts in arrays, a level deeper under headers, in errors and in bindings, and copies only', () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.destination });
+    const fields = {
+      hosts: [{ password: 'in-an-array' }],
+      call: { request: { headers: { Authorization: 'Bearer deep-header' } } },
+      deep: { a: { b: { password: 'fourth-level, not a path' } } },
+      err: Object.assign(new Error('login failed'), { passphrase: 'error-field' }),
+    };
+    logger.child({ ssh: { privateKey: 'in-bindings' } }).warn(fields, 'redaction');
+    const line = JSON.parse(out.text()) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      ssh: { privateKey: REDACTED },
+      hosts: [{ password: REDACTED }],
+      call: { request: { headers: { Authorization: REDACTED } } },
+      err: { type: 'Error', message: 'login failed', passphrase: REDACTED },
+    });
+    expect((line.err as { stack?: string }).stack).toContain('login failed');
+    for (const secret of ['in-an-array', 'deep-header', 'error-field', 'in-bindings'])
+      expect(out.text()).not.toContain(secret);
+    // Past the third level a field is not redacted by name (as pino's `*.*.name` paths), and the
+    // caller's objects are left as they were.
+    expect(out.text()).toContain('fourth-level, not a path');
+    expect(fields.hosts[0]?.password).toBe('in-an-array');
+    expect(fields.err.passphrase).toBe('error-field');
+  });
+
   it('masks the token and its Basic credentials wherever they appear: messages, errors, causes', () => {
     const out = capture();
     const logger = createLogger({
