@@ -56,19 +56,55 @@ export class StepQueue {
     return queue;
   }
 
-  /** Adds the job unless one with the same id exists (queued, running, or finished within the hour). */
-  async enqueue(job: StepJob): Promise<void> {
-    await this.queueFor(job.site).add(job.kind, job, {
-      jobId: jobId(job),
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 2000 },
-      // Finished jobs stay a while so that a lagging search cannot enqueue the same visit again.
-      removeOnComplete: { age: 3600, count: 50_000 },
-      // A job that failed for good (Jira or Redis down through every attempt) is dropped, so that the
-      // next poll can enqueue the visit again: a kept failed job would block its id (BullMQ ignores
-      // an add while the id exists). The failure is in the logs and the metrics.
-      removeOnFail: true,
+  /** Jobs handed to enqueue in this turn of the event loop, added together (flush). */
+  private pending: { job: StepJob; done: (error?: unknown) => void }[] = [];
+
+  /**
+   * Adds the job unless one with the same id exists (queued, running, or finished within the hour).
+   * Jobs handed over in one turn of the event loop (a page of the poller's plans) are added together:
+   * one pipelined EXISTS per job key tells which are there already (nearly all, each poll cycle), and
+   * only the missing ones are added, in one round trip. BullMQ's add makes the same EXISTS check
+   * itself, so an add that races another one still adds the job once.
+   */
+  enqueue(job: StepJob): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ job, done: (error) => (error === undefined ? resolve() : reject(asError(error))) });
+      if (this.pending.length === 1) queueMicrotask(() => this.flush());
     });
+  }
+
+  private flush(): void {
+    const bySite = new Map<string | undefined, typeof this.pending>();
+    for (const entry of this.pending.splice(0)) {
+      const group = bySite.get(entry.job.site);
+      if (group === undefined) bySite.set(entry.job.site, [entry]);
+      else group.push(entry);
+    }
+    for (const [site, group] of bySite) {
+      this.addMissing(
+        this.queueFor(site),
+        group.map((entry) => entry.job),
+      ).then(
+        () => group.forEach((entry) => entry.done()),
+        (error: unknown) => group.forEach((entry) => entry.done(asError(error))),
+      );
+    }
+  }
+
+  private async addMissing(queue: Queue<StepJob>, jobs: StepJob[]): Promise<void> {
+    const ids = jobs.map((job) => jobId(job));
+    // The queue's own connection (a Redis, or the cluster client whose slot the prefix's hash tag picks).
+    const client = (await queue.getBackend().client) as unknown as RedisClient;
+    const pipeline = client.pipeline();
+    for (const id of ids) pipeline.exists(queue.toKey(id));
+    const found = (await pipeline.exec()) ?? [];
+    const missing = jobs.flatMap((job, index) => {
+      const [error, exists] = found[index] ?? [];
+      return error === null && exists === 1
+        ? []
+        : [{ name: job.kind, data: job, opts: jobOptions(ids[index]!) }];
+    });
+    if (missing.length > 0) await queue.addBulk(missing);
   }
 
   /** Job counts summed over every queue this process has used. */
@@ -85,6 +121,25 @@ export class StepQueue {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.connection.close();
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(`enqueue failed: ${String(error)}`);
+}
+
+/** Every step job's options: its id (jobs.ts), retries, and how long a finished one is kept. */
+function jobOptions(id: string) {
+  return {
+    jobId: id,
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    // Finished jobs stay a while so that a lagging search cannot enqueue the same visit again.
+    removeOnComplete: { age: 3600, count: 50_000 },
+    // A job that failed for good (Jira or Redis down through every attempt) is dropped, so that the
+    // next poll can enqueue the visit again: a kept failed job would block its id (BullMQ ignores
+    // an add while the id exists). The failure is in the logs and the metrics.
+    removeOnFail: true,
+  };
 }
 
 export interface WorkerSettings extends QueueSettings {

@@ -76,7 +76,10 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     // Who may hold a value: every ticket's key, status and exclusive values (a few strings each).
     const claims: HolderClaim[] = [];
     const atGate: Ticket[] = [];
-    const plan = async (ticket: Ticket, holders: InputHolders | undefined): Promise<void> => {
+    // A page's jobs are handed to the queue together (it checks which exist in one round trip) and
+    // awaited before the next page, so a cycle that fails still fails where it did.
+    const adding: Promise<void>[] = [];
+    const plan = (ticket: Ticket, holders: InputHolders | undefined): void => {
       cycle.tickets += 1;
       cycle.byStatus[ticket.status] = (cycle.byStatus[ticket.status] ?? 0) + 1;
       const decision = planTicket(planInputFor(context, ticket, deps, { openBreakers, holders }));
@@ -86,8 +89,11 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
         { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
         'planned',
       );
-      await deps.enqueue(jobFor(decision));
-      cycle.enqueued += 1;
+      adding.push(
+        deps.enqueue(jobFor(decision)).then(() => {
+          cycle.enqueued += 1;
+        }),
+      );
     };
     let token: string | undefined;
     do {
@@ -103,18 +109,20 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
           continue;
         }
         if (!holdersFor) {
-          await plan(ticket, undefined);
+          plan(ticket, undefined);
           continue;
         }
         claims.push(claimOf(ticket, exclusive));
         if (ticket.status === gate) atGate.push(ticket);
-        else await plan(ticket, undefined);
+        else plan(ticket, undefined);
       }
+      await Promise.all(adding.splice(0));
       token = page.nextPageToken;
     } while (token);
     if (holdersFor) {
       const holders = batchHolders(context, claims);
-      for (const ticket of atGate) await plan(ticket, holders);
+      for (const ticket of atGate) plan(ticket, holders);
+      await Promise.all(adding.splice(0));
     }
   }
   return cycle;
