@@ -26,7 +26,7 @@ export interface RateLimitSignal {
 /** The rate-limit headers of one answer; undefined when it carries none. */
 export function readRateLimitHeaders(
   status: number,
-  headers: Headers,
+  headers: Pick<Headers, 'get'>,
   now: number,
 ): RateLimitSignal | undefined {
   const retryAfter = parseRetryAfter(headers.get('retry-after'), now);

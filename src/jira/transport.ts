@@ -1,4 +1,5 @@
-// The HTTP transport under jira.js: jira.js builds each request (path, query, body) and we send it.
+// The HTTP transport under jira.js: jira.js builds each request (path, query, body) and we send it
+// (over node:http with keep-alive, http-send.ts).
 // Ours rather than jira.js's own because jira.js keeps no response headers: it drops `Retry-After`
 // on a 503 and never shows `RateLimit-Reason`, `X-RateLimit-*` or `X-RateLimit-NearLimit`, which
 // Atlassian asks clients to act on (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
@@ -20,6 +21,7 @@ import {
 import type { Client, SendRequestOptions } from 'jira.js/core';
 import type { JiraCredentials } from './auth.js';
 import { jiraEndpointUrl } from './auth.js';
+import { sendHttp, type HttpAnswer } from './http-send.js';
 import { readRateLimitHeaders, type RateLimitSignal } from './rate-limit.js';
 
 /** What one attempt saw of Jira's rate-limit headers; the adapter reads it after the attempt. */
@@ -61,7 +63,7 @@ export function createJiraTransport(options: TransportOptions): Client {
         request.body === undefined || request.body === null ? undefined : JSON.stringify(request.body);
       const send = async (authorization: string) => {
         try {
-          return await fetch(url, {
+          return await sendHttp(url, {
             method,
             headers: {
               accept: 'application/json',
@@ -81,14 +83,13 @@ export function createJiraTransport(options: TransportOptions): Client {
       let response = await send(authorization);
       if (response.status === 401 && options.credentials.rejected(authorization)) {
         // An OAuth token expired early or was revoked: one fresh token, one more try.
-        await response.body?.cancel();
         authorization = await options.credentials.authorization();
         response = await send(authorization);
       }
       const signal = readRateLimitHeaders(response.status, response.headers, now());
       const notes = responseNotes.getStore();
       if (notes) notes.signal = signal;
-      const text = await response.text();
+      const { text } = response;
       if (!response.ok) throw toApiError(response, text, signal);
       if (response.status === 204 || text === '') return undefined as T;
       // jira.js's own response schema (`request.schema`) is not run: it is stricter than Jira, a failed
@@ -121,7 +122,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function toApiError(response: Response, text: string, signal: RateLimitSignal | undefined): ApiError {
+function toApiError(response: HttpAnswer, text: string, signal: RateLimitSignal | undefined): ApiError {
   const body = parseJson(text);
   const message = `Request failed: ${response.status} ${response.statusText}${text ? ` - ${text}` : ''}`;
   const { status, statusText } = response;

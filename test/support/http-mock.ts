@@ -1,6 +1,7 @@
 // The nock harness (after Renovate's test/http-mock.ts): no network while a test runs, and a test
-// fails on any request nock had no mock for and on any mock it never used. nock 15 intercepts
-// native fetch, which jira.js uses (test/unit/jira-adapter.test.ts proves it first).
+// fails on any request nock had no mock for and on any mock it never used. nock intercepts
+// node:http, which the Jira transport uses, and native fetch, which the OAuth token fetch uses
+// (test/unit/jira-adapter.test.ts proves the first).
 import nock from 'nock';
 import { afterEach, beforeEach, expect } from 'vitest';
 

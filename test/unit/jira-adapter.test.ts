@@ -151,7 +151,7 @@ afterEach(() => {
 });
 
 describe('jira adapter: transport', () => {
-  it('goes through nock: jira.js uses native fetch and nock 15 intercepts it, with basic auth', async () => {
+  it('goes through nock: the transport uses node:http and nock intercepts it, with basic auth', async () => {
     const basic = `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64')}`;
     jira()
       .get('/rest/api/3/search/jql')
