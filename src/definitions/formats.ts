@@ -8,8 +8,13 @@ const HOSTNAME_MAX = 253;
 const LABEL_MAX = 63;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
+/** A whole valid host name at once: the planner checks every ticket's input on every plan, and
+ * nearly all are valid; the checks below only say what is wrong with the rest. */
+const VALID_HOSTNAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 /** Why a value is not an RFC 1123 host name (lower-case ASCII), or undefined when it is one. */
 export function hostnameProblem(value: string): string | undefined {
+  if (value.length <= HOSTNAME_MAX && VALID_HOSTNAME.test(value)) return undefined;
   if (value.length > HOSTNAME_MAX)
     return `is ${value.length} characters long; a host name has at most ${HOSTNAME_MAX}`;
   // Checked before the labels, so the answer names the real problem (not "label 1 is invalid").
