@@ -4,10 +4,33 @@
 // its own) against the Jira sandbox and the simulated fleet in this process, with real step
 // durations divided by RUNBOT_TIME_SCALE. The operator is played here: each Action Required comment
 // is followed by moving the ticket on.
-// Compared with the fleet's own lower bound at the configured concurrency C:
-//   per ticket, the critical path = Σ step durations + one poll interval per status the poller
-//   must notice; the worker-slot work = Σ durations of steps that hold a worker (ssh steps);
-//   bound = max(critical path, N × work / C).
+//
+// Compared with the fleet's own lower bound at the configured concurrency C (runbooks/rma-restore.yaml,
+// workflows/rma-restore.yaml). Every job holds a worker slot while it runs, but only three steps
+// spend fleet time in one: Sync and Second Sync (storage-sync, 30 min each) and Rebalance (1 h), so
+// the slot work is w = 12 s per ticket at the default scale; the gate, memcheck-start, the memtest's
+// checks, blacklist removal and the manual step's comment take no fleet time. A pickup is the poller
+// noticing a status (one poll interval P, as the bound has always counted it); the memtest (18 s)
+// runs on the host from memcheck-start on and is seen done at the first check after it ends, checks
+// coming with polls at most once per check interval I, so it adds g = max(I, P) (the check grain);
+// the Memcheck Running pickup happens while the memtest runs, inside g, not after it.
+//   Old bound ("fleet bound"): max(critical path, N × w / C), the critical path counting 8 pickups
+//     in series: Σ step durations + g + 8 P = 35 s; N × w / C = 93.8 s at 1,000 tickets, C = 128.
+//   Tighter bound ("pipeline bound"), still a lower bound of what the fleet and the runbook allow:
+//     no slot work of any ticket can start before that ticket has been picked up at the gate (P),
+//     in Memcheck (P), has run its memtest (18 s) and seen it end (g), and been picked up in Sync
+//     (P): the pre-slot path R = 3 P + memtest + g = 20.5 s. All N × w of slot work lies after R, on
+//     C slots, and nothing that takes fleet time follows the last slot step (Rebalance's move to
+//     Done is a Jira call, and Jira latency and the bot's CPU are not counted). So
+//     bound = max(critical path, R + N × w / C) = 114.3 s at 1,000 tickets, C = 128; the critical
+//     path counted correctly is 7 pickups in series (Memcheck Running's is inside g): 34.5 s.
+//   Both are printed with their ratios; the SUMMARY line uses the pipeline bound and names it.
+//   What neither counts: the operator's reaction (the harness moves a ticket on within 100 ms),
+//   Jira's latency, the CPU of the service, Redis and the harness.
+// Knobs: BENCH_BATCH_TICKETS (1000), BENCH_BATCH_SITES (4), BENCH_BATCH_CONCURRENCY (the service's
+// RUNBOT_CONCURRENCY, 128), BENCH_JIRA_CONCURRENCY (its JIRA_CONCURRENCY, Jira calls in flight;
+// unset: the service's default, 4), BENCH_TIME_SCALE (600), BENCH_POLL_INTERVAL (0.5 s),
+// BENCH_PROFILE_DIR, BENCH_SERVICE_FLAGS (below).
 // Stops at BENCH_BATCH_TIMEOUT (270 s, to keep `npm run bench` under 10 minutes on 2 cores); if the
 // batch is not through by then, the finishing rate so far is extrapolated, and says so.
 import process from 'node:process';
@@ -39,6 +62,8 @@ const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 600); // 10 min of the real
 const CONCURRENCY = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 128);
 const POLL_INTERVAL_S = Number(process.env.BENCH_POLL_INTERVAL ?? 0.5);
 const TIMEOUT_S = Number(process.env.BENCH_BATCH_TIMEOUT ?? 270);
+// BENCH_JIRA_CONCURRENCY: the service's JIRA_CONCURRENCY (Jira calls in flight; unset: the service's default, 4).
+const JIRA_CONCURRENCY = process.env.BENCH_JIRA_CONCURRENCY;
 const OPERATOR_EVERY_MS = 100;
 
 /** Real durations of the RMA runbook's steps on the fleet (seconds), before scaling. */
@@ -59,19 +84,36 @@ const { startDemoEnvironment } = await dist('sandbox/demo-env.js');
 const { audit } = await dist('sandbox/audit.js');
 const { plainText } = await dist('jira/adf.js');
 
-/** The lower bound, in seconds, from the fleet's durations, the poll interval and C. */
+/** The lower bounds, in seconds, from the fleet's durations, the poll interval and C (header). */
 function lowerBound() {
-  // Statuses the poller must notice before anything happens: Waiting for RMA (gate), Memcheck,
-  // Memcheck Running, Sync, Blacklist Removal, Second Sync, Enable Alerting, Rebalance.
-  const pickups = 8;
   // The memtest is seen done at the first check after it ends: checks come with polls, at most
   // one per check interval, so the wait adds up to max(interval, poll interval) beyond the memtest.
   const checkGrain = Math.max(scaled(REAL.checkInterval), POLL_INTERVAL_S);
   const fleet = scaled(REAL.memtest) + 2 * scaled(REAL.sync) + scaled(REAL.rebalance);
-  const criticalPath = fleet + checkGrain + pickups * POLL_INTERVAL_S;
   const slotWork = 2 * scaled(REAL.sync) + scaled(REAL.rebalance);
   const throughput = (N * slotWork) / CONCURRENCY;
-  return { fleet, criticalPath, slotWork, throughput, bound: Math.max(criticalPath, throughput) };
+  // Old: 8 pickups in series (Waiting for RMA, Memcheck, Memcheck Running, Sync, Blacklist
+  // Removal, Second Sync, Enable Alerting, Rebalance).
+  const oldCriticalPath = fleet + checkGrain + 8 * POLL_INTERVAL_S;
+  const old = Math.max(oldCriticalPath, throughput);
+  // Pipeline: Memcheck Running's pickup overlaps the memtest (inside the check grain), so 7 pickups
+  // in series; before any slot work, the gate's, Memcheck's and Sync's pickups, the memtest and
+  // its grain; after the last slot step, nothing that takes fleet time.
+  const criticalPath = fleet + checkGrain + 7 * POLL_INTERVAL_S;
+  const preSlot = 3 * POLL_INTERVAL_S + scaled(REAL.memtest) + checkGrain;
+  const afterSlots = 0;
+  const pipeline = preSlot + throughput + afterSlots;
+  return {
+    fleet,
+    slotWork,
+    throughput,
+    oldCriticalPath,
+    old,
+    criticalPath,
+    preSlot,
+    afterSlots,
+    bound: Math.max(criticalPath, pipeline),
+  };
 }
 
 /** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
@@ -102,13 +144,14 @@ function startServiceProcess(config) {
       RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
       RUNBOT_TIME_SCALE: String(SCALE),
       RUNBOT_CONCURRENCY: String(CONCURRENCY),
+      ...(JIRA_CONCURRENCY ? { JIRA_CONCURRENCY } : {}),
     },
     flags,
   );
 }
 
 heading(
-  `batch restore: ${N} tickets over ${SITES} sites, RUNBOT_CONCURRENCY ${CONCURRENCY}, poll every ${POLL_INTERVAL_S} s, time scale ${SCALE}`,
+  `batch restore: ${N} tickets over ${SITES} sites, RUNBOT_CONCURRENCY ${CONCURRENCY}, JIRA_CONCURRENCY ${JIRA_CONCURRENCY ?? '4 (default)'}, poll every ${POLL_INTERVAL_S} s, time scale ${SCALE}`,
 );
 console.log(
   `real durations: memtest ${REAL.memtest / 3600} h, storage-sync ${REAL.sync / 60} min (×2), rebalance ${REAL.rebalance / 3600} h, check interval ${REAL.checkInterval / 60} min; ` +
@@ -194,15 +237,21 @@ try {
     console.log(`why tickets failed: ${JSON.stringify(reasons)}`);
   }
   console.log(
-    `lower bound: one ticket's critical path ${bound.criticalPath.toFixed(1)} s (fleet ${bound.fleet.toFixed(1)} s + memtest check grain + 8 poll pickups × ${POLL_INTERVAL_S} s); ` +
-      `worker-slot work ${bound.slotWork.toFixed(2)} s/ticket × ${N} / ${CONCURRENCY} = ${bound.throughput.toFixed(1)} s; bound ${bound.bound.toFixed(1)} s`,
+    `old fleet bound: critical path ${bound.oldCriticalPath.toFixed(1)} s (fleet ${bound.fleet.toFixed(1)} s + memtest check grain + 8 poll pickups × ${POLL_INTERVAL_S} s); ` +
+      `worker-slot work ${bound.slotWork.toFixed(2)} s/ticket × ${N} / ${CONCURRENCY} = ${bound.throughput.toFixed(1)} s; bound ${bound.old.toFixed(1)} s`,
+  );
+  console.log(
+    `pipeline bound: pre-slot path ${bound.preSlot.toFixed(1)} s (3 pickups + memtest + check grain) + slot work ${bound.throughput.toFixed(1)} s + ${bound.afterSlots.toFixed(1)} s after the last slot step = ` +
+      `${(bound.preSlot + bound.throughput + bound.afterSlots).toFixed(1)} s; critical path ${bound.criticalPath.toFixed(1)} s (7 pickups in series); bound ${bound.bound.toFixed(1)} s`,
   );
   let result;
   const sorted = [...doneAt].sort((a, b) => a - b);
   if (finished) {
     const wallRatio = wall / bound.bound;
-    result = `${N} tickets over ${SITES} sites in ${wall.toFixed(1)} s vs bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(wallRatio)}${failed > 0 ? ` — ${failed} FAILED to the failure queue` : ''}`;
-    console.log(`wall ${wall.toFixed(1)} s = ${ratio(wallRatio)} the bound`);
+    result = `${N} tickets over ${SITES} sites in ${wall.toFixed(1)} s vs pipeline bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(wallRatio)} (old fleet bound ${bound.old.toFixed(1)} s: ${ratio(wall / bound.old)})${failed > 0 ? ` — ${failed} FAILED to the failure queue` : ''}`;
+    console.log(
+      `wall ${wall.toFixed(1)} s = ${ratio(wallRatio)} the pipeline bound (${ratio(wall / bound.old)} the old fleet bound)`,
+    );
     if (sorted.length > 0)
       console.log(
         `first ticket done at ${sorted[0].toFixed(1)} s (${ratio(sorted[0] / bound.criticalPath)} one ticket's critical path), median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} s`,
@@ -211,7 +260,7 @@ try {
     // Honest extrapolation: the rate tickets reached Done at, since the first one did.
     const rate = sorted.length > 1 ? (sorted.length - 1) / (sorted.at(-1) - sorted[0]) : 0;
     const extrapolated = rate > 0 ? sorted[0] + (N - 1) / rate : Infinity;
-    result = `${N} tickets NOT finished in ${TIMEOUT_S} s (${done} done, ${failed} failed); extrapolated ${extrapolated.toFixed(0)} s vs bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(extrapolated / bound.bound)}`;
+    result = `${N} tickets NOT finished in ${TIMEOUT_S} s (${done} done, ${failed} failed); extrapolated ${extrapolated.toFixed(0)} s vs pipeline bound ${bound.bound.toFixed(1)} s (C=${CONCURRENCY}) = ${ratio(extrapolated / bound.bound)} (old fleet bound ${bound.old.toFixed(1)} s: ${ratio(extrapolated / bound.old)})`;
     console.log(
       `NOT FINISHED within ${TIMEOUT_S} s: at the rate tickets reached Done (${rate.toFixed(1)}/s) all ${N} would take ~${extrapolated.toFixed(0)} s (extrapolated)`,
     );

@@ -48,7 +48,7 @@ export function compileWhere(expr: JqlExpr, context: JqlContext): Predicate {
 }
 
 /** Words as Jira's text index sees them, roughly: lower case, split at anything not a letter or digit. */
-function words(text: string): string[] {
+export function words(text: string): string[] {
   return text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
@@ -126,23 +126,26 @@ function keyParts(key: string): [string, number] {
   return [key.slice(0, dash), Number(key.slice(dash + 1))];
 }
 
-function compareKeys(a: string, b: string): number {
-  const [projectA, numberA] = keyParts(a);
-  const [projectB, numberB] = keyParts(b);
-  return projectA === projectB ? numberA - numberB : projectA.localeCompare(projectB);
-}
-
 /**
- * Sort order for ORDER BY; without one the sandbox returns issues oldest first (Jira documents no
- * default order for the enhanced search, so callers must not rely on one).
+ * Issues in ORDER BY order; without one the sandbox returns issues oldest first (Jira documents no
+ * default order for the enhanced search, so callers must not rely on one). Ties go to the older
+ * issue (lower id), so the order is total and stable. Each key is split once, not per comparison.
  */
-export function compileOrder(orderBy: JqlQuery['orderBy']): (a: IssueRecord, b: IssueRecord) => number {
-  return (a, b) => {
+export function orderIssues(issues: readonly IssueRecord[], orderBy: JqlQuery['orderBy']): IssueRecord[] {
+  const rows = issues.map((issue) => {
+    const [project, number] = keyParts(issue.key);
+    return { issue, project, number, id: Number(issue.id) };
+  });
+  type Row = (typeof rows)[number];
+  const byKey = (a: Row, b: Row) =>
+    a.project === b.project ? a.number - b.number : a.project.localeCompare(b.project);
+  rows.sort((a, b) => {
     for (const { field, direction } of orderBy) {
       const sign = direction === 'DESC' ? -1 : 1;
-      const diff = field === 'key' ? compareKeys(a.key, b.key) : a[field] - b[field];
+      const diff = field === 'key' ? byKey(a, b) : a.issue[field] - b.issue[field];
       if (diff !== 0) return sign * diff;
     }
-    return Number(a.id) - Number(b.id);
-  };
+    return a.id - b.id;
+  });
+  return rows.map((row) => row.issue);
 }

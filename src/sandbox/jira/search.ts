@@ -2,11 +2,13 @@
 // ordered list of matching keys; `nextPageToken` (opaque base64url of search id + offset) pages
 // through that list, reading each issue from the (possibly lagging) search index. Issues named in
 // `reconcileIssues` (numeric ids, at most 50) are read from the store instead: read-your-writes.
+// Without lag, the first page filters only the issues the store's indexes name as candidates
+// (search-index.ts); a page reads only its own issues.
 import { badRequest, JiraError } from './errors.js';
 import { parseBody, searchRequest } from './bodies.js';
 import type { RequestContext, Route } from './http.js';
-import { compileOrder, compileWhere } from './jql-eval.js';
-import { JqlError, parseJql } from './jql-parse.js';
+import { compileWhere, orderIssues, type JqlContext } from './jql-eval.js';
+import { JqlError, parseJql, type JqlExpr } from './jql-parse.js';
 import { fieldSelector } from './render.js';
 import type { SandboxState } from './state.js';
 import type { IssueRecord } from './types.js';
@@ -56,11 +58,11 @@ export class SearchEngine {
         ? this.start(request.jql, request.reconcileIssues)
         : this.resume(request.nextPageToken);
     const keys = this.searches.get(cursor.search) ?? [];
-    const index = new Map(this.view(request.reconcileIssues).map((issue) => [issue.key, issue]));
+    const fresh = this.fresh(request.reconcileIssues);
     const wanted = fieldSelector(request.fields, 'id');
     const slice = keys.slice(cursor.offset, cursor.offset + page);
     const issues = slice.flatMap((key) => {
-      const issue = index.get(key);
+      const issue = fresh.get(key) ?? this.state.store.searchableOne(key);
       return issue ? [this.state.render.issueBean(issue, wanted, request.properties)] : [];
     });
     const nextOffset = cursor.offset + page;
@@ -76,17 +78,33 @@ export class SearchEngine {
     };
   }
 
-  /** The search index as this request sees it: lagging, except the issues it asks to reconcile. */
-  private view(reconcileIssues: string[]): IssueRecord[] {
-    const lagging = this.state.store.searchable();
-    if (reconcileIssues.length === 0) return lagging;
-    const fresh = new Map(
+  /** The issues a request asks to reconcile, current, by key. */
+  private fresh(reconcileIssues: string[]): Map<string, IssueRecord> {
+    return new Map(
       reconcileIssues.flatMap((id) => {
         const issue = this.state.store.find(id);
         return issue ? [[issue.key, issue] as const] : [];
       }),
     );
+  }
+
+  /** The search index as this request sees it: lagging, except the issues it asks to reconcile. */
+  private view(reconcileIssues: string[]): IssueRecord[] {
+    const lagging = this.state.store.searchable();
+    if (reconcileIssues.length === 0) return lagging;
+    const fresh = this.fresh(reconcileIssues);
     return [...lagging.filter((issue) => !fresh.has(issue.key)), ...fresh.values()];
+  }
+
+  /**
+   * The issues a query may match: without lag the store is the search index, so its indexes name
+   * the candidates (a superset; the predicate decides); with lag, the whole lagging view.
+   */
+  private candidates(where: JqlExpr, context: JqlContext, reconcileIssues: string[]): IssueRecord[] {
+    const { store } = this.state;
+    const keys = store.searchIsCurrent ? store.index.candidates(where, context) : undefined;
+    if (!keys) return this.view(reconcileIssues);
+    return [...keys].flatMap((key) => store.find(key) ?? []);
   }
 
   private start(jql: string, reconcileIssues: string[]): Cursor {
@@ -96,17 +114,20 @@ export class SearchEngine {
         'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
       );
     }
-    const context = { catalog: this.state.catalog, findIssue: (k: string) => this.state.store.find(k) };
+    const context: JqlContext = {
+      catalog: this.state.catalog,
+      findIssue: (k: string) => this.state.store.find(k),
+    };
     let matches;
     try {
       matches = compileWhere(query.where, context);
     } catch (error) {
       throw asJiraError(error);
     }
-    const keys = this.view(reconcileIssues)
-      .filter(matches)
-      .sort(compileOrder(query.orderBy))
-      .map((issue) => issue.key);
+    const keys = orderIssues(
+      this.candidates(query.where, context, reconcileIssues).filter(matches),
+      query.orderBy,
+    ).map((issue) => issue.key);
     const search = this.nextSearch++;
     this.searches.set(search, keys);
     for (const old of this.searches.keys()) {

@@ -1,6 +1,8 @@
 // Jira sandbox: the in-memory issue store. Every write goes through `mutate`, which works on a copy
 // and swaps it in only if the whole change succeeded (so a refused transition changes nothing),
-// bumps `updated`, and records the version for the lagging search index.
+// bumps `updated`, records the version for the lagging search index and keeps the current
+// state's indexes (search-index.ts; links by issue) up to date.
+import { SearchIndex } from './search-index.js';
 import type { IssueRecord, LinkRecord, LinkType } from './types.js';
 
 // The link types a fresh Jira Cloud site has that the bot may use (GET /rest/api/3/issueLinkType).
@@ -25,7 +27,9 @@ export class IssueStore {
   private readonly keyById = new Map<string, string>();
   private readonly versions = new Map<string, Version[]>();
   private readonly nextNumber = new Map<string, number>();
-  private readonly linkList: LinkRecord[] = [];
+  private readonly linksByKey = new Map<string, LinkRecord[]>();
+  /** The current issues by project, status and custom text words (not the lagging view). */
+  readonly index = new SearchIndex();
   private nextIssueId = 10000;
   private nextCommentId = 10000;
   private nextLinkId = 10000;
@@ -57,6 +61,7 @@ export class IssueStore {
     };
     this.issues.set(issue.key, issue);
     this.keyById.set(issue.id, issue.key);
+    this.index.update(undefined, issue);
     this.remember(issue, at);
     return issue;
   }
@@ -79,6 +84,7 @@ export class IssueStore {
     const result = change(draft);
     draft.updated = this.now();
     this.issues.set(key, draft);
+    this.index.update(current, draft);
     this.remember(draft, draft.updated);
     return result;
   }
@@ -88,19 +94,29 @@ export class IssueStore {
   }
 
   addLink(typeName: string, outwardKey: string, inwardKey: string): LinkRecord {
-    const existing = this.linkList.find(
+    const existing = this.linksOf(outwardKey).find(
       (l) => l.typeName === typeName && l.outwardKey === outwardKey && l.inwardKey === inwardKey,
     );
     if (existing) return existing; // Jira answers a duplicate link as created, without a second link
     const link: LinkRecord = { id: String(this.nextLinkId++), typeName, outwardKey, inwardKey };
-    this.linkList.push(link);
+    for (const end of new Set([outwardKey, inwardKey])) {
+      const list = this.linksByKey.get(end);
+      if (list) list.push(link);
+      else this.linksByKey.set(end, [link]);
+    }
     this.mutate(outwardKey, () => undefined);
     this.mutate(inwardKey, () => undefined);
     return link;
   }
 
+  /** The links of one issue, in the order they were made. */
   linksOf(key: string): LinkRecord[] {
-    return this.linkList.filter((l) => l.outwardKey === key || l.inwardKey === key);
+    return [...(this.linksByKey.get(key) ?? [])];
+  }
+
+  /** Whether the search index is the store itself (no lag): then `index` serves searches. */
+  get searchIsCurrent(): boolean {
+    return this.searchLagMs <= 0;
   }
 
   /**
@@ -112,15 +128,17 @@ export class IssueStore {
     const cutoff = this.clock() - this.searchLagMs;
     const visible: IssueRecord[] = [];
     for (const versions of this.versions.values()) {
-      let index = -1;
-      versions.forEach((version, i) => {
-        if (version.at <= cutoff) index = i;
-      });
-      if (index > 0) versions.splice(0, index); // older versions can never be seen again
-      const seen = versions[index > 0 ? 0 : index];
-      if (seen) visible.push(seen.issue);
+      const seen = visibleVersion(versions, cutoff);
+      if (seen) visible.push(seen);
     }
     return visible;
+  }
+
+  /** One issue as the search index holds it now (see `searchable`). */
+  searchableOne(key: string): IssueRecord | undefined {
+    if (this.searchLagMs <= 0) return this.issues.get(key);
+    const versions = this.versions.get(key);
+    return versions && visibleVersion(versions, this.clock() - this.searchLagMs);
   }
 
   private remember(issue: IssueRecord, at: number): void {
@@ -129,4 +147,14 @@ export class IssueStore {
     list.push({ at, issue: structuredClone(issue) });
     this.versions.set(issue.key, list);
   }
+}
+
+/** The last version at or before `cutoff`, dropping the older ones (they can never be seen again). */
+function visibleVersion(versions: Version[], cutoff: number): IssueRecord | undefined {
+  let index = -1;
+  versions.forEach((version, i) => {
+    if (version.at <= cutoff) index = i;
+  });
+  if (index > 0) versions.splice(0, index);
+  return versions[index > 0 ? 0 : index]?.issue;
 }
