@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  DEPLOYED_ENV,
   DEPLOYED_NODE_FLAGS,
   cpuMs,
   dist,
@@ -151,6 +152,7 @@ async function pollInChild(url) {
     {
       env: {
         ...process.env,
+        ...DEPLOYED_ENV,
         JIRA_URL: url,
         JIRA_EMAIL: DEMO_CREDENTIALS.email,
         JIRA_API_TOKEN: DEMO_CREDENTIALS.apiToken,

@@ -2,11 +2,17 @@
 // secret names are redacted by path, and the secret values themselves (the Jira token and the Basic
 // credentials built from it, an IPMI password, a private key) are masked in every line written,
 // wherever a library put them (an error's cause, a request's headers, a message).
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
 
 export type { Logger };
+
+// pino-pretty (and its colour, date and parsing libraries) is for a person at a terminal: loaded, with
+// require since createLogger is synchronous, only when pretty output is chosen, never by the service
+// in its image (RUNBOT_LOG_PRETTY=false).
+const loadPretty = (): typeof pretty => createRequire(import.meta.url)('pino-pretty') as typeof pretty;
 
 const SECRET_FIELDS = [
   'JIRA_API_TOKEN',
@@ -160,7 +166,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const target = options.destination ?? pino.destination({ dest: 1, sync: true });
   // pino-pretty renders the line streamWrite already masked.
   const destination = options.pretty
-    ? pretty({
+    ? loadPretty()({
         destination: target,
         colorize: options.destination === undefined && process.stdout.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',

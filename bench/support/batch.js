@@ -8,7 +8,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { dist, DIST } from './common.js';
+import { DEPLOYED_ENV, dist, DIST } from './common.js';
 import { peek, seedRestore } from './seed.js';
 
 const { fleetSites } = await dist('sandbox/demo-env.js');
@@ -48,11 +48,13 @@ export function cpuSecondsOf(pid) {
 /**
  * `node dist/cli.js <role>` configured like a deployment, only through its environment: the demo
  * environment's Jira, Redis, inventory, key, known_hosts and hosts file, plus `settings`
- * (RUNBOT_POLL_INTERVAL, RUNBOT_TIME_SCALE, RUNBOT_CONCURRENCY…). `nodeFlags` go before the script.
+ * (RUNBOT_POLL_INTERVAL, RUNBOT_TIME_SCALE, RUNBOT_CONCURRENCY…), and the image's process environment
+ * (DEPLOYED_ENV: NODE_ENV, the allocator's settings). `nodeFlags` go before the script.
  */
 export function startRunbot(role, config, settings, nodeFlags = []) {
   const env = {
     PATH: process.env.PATH,
+    ...DEPLOYED_ENV,
     JIRA_URL: config.JIRA_URL,
     JIRA_EMAIL: config.JIRA_EMAIL,
     JIRA_API_TOKEN: config.JIRA_API_TOKEN,

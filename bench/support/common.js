@@ -10,12 +10,32 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The build the benchmarks drive; BENCH_DIST points elsewhere (one level below the repo root, so
  * the service's PROJECT_ROOT still finds runbooks/ and workflows/). */
 export const DIST = path.resolve(REPO, process.env.BENCH_DIST ?? 'dist');
-// The node flags the image runs the service with (the Dockerfile's NODE_OPTIONS), read from there so
-// the benchmarks measure the shipped process and cannot drift from it.
-const nodeOptions = /^\s*NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(
-  readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'),
+// How the image runs the service, read from the Dockerfile's last stage so the benchmarks measure the
+// shipped process and cannot drift from it: DEPLOYED_NODE_FLAGS are NODE_OPTIONS and the node flags
+// in ENTRYPOINT (`node FLAGS… dist/cli.js`); DEPLOYED_ENV is the rest of its ENV that is not runbot's
+// own configuration (RUNBOT_*, which each benchmark sets for itself), e.g. MALLOC_ARENA_MAX.
+const runtimeStage = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8')
+  .replace(/\\\n/g, ' ')
+  .split(/^FROM\s/m)
+  .at(-1);
+const imageEnv = Object.fromEntries(
+  [...runtimeStage.matchAll(/^ENV\s+(.*)$/gm)].flatMap(([, line]) =>
+    [...line.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))/g)].map(([, name, quoted, bare]) => [
+      name,
+      quoted ?? bare,
+    ]),
+  ),
 );
-export const DEPLOYED_NODE_FLAGS = nodeOptions?.[1] ?? nodeOptions?.[2] ?? '';
+const entrypoint = JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(runtimeStage)?.[1] ?? '[]');
+export const DEPLOYED_NODE_FLAGS = [
+  imageEnv.NODE_OPTIONS ?? '',
+  ...entrypoint.slice(1).filter((argument) => argument.startsWith('--')),
+]
+  .join(' ')
+  .trim();
+export const DEPLOYED_ENV = Object.fromEntries(
+  Object.entries(imageEnv).filter(([name]) => name !== 'NODE_OPTIONS' && !name.startsWith('RUNBOT_')),
+);
 
 /** Imports a module of the built service, e.g. `dist('jira/index.js')`; says what to do if unbuilt. */
 export async function dist(relative) {

@@ -1,9 +1,10 @@
 // The sandbox is fenced off from the service: the built CLI (dist/cli.js) loads no module under
 // dist/sandbox/ unless a sandbox command runs, and where dist/sandbox/ is absent (the runtime image)
-// those commands say so. Which modules a process loads is recorded by a module hook (node:module's
-// registerHooks) the process is started with.
+// those commands say so. Likewise pino-pretty, for a person at a terminal, is loaded only when pretty
+// output is chosen. Which modules a process loads is recorded by a module hook (node:module's
+// registerHooks, which sees require too) the process is started with.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,10 @@ async function runCli(cli: string, args: string[]): Promise<Run> {
 }
 
 const fromSandbox = (loaded: string[]) => loaded.filter((url) => url.startsWith(SANDBOX_DIR));
+// Module URLs are real paths (node_modules may be a link).
+const PRETTY_DIR =
+  pathToFileURL(realpathSync(path.join(REPO_ROOT, 'node_modules', 'pino-pretty'))).href + '/';
+const fromPretty = (loaded: string[]) => loaded.filter((url) => url.startsWith(PRETTY_DIR));
 
 beforeAll(() => {
   if (!existsSync(path.join(DIST, 'cli.js')))
@@ -89,6 +94,29 @@ describe('cli: the sandbox is loaded only by its own commands', () => {
     const run = await runCli(path.join(DIST, 'cli.js'), ['sandbox', '--port', 'x']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("option '--port <port>' argument 'x' is invalid");
+  });
+});
+
+describe('cli: pino-pretty is loaded only for pretty output', () => {
+  it('runbot start --help loads the logger but not pino-pretty', async () => {
+    const run = await runCli(path.join(DIST, 'cli.js'), ['start', '--help']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.loaded).toContain(pathToFileURL(path.join(DIST, 'logger.js')).href);
+    expect(fromPretty(run.loaded)).toEqual([]);
+  });
+
+  it('a logger loads pino-pretty only when made for pretty output', async () => {
+    const script = `import { PassThrough } from 'node:stream';
+import { createLogger } from ${JSON.stringify(pathToFileURL(path.join(DIST, 'logger.js')).href)};
+createLogger({ pretty: process.argv[2] === 'pretty', destination: new PassThrough() }).info('x');`;
+    const file = path.join(await scratchDir(), 'make-logger.mjs');
+    await writeFile(file, script);
+    const plain = await runCli(file, ['json']);
+    const pretty = await runCli(file, ['pretty']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(pretty.code, pretty.stderr).toBe(0);
+    expect(fromPretty(plain.loaded)).toEqual([]);
+    expect(fromPretty(pretty.loaded)).toContain(`${PRETTY_DIR}index.js`);
   });
 });
 
