@@ -1,7 +1,9 @@
 // pino JSON logs, or pino-pretty for a person at a terminal. Secrets are kept out twice: fields with
-// secret names are redacted by path, and the secret values themselves (the Jira token and the Basic
-// credentials built from it, an IPMI password, a private key) are masked in every line written,
-// wherever a library put them (an error's cause, a request's headers, a message).
+// secret names are redacted by one walk of each line's first levels (ours rather than pino's `redact`
+// option: its 47 wildcard paths cost 2.6 % of the service's CPU in the batch benchmark), and the
+// secret values themselves (the Jira token and the Basic credentials built from it, an IPMI
+// password, a private key) are masked in every line written, wherever a library put them (an
+// error's cause, a request's headers, a message).
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
