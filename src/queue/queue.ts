@@ -180,7 +180,7 @@ export class StepWorkers {
 
   constructor(settings: WorkerSettings, runJob: StepProcessor) {
     this.slots = new SlotPool(settings.concurrency);
-    this.redis = createRedis(settings, { maxRetriesPerRequest: 1 });
+    this.redis = createRedis(settings, { maxRetriesPerRequest: 1, autoPipelining: true });
     this.connection = bullConnection(settings);
     // A hand-on lost to a Redis outage costs only latency: the other processes look again on their own.
     this.redis.on('error', () => undefined);

@@ -92,7 +92,10 @@ export async function startService(
   let worker: StepWorkers | undefined;
   let runner: CommandRunner | undefined;
   // Caps, the global pause and the breakers live in Redis, shared by every worker process.
-  const redis = roles.work || roles.poll ? createRedis(redisAt, { maxRetriesPerRequest: 3 }) : undefined;
+  const redis =
+    roles.work || roles.poll
+      ? createRedis(redisAt, { maxRetriesPerRequest: 3, autoPipelining: true })
+      : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis error (caps, pause, breakers)'));
   const breakers = redis ? new BreakerStore(redis, config.RUNBOT_QUEUE_PREFIX) : undefined;
   if (roles.work && redis) {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   HostKeyChangedError,
+  HostKeyRevokedError,
   HostKeyUnknownError,
   SshConnectError,
   SshRunner,
@@ -196,6 +197,29 @@ describe('ssh runner: host keys', () => {
     });
     expect((error as Error).message).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}' -f ${pinned}`);
     expect((error as Error).message).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+  });
+
+  it('sees a key re-pinned in place at once, the file the same size, and a key revoked the same way', async () => {
+    const otherKey = join(sshd.dir, 'other_host_key_repin');
+    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
+    const file = join(sshd.dir, 'known_hosts.repinned');
+    const line = (key: string) => `[127.0.0.1]:${sshd.port} ${key.split(' ').slice(0, 2).join(' ')}\n`;
+    const wrong = line(await readFile(`${otherKey}.pub`, 'utf8'));
+    const right = line(sshd.hostKeyPublic);
+    expect(right.length).toBe(wrong.length);
+    await writeFile(file, wrong);
+    const ssh = runner({ knownHostsFile: file });
+    await expect(ssh.run(target, 'true', { timeoutSeconds: 5 })).rejects.toBeInstanceOf(HostKeyChangedError);
+    // Rewritten in place right away (same inode, same size, likely the same timestamp): the next
+    // connection reads the new key.
+    await writeFile(file, right);
+    expect((await ssh.run(target, 'echo ok', { timeoutSeconds: 5 })).stdout).toBe('ok\n');
+    await writeFile(file, `${right}@revoked ${right}`);
+    // A new runner, so a new connection (the first keeps its pooled one).
+    const fresh = runner({ knownHostsFile: file });
+    await expect(fresh.run(target, 'true', { timeoutSeconds: 5 })).rejects.toBeInstanceOf(
+      HostKeyRevokedError,
+    );
   });
 
   it('accepts a hashed known_hosts entry made by ssh-keygen -H', async () => {

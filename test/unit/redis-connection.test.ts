@@ -50,6 +50,30 @@ describe('redis connection factory: one server, Sentinel or a cluster, from the 
     }
   });
 
+  it('pipelines automatically only the one-server clients that ask for it, not a cluster', () => {
+    const shared = createRedis(
+      { redisUrl: 'redis://127.0.0.1:6399' },
+      { maxRetriesPerRequest: 1, lazyConnect: true, autoPipelining: true },
+    );
+    const plain = createRedis(
+      { redisUrl: 'redis://127.0.0.1:6399' },
+      { maxRetriesPerRequest: 1, lazyConnect: true },
+    );
+    const cluster = createRedis(
+      { redisUrl: 'redis://127.0.0.1:6399', cluster: [{ host: '127.0.0.1', port: 7000 }] },
+      { maxRetriesPerRequest: 1, lazyConnect: true, autoPipelining: true },
+    );
+    try {
+      expect((shared as Redis).options.enableAutoPipelining).toBe(true);
+      expect((plain as Redis).options.enableAutoPipelining).toBe(false);
+      expect((cluster as Cluster).options.enableAutoPipelining).toBe(false);
+    } finally {
+      shared.disconnect();
+      plain.disconnect();
+      cluster.disconnect();
+    }
+  });
+
   it('gives BullMQ options for one server, and one shared cluster client it closes itself', () => {
     expect(bullConnection({ redisUrl: 'redis://h:1' }).connection).toMatchObject({
       url: 'redis://h:1',

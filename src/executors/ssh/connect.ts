@@ -1,7 +1,7 @@
 // Opens one verified SSH connection: key authentication only, and the server's host key checked
 // against known_hosts under the target's *name* (`host`), not the address we dial — like
 // OpenSSH's HostKeyAlias. Without a hostVerifier ssh2 accepts any key, so this is the only way in.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
@@ -143,21 +143,35 @@ async function openDirect(
   return ssh;
 }
 
-/** The last parse of each known_hosts file, with the text it was parsed from. */
-const parsedKnownHosts = new Map<string, { text: string; parsed: KnownHosts }>();
+/** The last parse of each known_hosts file: the file's identity and times, its text, when it was read. */
+const parsedKnownHosts = new Map<
+  string,
+  { version: string; settled: boolean; text: string; parsed: KnownHosts }
+>();
+
+/** A file changed this recently before it was read may change again within its timestamps' grain
+ * (the kernel stamps files from a coarse clock): its stat is not trusted, the text is read again. */
+const RACY_MS = 1_000;
 
 /**
- * Read on every new connection, so a key pinned after an RMA is used without a restart; parsed
- * again only when the text changed (one line per host: a batch over 1,000 hosts would otherwise
- * parse 1,000 lines per connection).
+ * Looked at on every new connection, so a key pinned (or revoked) after an RMA is used without a
+ * restart: one stat, and the file is read again only when its inode, size, modification or change
+ * time moved, or when it had changed within a second of the last read (then the same stat can
+ * hide a second write, as git's "racily clean" index entries). A batch opens a connection per
+ * check; reading the file each time cost an open, a read and a close per connection. A text that
+ * did not change keeps its parse.
  */
 async function loadKnownHosts(file: string): Promise<KnownHosts> {
   try {
-    const text = await readFile(file, 'utf8');
+    const stats = await stat(file, { bigint: true });
+    const version = `${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
     const cached = parsedKnownHosts.get(file);
-    if (cached?.text === text) return cached.parsed;
-    const parsed = parseKnownHosts(text);
-    parsedKnownHosts.set(file, { text, parsed });
+    if (cached?.settled && cached.version === version) return cached.parsed;
+    const readAt = Date.now();
+    const text = await readFile(file, 'utf8');
+    const parsed = cached?.text === text ? cached.parsed : parseKnownHosts(text);
+    const changed = Math.max(Number(stats.mtimeMs), Number(stats.ctimeMs));
+    parsedKnownHosts.set(file, { version, settled: changed < readAt - RACY_MS, text, parsed });
     return parsed;
   } catch (error) {
     // A missing file pins nothing: every host is then refused as unknown, with the file named.
