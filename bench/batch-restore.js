@@ -36,6 +36,7 @@
 import process from 'node:process';
 import console from 'node:console';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import {
   DEPLOYED_NODE_FLAGS,
   describeCalls,
@@ -116,6 +117,22 @@ function lowerBound() {
   };
 }
 
+/** When the batch's front cleared the gate and memcheck-start, and reached the first slot step. */
+function rampUp() {
+  const at = {};
+  const before = new Set(['Waiting for RMA', 'Memcheck', 'Memcheck Running']);
+  return {
+    note(elapsed, counts) {
+      if (at.gateEmpty === undefined && !counts['Waiting for RMA']) at.gateEmpty = elapsed;
+      if (at.allStarted === undefined && !counts['Waiting for RMA'] && !counts.Memcheck)
+        at.allStarted = elapsed;
+      if (at.firstSync === undefined && Object.keys(counts).some((status) => !before.has(status)))
+        at.firstSync = elapsed;
+    },
+    shown: (name) => (at[name] === undefined ? 'never' : `${at[name].toFixed(0)} s`),
+  };
+}
+
 /** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
 function socketsOf(pid) {
   let sockets = 0;
@@ -169,6 +186,7 @@ try {
   );
   const callsBefore = env.sandbox.requestCounts();
   const harnessCpuBefore = process.cpuUsage();
+  const loadBefore = loadavg()[0];
   const redisCpuBefore = cpuSecondsOf(env.redis.pid);
 
   service = startServiceProcess(env.config);
@@ -176,6 +194,8 @@ try {
   let peakSockets = 0;
   let lastReport = 0;
   let lastSockets = 0;
+  let lastRamp = 0;
+  const ramp = rampUp();
   const watched = await watchBatch(env, {
     processes: [service],
     timeoutS: TIMEOUT_S,
@@ -190,6 +210,10 @@ try {
         }
       } catch {
         // The service just exited: the next round's check reports it.
+      }
+      if (elapsed - lastRamp >= 1) {
+        lastRamp = elapsed;
+        ramp.note(elapsed, statusCounts(env));
       }
       if (elapsed - lastReport >= 10) {
         lastReport = elapsed;
@@ -237,6 +261,10 @@ try {
     console.log(`why tickets failed: ${JSON.stringify(reasons)}`);
   }
   console.log(
+    `ramp-up (counted each second): gate empty at ${ramp.shown('gateEmpty')}, every memtest started at ${ramp.shown('allStarted')}, ` +
+      `first ticket in Sync at ${ramp.shown('firstSync')} (a ticket can be there at ${bound.preSlot.toFixed(1)} s, the pre-slot path)`,
+  );
+  console.log(
     `old fleet bound: critical path ${bound.oldCriticalPath.toFixed(1)} s (fleet ${bound.fleet.toFixed(1)} s + memtest check grain + 8 poll pickups × ${POLL_INTERVAL_S} s); ` +
       `worker-slot work ${bound.slotWork.toFixed(2)} s/ticket × ${N} / ${CONCURRENCY} = ${bound.throughput.toFixed(1)} s; bound ${bound.old.toFixed(1)} s`,
   );
@@ -271,7 +299,8 @@ try {
   const harnessSeconds = (harnessCpu.user + harnessCpu.system) / 1e6;
   console.log(
     `CPU: service ${serviceCpu.toFixed(1)} s (${((serviceCpu * 1000) / N).toFixed(0)} ms/ticket), Jira sandbox + fleet (this process) ${harnessSeconds.toFixed(1)} s, redis ${redisCpu.toFixed(1)} s; ` +
-      `together ${(serviceCpu + harnessSeconds + redisCpu).toFixed(0)} of the ${(wall * 2).toFixed(0)} CPU-s 2 cores offer in ${wall.toFixed(0)} s`,
+      `together ${(serviceCpu + harnessSeconds + redisCpu).toFixed(0)} of the ${(wall * 2).toFixed(0)} CPU-s 2 cores offer in ${wall.toFixed(0)} s; ` +
+      `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`,
   );
   console.log(
     `service peak RSS ${mib(peakRss)}; most sockets open at once ${peakSockets} (SSH to the fleet, Redis, Jira)`,
