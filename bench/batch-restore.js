@@ -37,6 +37,7 @@ import process from 'node:process';
 import console from 'node:console';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { createServer } from 'node:net';
 import {
   DEPLOYED_NODE_FLAGS,
   describeCalls,
@@ -133,6 +134,43 @@ function rampUp() {
   };
 }
 
+/** A TCP port free now on 127.0.0.1 (for the service's /metrics). */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The service's poll cycles from its /metrics: `sample()` reads the cycle-duration histogram's sum
+ * and count; `since()` gives the cycles and their mean duration since the previous sample.
+ */
+function pollCycles(port) {
+  let last = { sum: 0, count: 0 };
+  let latest = { cycles: 0, mean: 0 };
+  const value = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    async sample() {
+      try {
+        const text = await (await globalThis.fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const now = {
+          sum: value(text, 'runbot_poll_cycle_duration_seconds_sum'),
+          count: value(text, 'runbot_poll_cycle_duration_seconds_count'),
+        };
+        const cycles = now.count - last.count;
+        latest = { cycles, mean: cycles > 0 ? (now.sum - last.sum) / cycles : 0 };
+        last = now;
+      } catch {
+        // The service is starting or stopping: keep the last figure.
+      }
+    },
+    shown: () => `${latest.cycles} poll cycles, mean ${latest.mean.toFixed(2)} s`,
+    total: () => last,
+  };
+}
+
 /** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
 function socketsOf(pid) {
   let sockets = 0;
@@ -146,7 +184,7 @@ function socketsOf(pid) {
   return sockets;
 }
 
-function startServiceProcess(config) {
+function startServiceProcess(config, metricsPort) {
   // BENCH_PROFILE_DIR: also write the service's CPU profile there (node --cpu-prof).
   const flags = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
@@ -161,6 +199,7 @@ function startServiceProcess(config) {
       RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
       RUNBOT_TIME_SCALE: String(SCALE),
       RUNBOT_CONCURRENCY: String(CONCURRENCY),
+      RUNBOT_HTTP_PORT: String(metricsPort),
       ...(JIRA_CONCURRENCY ? { JIRA_CONCURRENCY } : {}),
     },
     flags,
@@ -189,7 +228,9 @@ try {
   const loadBefore = loadavg()[0];
   const redisCpuBefore = cpuSecondsOf(env.redis.pid);
 
-  service = startServiceProcess(env.config);
+  const metricsPort = await freePort();
+  const polls = pollCycles(metricsPort);
+  service = startServiceProcess(env.config, metricsPort);
   let peakRss = 0;
   let peakSockets = 0;
   let lastReport = 0;
@@ -217,13 +258,16 @@ try {
       }
       if (elapsed - lastReport >= 10) {
         lastReport = elapsed;
-        console.log(`${elapsed.toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`);
+        // With the poll cycles of these 10 s, printed once the service's /metrics answered.
+        const line = `${elapsed.toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`;
+        void polls.sample().then(() => console.log(`${line}  (${polls.shown()})`));
       }
     },
   });
   const { done, failed, wall, doneAt } = watched;
   // The last ticket to reach Done (or the failure queue): the batch's wall time.
   const finished = watched.finished;
+  await polls.sample();
   const serviceCpu = cpuSecondsOf(service.child.pid);
   const harnessCpu = process.cpuUsage(harnessCpuBefore);
   const redisCpu = cpuSecondsOf(env.redis.pid) - redisCpuBefore;
@@ -260,6 +304,10 @@ try {
     }
     console.log(`why tickets failed: ${JSON.stringify(reasons)}`);
   }
+  const cycles = polls.total();
+  console.log(
+    `poll cycles: ${cycles.count}, mean ${(cycles.count > 0 ? cycles.sum / cycles.count : 0).toFixed(2)} s each (+ the ${POLL_INTERVAL_S} s interval between them: a pickup waits for that)`,
+  );
   console.log(
     `ramp-up (counted each second): gate empty at ${ramp.shown('gateEmpty')}, every memtest started at ${ramp.shown('allStarted')}, ` +
       `first ticket in Sync at ${ramp.shown('firstSync')} (a ticket can be there at ${bound.preSlot.toFixed(1)} s, the pre-slot path)`,
