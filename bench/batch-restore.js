@@ -36,6 +36,8 @@
 import process from 'node:process';
 import console from 'node:console';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createServer } from 'node:net';
 import {
   DEPLOYED_NODE_FLAGS,
   describeCalls,
@@ -116,6 +118,59 @@ function lowerBound() {
   };
 }
 
+/** When the batch's front cleared the gate and memcheck-start, and reached the first slot step. */
+function rampUp() {
+  const at = {};
+  const before = new Set(['Waiting for RMA', 'Memcheck', 'Memcheck Running']);
+  return {
+    note(elapsed, counts) {
+      if (at.gateEmpty === undefined && !counts['Waiting for RMA']) at.gateEmpty = elapsed;
+      if (at.allStarted === undefined && !counts['Waiting for RMA'] && !counts.Memcheck)
+        at.allStarted = elapsed;
+      if (at.firstSync === undefined && Object.keys(counts).some((status) => !before.has(status)))
+        at.firstSync = elapsed;
+    },
+    shown: (name) => (at[name] === undefined ? 'never' : `${at[name].toFixed(0)} s`),
+  };
+}
+
+/** A TCP port free now on 127.0.0.1 (for the service's /metrics). */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The service's poll cycles from its /metrics: `sample()` reads the cycle-duration histogram's sum
+ * and count; `since()` gives the cycles and their mean duration since the previous sample.
+ */
+function pollCycles(port) {
+  let last = { sum: 0, count: 0 };
+  let latest = { cycles: 0, mean: 0 };
+  const value = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    async sample() {
+      try {
+        const text = await (await globalThis.fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const now = {
+          sum: value(text, 'runbot_poll_cycle_duration_seconds_sum'),
+          count: value(text, 'runbot_poll_cycle_duration_seconds_count'),
+        };
+        const cycles = now.count - last.count;
+        latest = { cycles, mean: cycles > 0 ? (now.sum - last.sum) / cycles : 0 };
+        last = now;
+      } catch {
+        // The service is starting or stopping: keep the last figure.
+      }
+    },
+    shown: () => `${latest.cycles} poll cycles, mean ${latest.mean.toFixed(2)} s`,
+    total: () => last,
+  };
+}
+
 /** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
 function socketsOf(pid) {
   let sockets = 0;
@@ -129,7 +184,7 @@ function socketsOf(pid) {
   return sockets;
 }
 
-function startServiceProcess(config) {
+function startServiceProcess(config, metricsPort) {
   // BENCH_PROFILE_DIR: also write the service's CPU profile there (node --cpu-prof).
   const flags = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
@@ -144,6 +199,7 @@ function startServiceProcess(config) {
       RUNBOT_POLL_INTERVAL: String(POLL_INTERVAL_S),
       RUNBOT_TIME_SCALE: String(SCALE),
       RUNBOT_CONCURRENCY: String(CONCURRENCY),
+      RUNBOT_HTTP_PORT: String(metricsPort),
       ...(JIRA_CONCURRENCY ? { JIRA_CONCURRENCY } : {}),
     },
     flags,
@@ -169,13 +225,18 @@ try {
   );
   const callsBefore = env.sandbox.requestCounts();
   const harnessCpuBefore = process.cpuUsage();
+  const loadBefore = loadavg()[0];
   const redisCpuBefore = cpuSecondsOf(env.redis.pid);
 
-  service = startServiceProcess(env.config);
+  const metricsPort = await freePort();
+  const polls = pollCycles(metricsPort);
+  service = startServiceProcess(env.config, metricsPort);
   let peakRss = 0;
   let peakSockets = 0;
   let lastReport = 0;
   let lastSockets = 0;
+  let lastRamp = 0;
+  const ramp = rampUp();
   const watched = await watchBatch(env, {
     processes: [service],
     timeoutS: TIMEOUT_S,
@@ -191,15 +252,22 @@ try {
       } catch {
         // The service just exited: the next round's check reports it.
       }
+      if (elapsed - lastRamp >= 1) {
+        lastRamp = elapsed;
+        ramp.note(elapsed, statusCounts(env));
+      }
       if (elapsed - lastReport >= 10) {
         lastReport = elapsed;
-        console.log(`${elapsed.toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`);
+        // With the poll cycles of these 10 s, printed once the service's /metrics answered.
+        const line = `${elapsed.toFixed(0).padStart(5)} s  ${JSON.stringify(statusCounts(env))}`;
+        void polls.sample().then(() => console.log(`${line}  (${polls.shown()})`));
       }
     },
   });
   const { done, failed, wall, doneAt } = watched;
   // The last ticket to reach Done (or the failure queue): the batch's wall time.
   const finished = watched.finished;
+  await polls.sample();
   const serviceCpu = cpuSecondsOf(service.child.pid);
   const harnessCpu = process.cpuUsage(harnessCpuBefore);
   const redisCpu = cpuSecondsOf(env.redis.pid) - redisCpuBefore;
@@ -236,6 +304,14 @@ try {
     }
     console.log(`why tickets failed: ${JSON.stringify(reasons)}`);
   }
+  const cycles = polls.total();
+  console.log(
+    `poll cycles: ${cycles.count}, mean ${(cycles.count > 0 ? cycles.sum / cycles.count : 0).toFixed(2)} s each (+ the ${POLL_INTERVAL_S} s interval between them: a pickup waits for that)`,
+  );
+  console.log(
+    `ramp-up (counted each second): gate empty at ${ramp.shown('gateEmpty')}, every memtest started at ${ramp.shown('allStarted')}, ` +
+      `first ticket in Sync at ${ramp.shown('firstSync')} (a ticket can be there at ${bound.preSlot.toFixed(1)} s, the pre-slot path)`,
+  );
   console.log(
     `old fleet bound: critical path ${bound.oldCriticalPath.toFixed(1)} s (fleet ${bound.fleet.toFixed(1)} s + memtest check grain + 8 poll pickups × ${POLL_INTERVAL_S} s); ` +
       `worker-slot work ${bound.slotWork.toFixed(2)} s/ticket × ${N} / ${CONCURRENCY} = ${bound.throughput.toFixed(1)} s; bound ${bound.old.toFixed(1)} s`,
@@ -271,7 +347,8 @@ try {
   const harnessSeconds = (harnessCpu.user + harnessCpu.system) / 1e6;
   console.log(
     `CPU: service ${serviceCpu.toFixed(1)} s (${((serviceCpu * 1000) / N).toFixed(0)} ms/ticket), Jira sandbox + fleet (this process) ${harnessSeconds.toFixed(1)} s, redis ${redisCpu.toFixed(1)} s; ` +
-      `together ${(serviceCpu + harnessSeconds + redisCpu).toFixed(0)} of the ${(wall * 2).toFixed(0)} CPU-s 2 cores offer in ${wall.toFixed(0)} s`,
+      `together ${(serviceCpu + harnessSeconds + redisCpu).toFixed(0)} of the ${(wall * 2).toFixed(0)} CPU-s 2 cores offer in ${wall.toFixed(0)} s; ` +
+      `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`,
   );
   console.log(
     `service peak RSS ${mib(peakRss)}; most sockets open at once ${peakSockets} (SSH to the fleet, Redis, Jira)`,

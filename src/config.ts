@@ -47,6 +47,15 @@ export const ConfigSchema = z
     JIRA_OAUTH_TOKEN_URL: z
       .url({ message: 'expected the OAuth token endpoint URL' })
       .default(ATLASSIAN_TOKEN_URL),
+    /** Jira calls one process keeps in flight at once (the adapter's cap; 429s and rate-limit headers still rule). */
+    JIRA_CONCURRENCY: unsetIfEmpty(
+      z.coerce
+        .number({ message: 'expected the number of Jira calls in flight at once, e.g. 4' })
+        .int('expected a whole number of Jira calls in flight at once, e.g. 4')
+        .min(1, 'expected at least 1 Jira call in flight')
+        .max(64, 'expected at most 64 Jira calls in flight (Jira Cloud rate-limits a busier client)')
+        .default(4),
+    ),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'expected redis://host:port')

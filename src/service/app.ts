@@ -74,6 +74,7 @@ export async function startService(
   const jira = createJiraAdapter({
     ...connection,
     internalComments: config.RUNBOT_JIRA_INTERNAL_COMMENTS,
+    concurrency: config.JIRA_CONCURRENCY,
     logger,
     // The adapter sleeps only between retries: that is the backoff time.
     sleep: (ms) => {

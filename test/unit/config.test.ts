@@ -17,6 +17,22 @@ describe('config: environment to typed settings', () => {
     });
   });
 
+  it('reads the Jira calls in flight (JIRA_CONCURRENCY, default 4) and names a bad value', () => {
+    expect(loadConfig(VALID).JIRA_CONCURRENCY).toBe(4);
+    expect(loadConfig({ ...VALID, JIRA_CONCURRENCY: '' }).JIRA_CONCURRENCY).toBe(4);
+    expect(loadConfig({ ...VALID, JIRA_CONCURRENCY: '16' }).JIRA_CONCURRENCY).toBe(16);
+    expect(() => loadConfig({ ...VALID, JIRA_CONCURRENCY: '0' })).toThrow(
+      /JIRA_CONCURRENCY: expected at least 1 Jira call in flight \(got "0"\)/,
+    );
+    expect(() => loadConfig({ ...VALID, JIRA_CONCURRENCY: '2.5' })).toThrow(
+      /JIRA_CONCURRENCY: expected a whole number of Jira calls in flight/,
+    );
+    expect(() => loadConfig({ ...VALID, JIRA_CONCURRENCY: 'many' })).toThrow(
+      /JIRA_CONCURRENCY: expected the number of Jira calls in flight at once, e.g. 4 \(got "many"\)/,
+    );
+    expect(() => loadConfig({ ...VALID, JIRA_CONCURRENCY: '100' })).toThrow(/at most 64/);
+  });
+
   it('reads Redis sentinels as host:port pairs, and names an entry that is not one', () => {
     expect(redisSentinel(loadConfig(VALID))).toBeUndefined();
     const config = loadConfig({
