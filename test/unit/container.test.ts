@@ -1,6 +1,7 @@
 // The container files, checked without a Docker engine: the Dockerfile through a Dockerfile linter
 // (dockerfile-utils, every rule as an error) and our own conventions; docker-compose.yml for what
 // BullMQ and a graceful shutdown need.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
@@ -68,7 +69,33 @@ describe('container: Dockerfile', () => {
     expect(healthcheck).toContain('/healthz');
     expect(healthcheck).toMatch(/CMD \[/);
     const entrypoint = finalStage.find((i) => i.name === 'ENTRYPOINT')?.args ?? '';
-    expect(JSON.parse(entrypoint)).toEqual(['node', 'dist/cli.js']);
+    const [program, ...rest] = JSON.parse(entrypoint) as string[];
+    expect(program).toBe('node');
+    expect(rest.at(-1)).toBe('dist/cli.js');
+    // Between them only node flags (V8's heap growth, which NODE_OPTIONS does not take).
+    for (const flag of rest.slice(0, -1)) expect(flag).toMatch(/^--[a-z-]+(=\S+)?$/);
+  });
+
+  it("runs node with flags this node accepts: the ENTRYPOINT's on the command line, NODE_OPTIONS in the environment", () => {
+    const finalStage = instructions(dockerfile).slice(
+      instructions(dockerfile).findLastIndex((i) => i.name === 'FROM'),
+    );
+    const entrypoint = JSON.parse(finalStage.find((i) => i.name === 'ENTRYPOINT')?.args ?? '[]') as string[];
+    const flags = entrypoint.slice(1, -1);
+    const nodeOptions = /\bNODE_OPTIONS=(\S+)/.exec(
+      finalStage
+        .filter((i) => i.name === 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    )?.[1];
+    expect(nodeOptions).toBeDefined();
+    // A flag V8 dropped, or one NODE_OPTIONS refuses ("is not allowed in NODE_OPTIONS"), exits 9.
+    const run = spawnSync(process.execPath, [...flags, '-e', ''], {
+      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('leaves the sandbox out of the runtime image: removed after the build, never copied', () => {
