@@ -40,6 +40,8 @@ export class JiraRequestError extends Error {
 
 function hintFor(status: number | undefined): string {
   if (status === undefined) return 'Check JIRA_URL and that this machine can reach Jira.';
+  if (status >= 300 && status < 400)
+    return 'Jira moved this address and runbot follows no redirect; set JIRA_URL to the address it names.';
   if (status === 401) return 'Check JIRA_EMAIL and JIRA_API_TOKEN; the token may be expired or revoked.';
   if (status === 403)
     return "The bot's Jira account lacks a permission for this; grant it in the project's permission scheme.";

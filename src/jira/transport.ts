@@ -132,6 +132,12 @@ function toApiError(response: HttpAnswer, text: string, signal: RateLimitSignal 
       ? new ScopeError(message, statusText, body)
       : new AuthError(message, statusText, body);
   }
+  if (status >= 300 && status < 400) {
+    // Not followed (http-send.ts): say where it points, so JIRA_URL can be set there.
+    const location = response.headers.get('location');
+    const where = location ? `redirected to ${location}` : 'redirected, with no Location';
+    return new ApiError(message, status, statusText, { errorMessages: [where] });
+  }
   if (status === 403) return new ForbiddenError(message, statusText, body);
   if (status === 404) return new NotFoundError(message, statusText, body);
   if (status === 429)

@@ -675,6 +675,23 @@ describe('jira adapter: backoff', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it('does not follow a redirect: the error names where it points and what to set', async () => {
+    jira()
+      .post('/rest/api/3/issue/OPS-1/comment')
+      .reply(301, '<html>Moved</html>', {
+        Location: 'https://renamed.atlassian.net/rest/api/3/issue/OPS-1/comment',
+      });
+    const error = await adapter()
+      .addComment('OPS-1', doc([paragraph('x')]))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JiraRequestError);
+    expect(error).toMatchObject({ status: 301, attempts: 1 });
+    expect((error as Error).message).toContain(
+      'answered 301: redirected to https://renamed.atlassian.net/rest/api/3/issue/OPS-1/comment',
+    );
+    expect((error as Error).message).toContain('set JIRA_URL');
+  });
+
   it('never puts the API token in an error or a log line', async () => {
     readTransitions().reply(401, {
       errorMessages: ['Client must be authenticated to access this resource.'],
