@@ -27,6 +27,9 @@
 //   Both are printed with their ratios; the SUMMARY line uses the pipeline bound and names it.
 //   What neither counts: the operator's reaction (the harness moves a ticket on within 100 ms),
 //   Jira's latency, the CPU of the service, Redis and the harness.
+// Besides the bounds it prints the ramp-up (when the gate emptied, every memtest had started and the
+// first ticket reached Sync, counted each second) and the service's poll cycles from its /metrics
+// (each 10 s line: cycles in those 10 s and their mean duration): a pickup waits for the cycle.
 // Knobs: BENCH_BATCH_TICKETS (1000), BENCH_BATCH_SITES (4), BENCH_BATCH_CONCURRENCY (the service's
 // RUNBOT_CONCURRENCY, 128), BENCH_JIRA_CONCURRENCY (its JIRA_CONCURRENCY, Jira calls in flight;
 // unset: the service's default, 4), BENCH_TIME_SCALE (600), BENCH_POLL_INTERVAL (0.5 s),
