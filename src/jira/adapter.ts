@@ -148,15 +148,19 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       // Read-your-writes: the issues the bot changed lately are reconciled into the (lagging) search,
       // the same id list on every page of one walk, as the spec asks.
       const reconcileIssues = writes.reconcileList(nextPageToken);
-      const page = await call(ENDPOINT.search, undefined, () =>
-        client.issueSearch.searchAndReconsileIssuesUsingJql({
-          jql,
-          fields: fieldsFor(shape),
-          properties: [BOOKKEEPING_PROPERTY],
-          maxResults: PAGE_SIZE,
-          ...(nextPageToken ? { nextPageToken } : {}),
-          ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
-        }),
+      const page = await call(
+        ENDPOINT.search,
+        undefined,
+        () =>
+          client.issueSearch.searchAndReconsileIssuesUsingJql({
+            jql,
+            fields: fieldsFor(shape),
+            properties: [BOOKKEEPING_PROPERTY],
+            maxResults: PAGE_SIZE,
+            ...(nextPageToken ? { nextPageToken } : {}),
+            ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
+          }),
+        { idempotent: true, first: true },
       );
       const tickets = (page.issues ?? []).flatMap(
         (issue) => issues.toTicket(issue, shape, ENDPOINT.search) ?? [],

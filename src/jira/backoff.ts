@@ -140,25 +140,27 @@ export async function withBackoff<T>(operation: () => Promise<T>, hooks: RetryHo
 }
 
 export interface Semaphore {
-  run<T>(task: () => Promise<T>): Promise<T>;
+  /** Runs `task` when a slot is free; a `first` task waits ahead of every ordinary one. */
+  run<T>(task: () => Promise<T>, options?: { first?: boolean }): Promise<T>;
 }
 
-/** At most `limit` tasks run at once; the rest wait in arrival order. */
+/** At most `limit` tasks run at once; the rest wait in arrival order, `first` ones ahead of the others. */
 export function createSemaphore(limit: number): Semaphore {
   if (!Number.isInteger(limit) || limit < 1)
     throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
   let active = 0;
+  const firsts: (() => void)[] = [];
   const waiting: (() => void)[] = [];
   const release = (): void => {
-    const next = waiting.shift();
+    const next = firsts.shift() ?? waiting.shift();
     if (next) next();
     else active -= 1;
   };
   return {
-    async run<T>(task: () => Promise<T>): Promise<T> {
+    async run<T>(task: () => Promise<T>, options: { first?: boolean } = {}): Promise<T> {
       if (active < limit) active += 1;
       // The releasing task hands its slot straight to the next waiter, so `active` stays the same.
-      else await new Promise<void>((resolve) => waiting.push(resolve));
+      else await new Promise<void>((resolve) => (options.first ? firsts : waiting).push(resolve));
       try {
         return await task();
       } finally {

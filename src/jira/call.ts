@@ -29,6 +29,9 @@ export interface CallCount {
 export interface CallMode {
   idempotent: boolean;
   once?: boolean;
+  /** Waits for a place among the calls in flight ahead of the others: the search pages. One page
+   * tells the poller about 100 tickets, and behind a batch's worker calls a poll cycle took 10 s. */
+  first?: boolean;
 }
 
 export type Call = <T>(
@@ -103,7 +106,7 @@ export function createCaller(settings: {
               'jira rate-limit headers',
             );
         }
-      });
+      }, mode);
     };
     const onRetry = (failure: Failure, failedAttempts: number, delayMs: number) => {
       logger.warn(

@@ -178,6 +178,28 @@ describe('backoff: concurrency cap', () => {
     expect(peak).toBe(2);
   });
 
+  it('starts a `first` waiter ahead of the ordinary ones, each kind in arrival order', async () => {
+    const semaphore = createSemaphore(1);
+    const running = deferred();
+    const started: string[] = [];
+    const task = (name: string) => async () => {
+      started.push(name);
+      if (name === 'running') await running.promise;
+    };
+    const all = [
+      semaphore.run(task('running')),
+      semaphore.run(task('worker 1')),
+      semaphore.run(task('worker 2')),
+      semaphore.run(task('search 1'), { first: true }),
+      semaphore.run(task('search 2'), { first: true }),
+    ];
+    await Promise.resolve();
+    expect(started).toEqual(['running']);
+    running.resolve();
+    await Promise.all(all);
+    expect(started).toEqual(['running', 'search 1', 'search 2', 'worker 1', 'worker 2']);
+  });
+
   it('frees the slot when a task throws', async () => {
     const semaphore = createSemaphore(1);
     await expect(semaphore.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
