@@ -676,11 +676,9 @@ describe('jira adapter: backoff', () => {
   });
 
   it('does not follow a redirect: the error names where it points and what to set', async () => {
-    jira()
-      .post('/rest/api/3/issue/OPS-1/comment')
-      .reply(301, '<html>Moved</html>', {
-        Location: 'https://renamed.atlassian.net/rest/api/3/issue/OPS-1/comment',
-      });
+    jira().post('/rest/api/3/issue/OPS-1/comment').reply(301, '<html>Moved</html>', {
+      Location: 'https://renamed.atlassian.net/rest/api/3/issue/OPS-1/comment',
+    });
     const error = await adapter()
       .addComment('OPS-1', doc([paragraph('x')]))
       .catch((e: unknown) => e);
