@@ -12,8 +12,14 @@ function all(values: unknown[], check: (value: unknown) => boolean): boolean {
   for (let i = 0; i < values.length; i += 1) if (!check(values[i])) return false;
   return true;
 }
-const isPlain = (value: unknown): value is Plain =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** An object as JSON.parse makes it: zod's objects take any non-array object and copy its string
+ * keys, its records only plain objects. Symbol keys (which JSON cannot carry) are not looked at:
+ * zod's copy drops them, and nothing reads them. */
+function isPlain(value: unknown): value is Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
 const isNamed = (value: unknown): boolean => isPlain(value) && isString(value.name);
