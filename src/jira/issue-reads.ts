@@ -8,10 +8,10 @@ import { ENDPOINT } from './endpoints.js';
 import { JiraRequestError } from './errors.js';
 import {
   PageOfCommentsSchema,
-  TransitionsSchema,
   commentsOf,
   fieldsFor,
   mapIssue,
+  offeredMoves,
   type MappingProblem,
   type OfferedMoves,
 } from './issue-schema.js';
@@ -44,8 +44,8 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     const mapped = mapIssue(raw, shape);
     if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
     reportProblems(mapped.ticket.key, mapped.problems);
-    const offered = TransitionsSchema.safeParse(raw);
-    if (offered.success) offers.set(mapped.ticket, offered.data);
+    const offered = offeredMoves(raw);
+    if (offered) offers.set(mapped.ticket, offered);
     if (mapped.moreComments) {
       // Jira embeds only the first page of comments: the bot's own comment may be on a later one.
       const rest = await commentsFrom(key, mapped.moreComments.startAt);

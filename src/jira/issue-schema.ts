@@ -14,6 +14,7 @@ import type {
 } from '../planner/ticket.js';
 import { plainText } from './adf.js';
 import { accountIdsOf, shapeOf, textOf, unreadable } from './field-values.js';
+import { isIssueBean, isIssueLink, isIssueTransition, isOfferedMoves } from './issue-checks.js';
 import type { TicketShape } from './port.js';
 
 const NamedSchema = z.looseObject({ name: z.string() });
@@ -33,7 +34,7 @@ const LinkedIssueSchema = z.looseObject({
     .optional(),
 });
 
-const IssueLinkSchema = z.looseObject({
+export const IssueLinkSchema = z.looseObject({
   type: z.looseObject({ inward: z.string(), outward: z.string() }),
   inwardIssue: LinkedIssueSchema.optional(),
   outwardIssue: LinkedIssueSchema.optional(),
@@ -57,13 +58,13 @@ const FieldMetadataSchema = z.looseObject({
   allowedValues: z.array(z.unknown()).optional(),
 });
 
-const IssueTransitionSchema = z.looseObject({
+export const IssueTransitionSchema = z.looseObject({
   isAvailable: z.boolean().optional(),
   to: z.looseObject({ name: z.string() }),
   fields: z.record(z.string(), FieldMetadataSchema).optional(),
 });
 
-const IssueBeanSchema = z.looseObject({
+export const IssueBeanSchema = z.looseObject({
   key: z.string(),
   fields: z.looseObject({
     status: NamedSchema,
@@ -131,10 +132,21 @@ export function fieldsFor(shape: TicketShape): string[] {
   ];
 }
 
+/** The transitions of a read (TransitionsSchema) without zod's copy when they are plainly well formed. */
+export function offeredMoves(raw: unknown): OfferedMoves | undefined {
+  if (isOfferedMoves(raw)) return raw;
+  const parsed = TransitionsSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
 export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
-  const parsed = IssueBeanSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
-  const issue = parsed.data;
+  let issue: IssueBean;
+  if (isIssueBean(raw)) issue = raw;
+  else {
+    const parsed = IssueBeanSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
+    issue = parsed.data;
+  }
   const problems: MappingProblem[] = [];
   const inputs: Record<string, string | undefined> = {};
   for (const [input, field] of Object.entries(shape.inputFields)) {
@@ -149,7 +161,7 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
     status: issue.fields.status.name,
     project: issue.fields.project.key,
     issueType: issue.fields.issuetype.name,
-    labels: issue.fields.labels ?? [],
+    labels: issue.fields.labels ? [...issue.fields.labels] : [],
     inputs,
     links: linksOf(issue.fields.issuelinks ?? [], problems),
     bookkeeping: bookkeepingOf(issue.properties?.[BOOKKEEPING_PROPERTY], problems),
@@ -172,6 +184,7 @@ export function mapIssue(raw: unknown, shape: TicketShape): MappedIssue {
 
 function linksOf(raw: unknown[], problems: MappingProblem[]): TicketLink[] {
   return raw.flatMap((entry, index) => {
+    if (isIssueLink(entry)) return linkOf(entry);
     const parsed = IssueLinkSchema.safeParse(entry);
     if (parsed.success) return linkOf(parsed.data);
     problems.push({ kind: 'malformedLink', index, issues: z.prettifyError(parsed.error) });
@@ -181,7 +194,9 @@ function linksOf(raw: unknown[], problems: MappingProblem[]): TicketLink[] {
 
 function transitionsOf(raw: unknown[], problems: MappingProblem[]): TicketTransition[] {
   return raw.flatMap((entry, index) => {
-    const parsed = IssueTransitionSchema.safeParse(entry);
+    const parsed = isIssueTransition(entry)
+      ? { success: true as const, data: entry }
+      : IssueTransitionSchema.safeParse(entry);
     if (!parsed.success) {
       problems.push({ kind: 'malformedTransition', index, issues: z.prettifyError(parsed.error) });
       return [];

@@ -42,7 +42,9 @@ async function handleOutcome(
   attempt: { number: number },
   hooks: HandlerHooks,
 ): Promise<string> {
-  const logger = hooks.logger.child({
+  // The job's fields go into each line itself rather than a child logger made for every job: most
+  // jobs log nothing at info, and a child serializes its bindings when it is made.
+  const fields = () => ({
     ticket: job.data.key,
     workflow: job.data.workflow,
     job: jobId(job.data),
@@ -52,7 +54,10 @@ async function handleOutcome(
   switch (outcome.kind) {
     case 'done': {
       const label = outcomeLabel(outcome);
-      logger.child({ step: outcome.step }).info({ outcome: label, attempt: attempt.number }, 'job done');
+      hooks.logger.info(
+        { ...fields(), step: outcome.step, outcome: label, attempt: attempt.number },
+        'job done',
+      );
       hooks.onOutcome?.(job.data, label);
       return label;
     }
@@ -62,7 +67,9 @@ async function handleOutcome(
       return label;
     }
     case 'deferred': {
-      logger.debug({ reason: outcome.reason }, 'job deferred');
+      if (hooks.logger.isLevelEnabled('debug')) {
+        hooks.logger.debug({ ...fields(), reason: outcome.reason }, 'job deferred');
+      }
       const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
       // Jitter, so that deferred jobs of one site do not all come back in the same instant.
       await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);

@@ -64,13 +64,17 @@ export function createRunner(deps: RunnerDeps): Runner {
   const caps = deps.dryRun ? undefined : deps.caps;
   const breakers = deps.dryRun ? undefined : deps.breakers;
   return async (job, attempt) => {
-    const logger = deps.logger.child({
+    // The job's child logger is made when something is logged or a step runs, not for every job:
+    // a child serializes its bindings when it is made, and most jobs are deferred or stale silently.
+    const bindings = () => ({
       ticket: job.key,
       workflow: job.workflow,
       job: jobId(job),
       decision: job.kind,
       visit: job.visit,
     });
+    let jobLogger: Logger | undefined;
+    const logger = () => (jobLogger ??= deps.logger.child(bindings()));
     const paused = await deps.paused?.();
     if (paused !== undefined) return deferred(paused);
     // First of all, before anything can stall: which Redis this job came from (claim.ts).
@@ -84,7 +88,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (held) return held;
     const context = contexts.get(job.workflow);
     if (!context) {
-      logger.warn('job names a workflow that is not loaded');
+      logger().warn('job names a workflow that is not loaded');
       return { kind: 'stale', reason: 'workflow not loaded' };
     }
     const ticket = await deps.jira.getTicket(job.key, context.shape);
@@ -99,7 +103,9 @@ export function createRunner(deps: RunnerDeps): Runner {
     const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());
     if (heldNow) return heldNow;
     if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
-      logger.debug({ fresh: decision.kind }, 'job no longer wanted');
+      if (deps.logger.isLevelEnabled('debug')) {
+        logger().debug({ fresh: decision.kind }, 'job no longer wanted');
+      }
       return { kind: 'stale', reason: 'no longer wanted' };
     }
     // Caps are taken after the fresh plan, so a stale job never holds a place.
@@ -111,7 +117,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       const step = 'step' in decision ? decision.step.name : undefined;
       const ctx: StepContext = {
         ...deps,
-        logger: logger.child({ step }),
+        logger: deps.logger.child({ ...bindings(), step }),
         failureStatus: context.workflow.failure,
         ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
       };
@@ -140,7 +146,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       await lease
         ?.release()
         .catch((error: unknown) =>
-          logger.warn({ err: error }, 'cap release failed: the lease lapses by itself'),
+          logger().warn({ err: error }, 'cap release failed: the lease lapses by itself'),
         );
     }
   };
