@@ -44,6 +44,12 @@ export function createRedis(settings: RedisSettings, options: ClientOptions): Re
   if (settings.cluster !== undefined && settings.cluster.length > 0) {
     const clusterOptions: ClusterOptions = {
       ...common,
+      // No CLUSTER INFO check before `ready`: while a failed master awaits its replica's promotion
+      // the check fails, and ioredis then reconnects on its own but never settles the connect()
+      // promise it was called from; BullMQ's blocking connection awaits that promise when it
+      // resets a stuck BZPOPMIN, so the Worker would wait for ever (test/faults/cluster-failover).
+      // Commands sent meanwhile get CLUSTERDOWN or MOVED, which ioredis retries (retryDelayOn*).
+      enableReadyCheck: false,
       redisOptions: { ...clusterNodeOptions(settings.redisUrl), ...perConnection },
       ...(noReconnect ? { clusterRetryStrategy: () => null } : {}),
     };

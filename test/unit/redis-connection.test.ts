@@ -23,6 +23,8 @@ describe('redis connection factory: one server, Sentinel or a cluster, from the 
         maxRetriesPerRequest: 3,
       });
       expect(options.redisOptions).not.toHaveProperty('host');
+      // Without it a Worker stops for good after a failover (test/faults/cluster-failover.test.ts).
+      expect(options.enableReadyCheck).toBe(false);
     } finally {
       client.disconnect();
     }
