@@ -8,17 +8,10 @@
 // That reset is what hung the Workers for good before connection.ts turned off the cluster
 // client's ready check (the reason is written there); a quick failover hit it one run in five.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brokenGuarantees,
-  commandsInFlight,
-  countByStatus,
-  drained,
-  queueState,
-  settle,
-  summary,
-} from '../support/faults/checks.js';
+import { queueState } from '../support/faults/checks.js';
 import { startRedisCluster, type RedisCluster } from '../support/faults/cluster.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
+import { runThroughFailover } from '../support/faults/failover.js';
 
 const TICKETS = 20;
 const TAG = 'runbot';
@@ -43,36 +36,29 @@ describe('faults: the Redis Cluster master of {runbot} fails over', () => {
   });
 
   it('kills the master mid-run: every ticket Done, no step twice, no comment twice', async () => {
-    const w = env!;
     const c = cluster!;
-    w.processes.start('poll');
-    w.processes.start('work');
-    w.processes.start('work');
-    await commandsInFlight(w, 3);
-    const before = w.fleet.commands().length;
-    const { killed, promoted } = await c.killMasterOf(TAG, { downForMs: DOWN_FOR_MS });
-    expect(promoted).not.toBe(killed.url);
-
-    await settle(w, { timeoutMs: 180_000 });
-    // The queues as the promoted master holds them (queueState reads one server).
-    const onMaster = {
-      ...w,
-      env: { ...w.env, RUNBOT_QUEUE_PREFIX: '{runbot}' },
-      redis: { ...w.redis, url: await c.masterUrlFor(TAG) },
-    };
-    expect(onMaster.redis.url).toBe(promoted);
-    console.info('queue once the tickets settled', JSON.stringify((await queueState(onMaster)).counts));
-    // A job whose completion was lost in the failover stays active until its lock lapses (60 s) and
-    // BullMQ's stalled check (every 30 s) puts it back; run again, it finds its step done in Jira.
-    const queue = await drained(onMaster, 120_000);
-    w.processes.assertNoneCrashed();
-    expect(w.fleet.commands().length).toBeGreaterThan(before);
-    expect(brokenGuarantees(w)).toEqual([]);
-    expect(countByStatus(w)).toEqual({ Done: TICKETS });
-    expect(queue.failed).toEqual([]);
-    console.info(
-      'faults summary',
-      JSON.stringify(summary(w, { scenario: 'redis cluster failover', queue: queue.counts })),
-    );
+    let promoted: string | undefined;
+    await runThroughFailover(env!, {
+      scenario: 'redis cluster failover',
+      failOver: async () => {
+        const failover = await c.killMasterOf(TAG, { downForMs: DOWN_FOR_MS });
+        expect(failover.promoted).not.toBe(failover.killed.url);
+        promoted = failover.promoted;
+      },
+      promoted: async () => {
+        const url = await c.masterUrlFor(TAG);
+        expect(url).toBe(promoted);
+        const onMaster = {
+          ...env!,
+          env: { ...env!.env, RUNBOT_QUEUE_PREFIX: '{runbot}' },
+          redis: { ...env!.redis, url },
+        };
+        console.info('queue once the tickets settled', JSON.stringify((await queueState(onMaster)).counts));
+        return onMaster;
+      },
+      // A job whose completion was lost in the failover stays active until its lock lapses (60 s) and
+      // BullMQ's stalled check (every 30 s) puts it back; run again, it finds its step done in Jira.
+      drainMs: 120_000,
+    });
   });
 });

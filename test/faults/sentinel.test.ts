@@ -4,15 +4,8 @@
 // writes may not), the poller re-derives any lost job from Jira, and Jira's bookkeeping keeps a
 // re-derived step from running a second time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brokenGuarantees,
-  commandsInFlight,
-  countByStatus,
-  drained,
-  settle,
-  summary,
-} from '../support/faults/checks.js';
 import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/env.js';
+import { runThroughFailover } from '../support/faults/failover.js';
 import { MASTER_NAME, startSentinelSet, type SentinelSet } from '../support/faults/sentinel.js';
 
 const TICKETS = 20;
@@ -38,28 +31,15 @@ describe('faults: Redis master fails over under Sentinel', () => {
   });
 
   it('kills the master mid-run: every ticket Done, no step twice, no comment twice', async () => {
-    const w = env!;
     const set = redis!;
-    w.processes.start('poll');
-    w.processes.start('work');
-    w.processes.start('work');
-    await commandsInFlight(w, 3);
-    const before = w.fleet.commands().length;
-    await set.killMasterAndFailOver();
-
-    await settle(w, { timeoutMs: 180_000 });
-    // The queue as the new master holds it.
-    const promoted = { ...w, redis: { ...w.redis, url: await set.masterUrl() } };
-    expect(promoted.redis.url).toBe(set.replica.url);
-    const queue = await drained(promoted);
-    w.processes.assertNoneCrashed();
-    expect(w.fleet.commands().length).toBeGreaterThan(before);
-    expect(brokenGuarantees(w)).toEqual([]);
-    expect(countByStatus(w)).toEqual({ Done: TICKETS });
-    expect(queue.failed).toEqual([]);
-    console.info(
-      'faults summary',
-      JSON.stringify(summary(w, { scenario: 'sentinel failover', queue: queue.counts })),
-    );
+    await runThroughFailover(env!, {
+      scenario: 'sentinel failover',
+      failOver: () => set.killMasterAndFailOver(),
+      promoted: async () => {
+        const url = await set.masterUrl();
+        expect(url).toBe(set.replica.url);
+        return { ...env!, redis: { ...env!.redis, url } };
+      },
+    });
   });
 });
