@@ -20,7 +20,7 @@ export type Outcome =
   | { kind: 'done'; result: StepResult; step?: string }
   /** The world moved on: the ticket is gone (`gone`), the fresh plan no longer calls for this job,
    * or it names a workflow this worker has not loaded. The job completes, having done nothing. */
-  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' | 'workflow not loaded' }
+  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' | 'workflow not loaded' | 'checked this round' }
   /** Not now (the pause, a full cap, a breaker, a window): the job goes back to its queue untouched,
    * without using up an attempt, for `delayMs` (default: the worker's usual pace). */
   | { kind: 'deferred'; reason: string; delayMs?: number }

@@ -254,6 +254,72 @@ describe('runner: what a job comes to', () => {
   });
 });
 
+describe('runner: a wait step is checked at most once per interval', () => {
+  const memtest = () =>
+    ticket({
+      status: 'Memcheck Running',
+      bookkeeping: { status: 'Memcheck Running', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
+    });
+  const check = (round: number, final?: true): StepJob => ({
+    key: 'HOT-7',
+    workflow: 'rma-restore',
+    status: 'Memcheck Running',
+    visit: 3,
+    kind: 'checkStep',
+    site: 'dev2',
+    ...(final ? { final } : { round }),
+  });
+  /** Rounds taken, by the interval asked for: what check-rounds.ts keeps in Redis. */
+  function rounds() {
+    const taken = new Map<string, number>();
+    return {
+      taken,
+      take: (job: StepJob, intervalMs: number) => {
+        const key = `${job.key}:v${job.visit}`;
+        if (taken.has(key)) return Promise.resolve(false);
+        taken.set(key, intervalMs);
+        return Promise.resolve(true);
+      },
+    };
+  }
+
+  it('the first job of an interval checks; a later round queued behind it ends stale without a read', async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'RUNNING\n'));
+    const checkRounds = rounds();
+    const run = runnerOver({ jira, runner, checkRounds });
+
+    expect(await run(check(6), { number: 1, last: false })).toEqual({
+      kind: 'done',
+      result: 'pending',
+      step: 'memcheck-wait',
+    });
+    expect(await run(check(7), { number: 1, last: false })).toEqual({
+      kind: 'stale',
+      reason: 'checked this round',
+    });
+    expect(ran.map((r) => r.command)).toEqual([expect.stringContaining('memcheck status') as string]);
+    expect(jira.calls.filter((call) => call.call === 'getTicket')).toHaveLength(1);
+    // The runbook's interval, 10 minutes at a time scale of 1.
+    expect([...checkRounds.taken.values()]).toEqual([600_000]);
+  });
+
+  it('the last check past the deadline always runs', async () => {
+    const jira = new MemoryJira([memtest()]);
+    jira.peek('HOT-7')!.bookkeeping!.enteredAt = '2026-11-22T11:00:00.000Z';
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
+    const checkRounds = rounds();
+    await checkRounds.take(check(100), 600_000);
+    const run = runnerOver({ jira, runner, checkRounds });
+
+    expect(await run(check(0, true), { number: 1, last: false })).toMatchObject({
+      kind: 'done',
+      result: 'transitioned',
+    });
+    expect(ran).toHaveLength(1);
+  });
+});
+
 describe('runner: an IPMI step, and what its executor errors come to', () => {
   const runbook = bmcRunbook({
     'power-cycle': { kind: 'ipmi', target: '{{ host }}', action: 'power-cycle', timeout: '2m' },
