@@ -18,8 +18,16 @@ export interface RedisCluster {
   seeds: string;
   /** The URL of the master serving keys with this hash tag now (e.g. `runbot` for `{runbot}:…`). */
   masterUrlFor(tag: string): Promise<string>;
-  /** SIGKILL the master serving this hash tag, then wait until a replica serves its slot. */
-  killMasterOf(tag: string): Promise<{ killed: RedisInstance; promoted: string }>;
+  /**
+   * SIGKILL the master serving this hash tag, then wait until a replica serves its slot. With
+   * `downForMs`, its replicas are frozen (SIGSTOP) before the kill and thawed (SIGCONT) only once
+   * the cluster has reported itself down (cluster_state:fail) for that long: a failover that takes
+   * a while, as with production's longer cluster-node-timeout or a slow election.
+   */
+  killMasterOf(
+    tag: string,
+    options?: { downForMs?: number },
+  ): Promise<{ killed: RedisInstance; promoted: string }>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +38,14 @@ export async function startRedisCluster(
   const replicas = options.replicas ?? 0;
   const nodes: RedisInstance[] = [];
   const clients: Redis[] = [];
+  /** Replicas held by SIGSTOP: never asked anything (they would not answer); thawed before stopping. */
+  const frozen = new Set<RedisInstance>();
+  const thaw = () => {
+    for (const node of frozen) process.kill(node.pid, 'SIGCONT');
+    frozen.clear();
+  };
   const stop = async () => {
+    thaw();
     for (const client of clients) client.disconnect();
     await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)));
   };
@@ -62,14 +77,19 @@ export async function startRedisCluster(
     const client = (node: RedisInstance) => {
       let found = live.get(node.port);
       if (found === undefined) {
-        found = new Redis(node.port, HOST, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+        found = new Redis(node.port, HOST, {
+          maxRetriesPerRequest: 1,
+          retryStrategy: () => null,
+          // A node that does not answer fails the look (and the wait around it), never hangs it.
+          commandTimeout: 5_000,
+        });
         found.on('error', () => undefined);
         live.set(node.port, found);
         clients.push(found);
       }
       return found;
     };
-    const alive = () => nodes.filter((node) => !stopped.has(node.port));
+    const alive = () => nodes.filter((node) => !stopped.has(node.port) && !frozen.has(node));
     const stopped = new Set<number>();
     const ok = async () => {
       for (const node of alive()) {
@@ -103,19 +123,56 @@ export async function startRedisCluster(
       return master[1];
     };
 
+    /** The live replicas of the master on `port`. */
+    const replicasOf = async (port: number) => {
+      const found: RedisInstance[] = [];
+      for (const node of alive()) {
+        const info = await client(node).info('replication');
+        if (/role:slave/.test(info) && new RegExp(`master_port:${port}\\b`).test(info)) found.push(node);
+      }
+      if (found.length === 0) throw new Error(`the master on port ${port} has no replica to freeze`);
+      return found;
+    };
+
     return {
       nodes,
       seeds: addresses.join(','),
       async masterUrlFor(tag) {
         return `redis://${HOST}:${await masterPortFor(tag)}`;
       },
-      async killMasterOf(tag) {
+      async killMasterOf(tag, options = {}) {
         const port = await masterPortFor(tag);
         const killed = nodes.find((node) => node.port === port)!;
-        stopped.add(port);
-        client(killed).disconnect();
-        process.kill(killed.pid, 'SIGKILL');
-        await killed.stop();
+        const replicas = options.downForMs === undefined ? [] : await replicasOf(port);
+        for (const replica of replicas) {
+          frozen.add(replica);
+          process.kill(replica.pid, 'SIGSTOP');
+        }
+        try {
+          stopped.add(port);
+          client(killed).disconnect();
+          process.kill(killed.pid, 'SIGKILL');
+          await killed.stop();
+          if (options.downForMs !== undefined) {
+            const down = async () =>
+              /cluster_state:fail/.test(await client(alive()[0]!).cluster('INFO')) ? Date.now() : undefined;
+            const since = await until('the cluster to report itself down', down, {
+              timeoutMs: 30_000,
+              everyMs: 50,
+            });
+            await until(
+              `the cluster to stay down for ${options.downForMs} ms`,
+              async () => {
+                if ((await down()) === undefined)
+                  throw new Error('the cluster came back with its replicas frozen');
+                return Date.now() - since >= options.downForMs!;
+              },
+              { timeoutMs: options.downForMs + 30_000, everyMs: 100 },
+            );
+          }
+        } finally {
+          thaw();
+        }
         const promoted = await until(
           'a replica to take over the killed master',
           async () => {
