@@ -192,8 +192,8 @@ function startServiceProcess(config, metricsPort) {
   const flags = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  // BENCH_SERVICE_FLAGS: node flags for the service; by default the image's NODE_OPTIONS
-  // (Dockerfile: --max-semi-space-size=4), so the figures are the shipped service's.
+  // BENCH_SERVICE_FLAGS: node flags for the service; by default the image's (Dockerfile:
+  // NODE_OPTIONS and the ENTRYPOINT's node flags), so the figures are the shipped service's.
   flags.push(...(process.env.BENCH_SERVICE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean));
   return startRunbot(
     'start',

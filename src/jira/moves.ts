@@ -9,7 +9,7 @@ import type { JiraCore } from './client.js';
 import { commentRefIn } from './comment-ref.js';
 import { ENDPOINT } from './endpoints.js';
 import { JiraRequestError } from './errors.js';
-import { TransitionsSchema, type OfferedMoves } from './issue-schema.js';
+import { offeredMoves, type OfferedMoves } from './issue-schema.js';
 import type { JiraPort, TransitionOutcome } from './port.js';
 import { postReport, withdrawReport, type ReportCalls } from './service-desk-report.js';
 
@@ -50,8 +50,8 @@ export function createMoves(
       client.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'project'], expand: 'transitions' }),
     );
     writes.remember(raw);
-    const parsed = TransitionsSchema.safeParse(raw);
-    if (!parsed.success) {
+    const offered = offeredMoves(raw);
+    if (!offered) {
       throw new JiraRequestError({
         endpoint: ENDPOINT.getIssue,
         status: 200,
@@ -60,7 +60,7 @@ export function createMoves(
         attempts: 1,
       });
     }
-    return targetIn(parsed.data, move);
+    return targetIn(offered, move);
   }
 
   /**

@@ -44,6 +44,11 @@ export function jobFor(decision: ActionableDecision): StepJob {
   };
 }
 
+/** What every log line about a job carries (the runner's and the handler's). */
+export function jobLogFields(job: StepJob) {
+  return { ticket: job.key, workflow: job.workflow, job: jobId(job), decision: job.kind, visit: job.visit };
+}
+
 export function jobId(job: StepJob): string {
   const parts = [
     job.key,

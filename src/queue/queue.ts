@@ -86,7 +86,7 @@ export class StepQueue {
         group.map((entry) => entry.job),
       ).then(
         () => group.forEach((entry) => entry.done()),
-        (error: unknown) => group.forEach((entry) => entry.done(asError(error))),
+        (error: unknown) => group.forEach((entry) => entry.done(error)),
       );
     }
   }

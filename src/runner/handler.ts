@@ -5,7 +5,7 @@
 // Redis down) is counted and left to BullMQ's retries.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '../logger.js';
-import { jobId, type StepJob } from '../queue/index.js';
+import { jobLogFields, type StepJob } from '../queue/index.js';
 import { outcomeLabel, type Outcome } from './outcome.js';
 
 export interface HandlerHooks {
@@ -44,13 +44,7 @@ async function handleOutcome(
 ): Promise<string> {
   // The job's fields go into each line itself rather than a child logger made for every job: most
   // jobs log nothing at info, and a child serializes its bindings when it is made.
-  const fields = () => ({
-    ticket: job.data.key,
-    workflow: job.data.workflow,
-    job: jobId(job.data),
-    decision: job.data.kind,
-    visit: job.data.visit,
-  });
+  const fields = () => jobLogFields(job.data);
   switch (outcome.kind) {
     case 'done': {
       const label = outcomeLabel(outcome);

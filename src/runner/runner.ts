@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { planTicket, type ActionableDecision, type Decision } from '../planner/index.js';
 import {
   capsFor,
-  jobId,
+  jobLogFields,
   stillWanted,
   type BreakerStore,
   type CapRule,
@@ -69,15 +69,8 @@ export function createRunner(deps: RunnerDeps): Runner {
   return async (job, attempt) => {
     // The job's child logger is made when something is logged or a step runs, not for every job:
     // a child serializes its bindings when it is made, and most jobs are deferred or stale silently.
-    const bindings = () => ({
-      ticket: job.key,
-      workflow: job.workflow,
-      job: jobId(job),
-      decision: job.kind,
-      visit: job.visit,
-    });
     let jobLogger: Logger | undefined;
-    const logger = () => (jobLogger ??= deps.logger.child(bindings()));
+    const logger = () => (jobLogger ??= deps.logger.child(jobLogFields(job)));
     const paused = await deps.paused?.();
     if (paused !== undefined) return deferred(paused);
     // First of all, before anything can stall: which Redis this job came from (claim.ts).
@@ -121,7 +114,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       const step = 'step' in decision ? decision.step.name : undefined;
       const ctx: StepContext = {
         ...deps,
-        logger: deps.logger.child({ ...bindings(), step }),
+        logger: deps.logger.child({ ...jobLogFields(job), step }),
         failureStatus: context.workflow.failure,
         ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
       };

@@ -108,13 +108,14 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
           );
           continue;
         }
-        if (!holdersFor) {
-          plan(ticket, undefined);
-          continue;
+        if (holdersFor) {
+          claims.push(claimOf(ticket, exclusive));
+          if (ticket.status === gate) {
+            atGate.push(ticket);
+            continue;
+          }
         }
-        claims.push(claimOf(ticket, exclusive));
-        if (ticket.status === gate) atGate.push(ticket);
-        else plan(ticket, undefined);
+        plan(ticket, undefined);
       }
       await Promise.all(adding.splice(0));
       token = page.nextPageToken;

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SshTransports } from '../../src/executors/ssh/index.js';
 import { readCommandLine, startFleet } from '../../src/sandbox/fleet/index.js';
 import type { Fleet, FleetCommand } from '../../src/sandbox/fleet/index.js';
+import { until } from '../support/poll.js';
 
 const MEMCHECK_START = 'sudo -n /usr/local/sbin/memcheck start --passes 2';
 const MEMCHECK_STATUS = 'sudo -n /usr/local/sbin/memcheck status';
@@ -27,22 +28,6 @@ async function connect(fleet: Fleet, host: string, privateKey = fleet.clientPriv
   // Without this each exec waits on Nagle + delayed ACK (~90 ms instead of ~3 ms).
   ssh.connection?.setNoDelay(true);
   return ssh;
-}
-
-/** Polls `read` until `done` holds; fails after `withinMs`. */
-async function pollUntil<T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  withinMs: number,
-): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${withinMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function refuses(address: string, port: number): Promise<boolean> {
@@ -96,10 +81,13 @@ describe('sandbox: simulated fleet running the RMA runbook commands', () => {
     expect(started).toMatchObject({ code: 0, stdout: 'memcheck started' });
     expect((await ssh.execCommand(MEMCHECK_STATUS)).stdout).toMatch(/^RUNNING pass [12]\/2$/);
 
-    const final = await pollUntil(
-      () => ssh.execCommand(MEMCHECK_STATUS),
-      (result) => !result.stdout.startsWith('RUNNING'),
-      5_000,
+    const final = await until(
+      'the memtest to end',
+      async () => {
+        const result = await ssh.execCommand(MEMCHECK_STATUS);
+        return !result.stdout.startsWith('RUNNING') && result;
+      },
+      { timeoutMs: 5_000 },
     );
     expect(final).toMatchObject({ code: 0, stdout: 'PASSED' });
     expect(fleet.count('db-1.site-a.example', 'memcheck start')).toBe(1);
@@ -123,10 +111,13 @@ describe('sandbox: simulated fleet running the RMA runbook commands', () => {
   it('fails the memtest on a host the profile marks as failing', async () => {
     const ssh = await on('bad.site-a.example');
     await ssh.execCommand(MEMCHECK_START);
-    const final = await pollUntil(
-      () => ssh.execCommand(MEMCHECK_STATUS),
-      (result) => !result.stdout.startsWith('RUNNING'),
-      5_000,
+    const final = await until(
+      'the memtest to end',
+      async () => {
+        const result = await ssh.execCommand(MEMCHECK_STATUS);
+        return !result.stdout.startsWith('RUNNING') && result;
+      },
+      { timeoutMs: 5_000 },
     );
     expect(final.stdout).toBe('FAILED: DIMM B2 errors');
   });
@@ -270,17 +261,18 @@ describe('sandbox: simulated fleet cutting commands short', () => {
       .execCommand('sudo -n /usr/sbin/storage-sync --node db-8')
       .catch((error: unknown) => error);
     const isDb8 = (entry: FleetCommand): boolean => entry.command.endsWith('--node db-8');
-    await pollUntil(
-      () => fleet.commands().filter(isDb8),
-      (entries) => entries.length === 1,
-      2_000,
-    );
+    await until('the command on db-8', () => fleet.commands().filter(isDb8).length === 1, {
+      timeoutMs: 2_000,
+    });
     ssh.dispose();
     await running;
-    const [entry] = await pollUntil(
-      () => fleet.commands().filter(isDb8),
-      (entries) => entries[0]?.state !== 'running',
-      2_000,
+    const [entry] = await until(
+      'the command on db-8 to end',
+      () => {
+        const entries = fleet.commands().filter(isDb8);
+        return entries[0]?.state !== 'running' && entries;
+      },
+      { timeoutMs: 2_000 },
     );
     expect(entry).toMatchObject({ state: 'abandoned', exitCode: null });
   });
