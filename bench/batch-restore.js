@@ -174,6 +174,25 @@ function pollCycles(port) {
   };
 }
 
+/**
+ * The jobs the service's worker processed, by decision kind and outcome (runbot_jobs_total), e.g.
+ * `checkStep pending`: what each ticket cost in BullMQ jobs, the stale ones included.
+ */
+async function jobsByKind(port) {
+  try {
+    const text = await (await globalThis.fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const counts = {};
+    for (const [, labels, value] of text.matchAll(/^runbot_jobs_total\{([^}]*)\} (\S+)$/gm)) {
+      const label = (name) => new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
+      const key = `${label('decision')} ${label('outcome')}`;
+      counts[key] = (counts[key] ?? 0) + Number(value);
+    }
+    return counts;
+  } catch {
+    return undefined; // the service stopped answering: the line says so
+  }
+}
+
 /** Sockets a process holds open (SSH connections to the fleet, Redis, Jira), from /proc/PID/fd. */
 function socketsOf(pid) {
   let sockets = 0;
@@ -271,6 +290,7 @@ try {
   // The last ticket to reach Done (or the failure queue): the batch's wall time.
   const finished = watched.finished;
   await polls.sample();
+  const jobs = await jobsByKind(metricsPort);
   const serviceCpu = cpuSecondsOf(service.child.pid);
   const harnessCpu = process.cpuUsage(harnessCpuBefore);
   const redisCpu = cpuSecondsOf(env.redis.pid) - redisCpuBefore;
@@ -346,6 +366,14 @@ try {
   }
   console.log(
     `Jira calls ${sum(calls)} = ${(sum(calls) / N).toFixed(1)} per ticket (${(searches / N).toFixed(1)} of them searches); per ticket: ${describeCalls(perTicket)}`,
+  );
+  console.log(
+    jobs === undefined
+      ? 'jobs per ticket: the service did not answer /metrics'
+      : `jobs per ticket (${(sum(jobs) / N).toFixed(1)}): ${Object.entries(jobs)
+          .sort(([, a], [, b]) => b - a)
+          .map(([kind, count]) => `${kind} ${(count / N).toFixed(2)}`)
+          .join(', ')}`,
   );
   const harnessSeconds = (harnessCpu.user + harnessCpu.system) / 1e6;
   console.log(
