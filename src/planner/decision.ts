@@ -75,6 +75,8 @@ export type Decision =
       failWhen?: string;
       /** Which interval of the wait this check belongs to; one check per round. */
       round: number;
+      /** When the next round begins: a check that finds the step still running waits until then. */
+      nextRoundAt: string;
       /** The deadline has passed: this check is the last; not done means the step timed out. */
       final: boolean;
       startedAt: string;

@@ -268,6 +268,7 @@ function planStep(plan: StepPlan): Decision {
       // Past the deadline one last check decides: time spent queued must not fail a finished step.
       const final = plan.now.getTime() > deadline.getTime();
       const intervalMs = (step.interval * 1000) / scale;
+      const round = Math.floor((plan.now.getTime() - started) / intervalMs);
       return {
         kind: 'checkStep',
         visit,
@@ -278,7 +279,8 @@ function planStep(plan: StepPlan): Decision {
         timeoutSeconds: step.check_timeout,
         doneWhen: step.done_when.output,
         ...(step.fail_when ? { failWhen: step.fail_when.output } : {}),
-        round: Math.floor((plan.now.getTime() - started) / intervalMs),
+        round,
+        nextRoundAt: new Date(started + (round + 1) * intervalMs).toISOString(),
         final,
         startedAt,
         deadline: deadline.toISOString(),

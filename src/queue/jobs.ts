@@ -10,7 +10,6 @@ export const StepJobSchema = z.object({
   status: z.string(),
   visit: z.number().int(),
   kind: z.enum(ACTIONABLE_KINDS),
-  round: z.number().int().optional(),
   /** A step whose earlier run was interrupted is resumed under its own job id. */
   resume: z.literal(true).optional(),
   /** The last check of a wait step whose deadline has passed: one per visit. */
@@ -32,11 +31,9 @@ export function jobFor(decision: ActionableDecision): StepJob {
     status: visit.status,
     visit: visit.bookkeeping.visit,
     kind: decision.kind,
-    ...(decision.kind === 'checkStep'
-      ? decision.final
-        ? { final: true as const }
-        : { round: decision.round }
-      : {}),
+    // One check job per visit, whatever the round: it runs again each round (runner/outcome.ts
+    // `again`), so rounds cannot pile up behind a backlog. The last check has an id of its own.
+    ...(decision.kind === 'checkStep' && decision.final ? { final: true as const } : {}),
     ...(decision.kind === 'runStep' && decision.resumed ? { resume: true as const } : {}),
     ...('site' in decision && decision.site !== undefined ? { site: decision.site } : {}),
     ...(decision.kind === 'runStep' ? { step: decision.step.name } : {}),
@@ -54,7 +51,6 @@ export function jobId(job: StepJob): string {
     job.key,
     `v${job.visit}`,
     job.kind,
-    ...(job.round === undefined ? [] : [`r${job.round}`]),
     ...(job.resume ? ['resume'] : []),
     ...(job.final ? ['final'] : []),
     ...(job.holder === undefined ? [] : [job.holder]),
@@ -65,7 +61,5 @@ export function jobId(job: StepJob): string {
 /** Does a fresh decision still call for this job? Anything else means the world moved on. */
 export function stillWanted(job: StepJob, decision: Decision): decision is ActionableDecision {
   if (!isActionable(decision)) return false;
-  const fresh = jobFor(decision);
-  // A check that waited into the next round is still the same check.
-  return jobId({ ...fresh, round: job.round }) === jobId(job);
+  return jobId(jobFor(decision)) === jobId(job);
 }

@@ -1,6 +1,6 @@
 // The one place an Outcome becomes queue calls, metrics and logs, like controller-runtime's
-// reconcile handler: done and stale complete the job, deferred puts it back untouched (BullMQ's
-// moveToDelayed + DelayedError, no attempt used up), retry fails this attempt so BullMQ retries with
+// reconcile handler: done and stale complete the job, again puts it back delayed for its next round
+// and deferred puts it back untouched (both BullMQ's moveToDelayed + DelayedError, no attempt used up), retry fails this attempt so BullMQ retries with
 // backoff, terminal fails the job for good (UnrecoverableError). A thrown error (a bug, Jira or
 // Redis down) is counted and left to BullMQ's retries.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
@@ -59,6 +59,24 @@ async function handleOutcome(
       const label = outcomeLabel(outcome);
       hooks.onOutcome?.(job.data, label);
       return label;
+    }
+    case 'again': {
+      // Counted like a finished job (a wait step's round is done), then the same job waits for the
+      // next round: no jitter, the round's time is the runbook's.
+      const label = outcomeLabel(outcome);
+      hooks.logger.info(
+        {
+          ...fields(),
+          step: outcome.step,
+          outcome: label,
+          attempt: attempt.number,
+          againInMs: outcome.delayMs,
+        },
+        'job done for this round',
+      );
+      hooks.onOutcome?.(job.data, label);
+      await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+      throw new DelayedError();
     }
     case 'deferred': {
       if (hooks.logger.isLevelEnabled('debug')) {

@@ -20,7 +20,10 @@ export type Outcome =
   | { kind: 'done'; result: StepResult; step?: string }
   /** The world moved on: the ticket is gone (`gone`), the fresh plan no longer calls for this job,
    * or it names a workflow this worker has not loaded. The job completes, having done nothing. */
-  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' | 'workflow not loaded' | 'checked this round' }
+  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' | 'workflow not loaded' }
+  /** The job did its work for now and runs again in `delayMs` (a wait step still running: its next
+   * round). The same job, put back delayed, so a visit never has more than one check queued. */
+  | { kind: 'again'; result: StepResult; delayMs: number; step?: string }
   /** Not now (the pause, a full cap, a breaker, a window): the job goes back to its queue untouched,
    * without using up an attempt, for `delayMs` (default: the worker's usual pace). */
   | { kind: 'deferred'; reason: string; delayMs?: number }
@@ -38,6 +41,13 @@ export const done = (result: StepResult, step?: string): Outcome => ({
 });
 export type Deferred = Extract<Outcome, { kind: 'deferred' }>;
 
+/** Done for now; the same job runs again in `delayMs` (never less than 1 ms). */
+export const again = (result: StepResult, delayMs: number): Outcome => ({
+  kind: 'again',
+  result,
+  delayMs: Math.max(1, Math.ceil(delayMs)),
+});
+
 export const deferred = (reason: string, delayMs?: number): Deferred => ({
   kind: 'deferred',
   reason,
@@ -46,7 +56,7 @@ export const deferred = (reason: string, delayMs?: number): Deferred => ({
 export const retry = (reason: string): Outcome => ({ kind: 'retry', reason });
 
 /** The job's return value and metric label for an outcome that completes the job. */
-export function outcomeLabel(outcome: Extract<Outcome, { kind: 'done' | 'stale' }>): string {
-  if (outcome.kind === 'done') return outcome.result;
+export function outcomeLabel(outcome: Extract<Outcome, { kind: 'done' | 'again' | 'stale' }>): string {
+  if (outcome.kind !== 'stale') return outcome.result;
   return outcome.reason === 'gone' ? 'gone' : 'stale';
 }

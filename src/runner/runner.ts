@@ -15,8 +15,7 @@ import {
   type StepJob,
   type StepLimiter,
 } from '../queue/index.js';
-import { checkIntervalMs, type CheckRounds } from './check-rounds.js';
-import { planInputFor, workflowContexts, type WorkflowContext } from './context.js';
+import { planInputFor, workflowContexts } from './context.js';
 import { freshHolders } from '../service/holders.js';
 import { noteEpoch, type ClaimSettings } from './claim.js';
 import { runDry } from './dry-run.js';
@@ -51,8 +50,6 @@ export interface RunnerDeps extends Omit<StepContext, 'failureStatus' | 'logger'
   claims?: ClaimSettings;
   /** The failure-rate breakers (Redis): outcomes recorded, open ones hold new starts back. */
   breakers?: { store: BreakerStore } & BreakerHooks;
-  /** At most one check of a wait step per interval, over every worker (check-rounds.ts). */
-  checkRounds?: CheckRounds;
 }
 
 export type Attempt = { number: number; last: boolean };
@@ -87,7 +84,6 @@ export function createRunner(deps: RunnerDeps): Runner {
       logger().warn('job names a workflow that is not loaded');
       return { kind: 'stale', reason: 'workflow not loaded' };
     }
-    if (!(await takesCheckRound(job, context, deps))) return { kind: 'stale', reason: 'checked this round' };
     const ticket = await deps.jira.getTicket(job.key, context.shape);
     if (!ticket) return { kind: 'stale', reason: 'gone' };
     // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now. Display names
@@ -127,7 +123,7 @@ export function createRunner(deps: RunnerDeps): Runner {
             read: ticket,
             ...(claim ? { claim } : {}),
           });
-      if (outcome.kind !== 'done') return outcome;
+      if (outcome.kind !== 'done' && outcome.kind !== 'again') return outcome;
       if (breakers && decision.kind === 'runStep') {
         await recordRun(
           breakers,
@@ -186,11 +182,4 @@ function refusesMoveOf(job: StepJob, decision: Decision): decision is Actionable
 
 function capReached(rules: CapRule[]): Outcome {
   return deferred(`cap reached: ${rules.map((rule) => `${rule.key} ${rule.limit}`).join(', ')}`);
-}
-
-/** A round's check job may check unless another took this interval already; a final check always may. */
-async function takesCheckRound(job: StepJob, context: WorkflowContext, deps: RunnerDeps): Promise<boolean> {
-  if (job.kind !== 'checkStep' || job.final || !deps.checkRounds) return true;
-  const intervalMs = checkIntervalMs(job, context, deps.timeScale);
-  return intervalMs === undefined || (await deps.checkRounds.take(job, intervalMs));
 }

@@ -30,7 +30,6 @@ import {
 import { runPoller, type CycleReport } from './poller.js';
 import { jiraConnection } from './jira-connection.js';
 import { claimSettings } from '../runner/claim.js';
-import { redisCheckRounds } from '../runner/check-rounds.js';
 import { jobHandler } from '../runner/handler.js';
 import { armedBreakers } from '../runner/holds.js';
 import { createRunner } from '../runner/runner.js';
@@ -124,7 +123,6 @@ export async function startService(
         ...(config.RUNBOT_MAX_CONCURRENT_STEPS ? { global: config.RUNBOT_MAX_CONCURRENT_STEPS } : {}),
       },
       claims: claimSettings(redis, config.RUNBOT_QUEUE_PREFIX, config.RUNBOT_CLAIM_SETTLE),
-      checkRounds: redisCheckRounds(redis, config.RUNBOT_QUEUE_PREFIX),
       ...(breakers
         ? {
             breakers: {

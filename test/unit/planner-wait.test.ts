@@ -41,6 +41,7 @@ describe('planner: memcheck wait step clock', () => {
       startedAt: STARTED,
       deadline: '2026-11-23T12:00:00.000Z',
       round: 69,
+      nextRoundAt: '2026-11-23T11:40:00.000Z',
     });
   });
 

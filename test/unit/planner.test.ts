@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions, type Definitions } from '../../src/definitions/index.js';
-import { planTicket, type Decision, type Ticket } from '../../src/planner/index.js';
+import { isActionable, planTicket, type Decision, type Ticket } from '../../src/planner/index.js';
+import { jobFor, jobId } from '../../src/queue/index.js';
 import { REPO_ROOT } from '../support/definitions.js';
 import { restoreTicket } from '../support/tickets.js';
 
@@ -139,14 +140,25 @@ describe('planner: memcheck wait step', () => {
     startedAt: '2026-11-23T11:00:00Z',
   };
 
-  it('checks once per interval round', () => {
+  it('checks once per interval round, one job for every round of the visit', () => {
     const decision = plan({ status: 'Memcheck Running', bookkeeping: running });
     expect(decision).toMatchObject({
       kind: 'checkStep',
       round: 6,
+      // 11:00 + 7 × the 10-minute interval: when a check that finds it still running comes back.
+      nextRoundAt: '2026-11-23T12:10:00.000Z',
       command: 'sudo -n /usr/local/sbin/memcheck status',
       doneWhen: '^PASSED',
     });
+  });
+
+  it('gives every round of a visit one job id, and the last check its own', () => {
+    const ids = ['2026-11-23T12:00:00Z', '2026-11-23T12:10:00Z', '2026-11-24T00:00:01Z'].map((at) => {
+      const decision = plan({ status: 'Memcheck Running', bookkeeping: running }, new Date(at));
+      return isActionable(decision) ? jobId(jobFor(decision)) : decision.kind;
+    });
+    // A check still running comes back as the same job, so a backlog cannot queue rounds behind one another.
+    expect(ids).toEqual(['HOT-7.v3.checkStep', 'HOT-7.v3.checkStep', 'HOT-7.v3.checkStep.final']);
   });
 
   it('plans one last check once the memtest outlives its timeout', () => {

@@ -254,69 +254,61 @@ describe('runner: what a job comes to', () => {
   });
 });
 
-describe('runner: a wait step is checked at most once per interval', () => {
+describe('runner: a wait step has one check job per visit, run again each round', () => {
   const memtest = () =>
     ticket({
       status: 'Memcheck Running',
       bookkeeping: { status: 'Memcheck Running', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
     });
-  const check = (round: number, final?: true): StepJob => ({
+  const check = (final?: true): StepJob => ({
     key: 'HOT-7',
     workflow: 'rma-restore',
     status: 'Memcheck Running',
     visit: 3,
     kind: 'checkStep',
     site: 'dev2',
-    ...(final ? { final } : { round }),
+    ...(final ? { final } : {}),
   });
-  /** Rounds taken, by the interval asked for: what check-rounds.ts keeps in Redis. */
-  function rounds() {
-    const taken = new Map<string, number>();
-    return {
-      taken,
-      take: (job: StepJob, intervalMs: number) => {
-        const key = `${job.key}:v${job.visit}`;
-        if (taken.has(key)) return Promise.resolve(false);
-        taken.set(key, intervalMs);
-        return Promise.resolve(true);
-      },
-    };
-  }
 
-  it('the first job of an interval checks; a later round queued behind it ends stale without a read', async () => {
+  it('a check that finds the step still running comes back, the same job, when the next round begins', async () => {
     const jira = new MemoryJira([memtest()]);
     const { runner, ran } = fakeRunner(jira, () => result(0, 'RUNNING\n'));
-    const checkRounds = rounds();
-    const run = runnerOver({ jira, runner, checkRounds });
+    const run = runnerOver({ jira, runner });
 
-    expect(await run(check(6), { number: 1, last: false })).toEqual({
-      kind: 'done',
+    // Entered at 11:00, checked at 12:00 (round 6 of 10 minutes): round 7 begins at 12:10.
+    expect(await run(check(), { number: 1, last: false })).toEqual({
+      kind: 'again',
       result: 'pending',
+      delayMs: 600_000,
       step: 'memcheck-wait',
     });
-    expect(await run(check(7), { number: 1, last: false })).toEqual({
-      kind: 'stale',
-      reason: 'checked this round',
-    });
     expect(ran.map((r) => r.command)).toEqual([expect.stringContaining('memcheck status') as string]);
-    expect(jira.calls.filter((call) => call.call === 'getTicket')).toHaveLength(1);
-    // The runbook's interval, 10 minutes at a time scale of 1.
-    expect([...checkRounds.taken.values()]).toEqual([600_000]);
   });
 
   it('the last check past the deadline always runs', async () => {
     const jira = new MemoryJira([memtest()]);
     jira.peek('HOT-7')!.bookkeeping!.enteredAt = '2026-11-22T11:00:00.000Z';
     const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
-    const checkRounds = rounds();
-    await checkRounds.take(check(100), 600_000);
-    const run = runnerOver({ jira, runner, checkRounds });
+    const run = runnerOver({ jira, runner });
 
-    expect(await run(check(0, true), { number: 1, last: false })).toMatchObject({
+    expect(await run(check(true), { number: 1, last: false })).toMatchObject({
       kind: 'done',
       result: 'transitioned',
     });
     expect(ran).toHaveLength(1);
+  });
+
+  it('the check job of a round that has passed is not wanted once the deadline has: the last check is', async () => {
+    const jira = new MemoryJira([memtest()]);
+    jira.peek('HOT-7')!.bookkeeping!.enteredAt = '2026-11-22T11:00:00.000Z';
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
+    const run = runnerOver({ jira, runner });
+
+    expect(await run(check(), { number: 1, last: false })).toEqual({
+      kind: 'stale',
+      reason: 'no longer wanted',
+    });
+    expect(ran).toEqual([]);
   });
 });
 
@@ -418,6 +410,22 @@ describe('handler: what each outcome does to the BullMQ job', () => {
     expect(onOutcome).toHaveBeenCalledWith(syncJob, label);
     expect(onError).not.toHaveBeenCalled();
     expect(moveToDelayed).not.toHaveBeenCalled();
+  });
+
+  it('counts a round done and puts the same job back for the next round, without jitter or an attempt', async () => {
+    const { result, onOutcome, onError, moveToDelayed } = handled({
+      kind: 'again',
+      result: 'pending',
+      delayMs: 600_000,
+    });
+    await expect(result).rejects.toBeInstanceOf(DelayedError);
+    const [at, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    // Due when the round begins: no jitter (the test's own time between the calls aside).
+    expect(at - Date.now()).toBeGreaterThan(590_000);
+    expect(at - Date.now()).toBeLessThanOrEqual(600_000);
+    expect(token).toBe('token');
+    expect(onOutcome).toHaveBeenCalledWith(syncJob, 'pending');
+    expect(onError).not.toHaveBeenCalled();
   });
 
   it('puts a deferred job back for its delay (with jitter), without using up an attempt', async () => {

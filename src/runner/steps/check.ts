@@ -1,10 +1,11 @@
-// One check of a wait step: done, failed, past its deadline, or still running (looked at again next
-// round). An unreachable host is not yet a failure while the deadline has not passed.
+// One check of a wait step: done, failed, past its deadline, or still running (the same job runs
+// again when the next round begins). An unreachable host is not yet a failure while the deadline
+// has not passed.
 import { SshConnectError } from '../../executors/ssh/index.js';
 import type { CommandResult } from '../../executors/types.js';
 import { bookkeeping, type Decision } from '../../planner/index.js';
 import { fail, succeed, type StepContext } from '../moves.js';
-import { done, type Outcome } from '../outcome.js';
+import { again, type Outcome } from '../outcome.js';
 import { sshTrouble } from './ssh.js';
 
 export async function checkStep(
@@ -21,7 +22,7 @@ export async function checkStep(
     if (error instanceof SshConnectError && !decision.final) {
       // A wait step is checked again next round; an unreachable host is not yet a failure.
       ctx.logger.warn({ err: error, host: decision.target.host }, 'check could not reach host');
-      return done('pending');
+      return nextRound(decision, ctx);
     }
     if (error instanceof SshConnectError) {
       return fail(
@@ -52,5 +53,10 @@ export async function checkStep(
   // so the deadline survives restarts. When the bot moved it in, enteredAt already is the start.
   if (visit.isNew) await ctx.jira.setBookkeeping(visit.key, bookkeeping.started(visit, decision.startedAt));
   ctx.logger.info({ round: decision.round, deadline: decision.deadline }, 'step still running');
-  return done('pending');
+  return nextRound(decision, ctx);
+}
+
+/** Still running: the job comes back when the next round begins (at once if it already has). */
+function nextRound(decision: Extract<Decision, { kind: 'checkStep' }>, ctx: StepContext): Outcome {
+  return again('pending', Date.parse(decision.nextRoundAt) - ctx.now().getTime());
 }
