@@ -241,10 +241,18 @@ export function stepObserver(metrics: Metrics, definitions: Definitions) {
   };
 }
 
+/** When a waiting job began to wait: when it was due back from a deferral or a round, else when it was added. */
+function waitingSince(job: { timestamp: number; data?: { dueAt?: number } }): number {
+  return job.data?.dueAt ?? job.timestamp;
+}
+
 /** Seconds the oldest job waiting in any of these queues has waited; 0 when none waits. */
 export async function oldestWaitingAge(queues: Pick<Queue, 'getJobs'>[]): Promise<number> {
   const oldest = await Promise.all(
-    queues.map(async (queue) => (await queue.getJobs(['waiting', 'prioritized'], 0, 0, true))[0]?.timestamp),
+    queues.map(async (queue) => {
+      const [first] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
+      return first && waitingSince(first);
+    }),
   );
   const first = Math.min(...oldest.filter((at): at is number => at !== undefined));
   return Number.isFinite(first) ? Math.max(0, (Date.now() - first) / 1000) : 0;

@@ -75,7 +75,7 @@ async function handleOutcome(
         'job done for this round',
       );
       hooks.onOutcome?.(job.data, label);
-      await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+      await putBack(job, token, Date.now() + outcome.delayMs);
       throw new DelayedError();
     }
     case 'deferred': {
@@ -84,7 +84,7 @@ async function handleOutcome(
       }
       const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
       // Jitter, so that deferred jobs of one site do not all come back in the same instant.
-      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
+      await putBack(job, token, Date.now() + delay + Math.floor(Math.random() * delay * 0.5));
       throw new DelayedError();
     }
     case 'retry':
@@ -94,6 +94,15 @@ async function handleOutcome(
       hooks.onError?.(job.data);
       throw new UnrecoverableError(outcome.reason);
   }
+}
+
+/**
+ * Back to the queue's delayed set until `at`, noting `at` in the job, so that once due its wait is
+ * counted from then (runbot_queue_oldest_job_age_seconds), not from when the job was first added.
+ */
+async function putBack(job: Job<StepJob, string>, token: string | undefined, at: number): Promise<void> {
+  await job.updateData({ ...job.data, dueAt: at });
+  await job.moveToDelayed(at, token);
 }
 
 /** This attempt failed and another may succeed: BullMQ retries the job with backoff. */

@@ -389,15 +389,16 @@ describe('runner: an IPMI step, and what its executor errors come to', () => {
 describe('handler: what each outcome does to the BullMQ job', () => {
   function bullJob() {
     const moveToDelayed = vi.fn(() => Promise.resolve());
-    const job = { data: syncJob, attemptsMade: 0, opts: { attempts: 3 }, moveToDelayed };
-    return { job: job as unknown as Job<StepJob, string>, moveToDelayed };
+    const updateData = vi.fn(() => Promise.resolve());
+    const job = { data: syncJob, attemptsMade: 0, opts: { attempts: 3 }, moveToDelayed, updateData };
+    return { job: job as unknown as Job<StepJob, string>, moveToDelayed, updateData };
   }
   const handled = (outcome: Outcome) => {
     const onOutcome = vi.fn();
     const onError = vi.fn();
-    const { job, moveToDelayed } = bullJob();
+    const { job, moveToDelayed, updateData } = bullJob();
     const handle = jobHandler(() => Promise.resolve(outcome), { logger, deferMs: 1000, onOutcome, onError });
-    return { result: handle(job, 'token'), onOutcome, onError, moveToDelayed };
+    return { result: handle(job, 'token'), onOutcome, onError, moveToDelayed, updateData };
   };
 
   it.each([
@@ -413,13 +414,15 @@ describe('handler: what each outcome does to the BullMQ job', () => {
   });
 
   it('counts a round done and puts the same job back for the next round, without jitter or an attempt', async () => {
-    const { result, onOutcome, onError, moveToDelayed } = handled({
+    const { result, onOutcome, onError, moveToDelayed, updateData } = handled({
       kind: 'again',
       result: 'pending',
       delayMs: 600_000,
     });
     await expect(result).rejects.toBeInstanceOf(DelayedError);
     const [at, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    // The job notes when it is due again: its wait is counted from then (metrics.ts).
+    expect(updateData).toHaveBeenCalledWith({ ...syncJob, dueAt: at });
     // Due when the round begins: no jitter (the test's own time between the calls aside).
     expect(at - Date.now()).toBeGreaterThan(590_000);
     expect(at - Date.now()).toBeLessThanOrEqual(600_000);
