@@ -1,7 +1,7 @@
 // The runner: what a worker does with one job. It re-reads the ticket (GET is consistent, search is
 // not), plans again, and acts only if the fresh plan still calls for this job; otherwise the world
-// moved on and the job ends quietly. A wait step's check round reads light and reads in full only
-// when its result calls for a write (checkRound, check-reads.ts). Acting is dispatched by the decision's kind (and a step's
+// moved on and the job ends quietly (a wait step's check round reads light, and in full only before
+// a write: checkRound, check-reads.ts). Acting is dispatched by the decision's kind (and a step's
 // transport) to one module each under steps/. The runner returns an Outcome and throws only on a bug
 // or a failed Jira call; handler.ts turns the Outcome into BullMQ calls, metrics and logs.
 import type { Definitions } from '../definitions/index.js';
