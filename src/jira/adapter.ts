@@ -180,6 +180,15 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       }
     },
 
+    async getTicketFields(key: string, shape: TicketShape) {
+      try {
+        return await issues.readIssueFields(key, shape);
+      } catch (error) {
+        if (error instanceof JiraRequestError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+
     transitionTo: moves.transitionTo,
 
     addComment,

@@ -54,6 +54,22 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     return mapped.ticket;
   }
 
+  /** A check round's light read: the shape's fields and the bookkeeping, no comments, no transitions. */
+  async function readIssueFields(key: string, shape: TicketShape): Promise<Ticket | undefined> {
+    const raw = await call(ENDPOINT.getIssue, key, () =>
+      client.issues.getIssue({
+        issueIdOrKey: key,
+        fields: fieldsFor(shape),
+        properties: [BOOKKEEPING_PROPERTY],
+      }),
+    );
+    writes.remember(raw);
+    const mapped = mapIssue(raw, shape);
+    if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
+    reportProblems(mapped.ticket.key, mapped.problems);
+    return mapped.ticket;
+  }
+
   /** Every comment from `startAt` on, page by page (GET …/comment), until a page comes back short. */
   async function commentsFrom(key: string, startAt: number): Promise<TicketComment[]> {
     const comments: TicketComment[] = [];
@@ -114,6 +130,7 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
 
   return {
     readIssue,
+    readIssueFields,
     recentComments,
     toTicket,
     reportProblems,

@@ -24,6 +24,12 @@ export interface JiraPort {
   /** A consistent read of one ticket, with its comments; undefined when it no longer exists. */
   getTicket(key: string, shape: TicketShape): Promise<Ticket | undefined>;
   /**
+   * A wait step's check round: a consistent read of the ticket's fields and bookkeeping alone (no
+   * comments, no transitions); undefined when it no longer exists. Nothing is written on the strength
+   * of it: a write is decided on getTicket's full read (runner.ts).
+   */
+  getTicketFields(key: string, shape: TicketShape): Promise<Ticket | undefined>;
+  /**
    * Moves the ticket from the status `from` to the status named `to`, with an optional comment and
    * bookkeeping in the same call. 'refused' when the ticket is no longer in `from` or no transition
    * to `to` is available now (a person moved the ticket: their move wins).

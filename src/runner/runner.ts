@@ -1,11 +1,19 @@
 // The runner: what a worker does with one job. It re-reads the ticket (GET is consistent, search is
 // not), plans again, and acts only if the fresh plan still calls for this job; otherwise the world
-// moved on and the job ends quietly. Acting is dispatched by the decision's kind (and a step's
+// moved on and the job ends quietly (a wait step's check round reads light, and in full only before
+// a write: checkRound, check-reads.ts). Acting is dispatched by the decision's kind (and a step's
 // transport) to one module each under steps/. The runner returns an Outcome and throws only on a bug
 // or a failed Jira call; handler.ts turns the Outcome into BullMQ calls, metrics and logs.
 import type { Definitions } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
-import { planTicket, type ActionableDecision, type Decision } from '../planner/index.js';
+import {
+  planTicket,
+  type ActionableDecision,
+  type Decision,
+  type OpenBreakers,
+  type PlanInput,
+  type Ticket,
+} from '../planner/index.js';
 import {
   capsFor,
   jobLogFields,
@@ -15,15 +23,16 @@ import {
   type StepJob,
   type StepLimiter,
 } from '../queue/index.js';
-import { planInputFor, workflowContexts } from './context.js';
+import { lightRead, readsLight } from './check-reads.js';
+import { planInputFor, workflowContexts, type WorkflowContext } from './context.js';
 import { freshHolders } from '../service/holders.js';
-import { noteEpoch, type ClaimSettings } from './claim.js';
+import { noteEpoch, type ClaimCheck, type ClaimSettings } from './claim.js';
 import { runDry } from './dry-run.js';
 import { heldJob, recordRun, type BreakerHooks } from './holds.js';
 import type { StepContext, StepOptions } from './moves.js';
 import { deferred, type Outcome } from './outcome.js';
 import { runIpmiStep, runRedfishStep } from './steps/bmc.js';
-import { checkStep } from './steps/check.js';
+import { checkStep, runCheck, sameCheck, settleCheck, writesJira } from './steps/check.js';
 import {
   announceBreakerHold,
   escalateTicket,
@@ -63,6 +72,114 @@ export function createRunner(deps: RunnerDeps): Runner {
   // A dry run takes no cap and consults no breaker: it runs nothing they would limit.
   const caps = deps.dryRun ? undefined : deps.caps;
   const breakers = deps.dryRun ? undefined : deps.breakers;
+
+  /** A ticket as read, planned as the poller plans it (context.ts). */
+  async function planRead(ticket: Ticket, job: JobRun): Promise<Planned> {
+    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now. Display names
+    // only shape the comments' words; read once per process by the adapter.
+    const holders = await freshHolders(deps.jira, job.context, ticket);
+    const fieldNames = await deps.jira.fieldNames?.();
+    const { openBreakers } = job;
+    const planInput = planInputFor(job.context, ticket, deps, { openBreakers, holders, fieldNames });
+    return { ticket, planInput, decision: planTicket(planInput) };
+  }
+
+  /** The fresh plan's decision if it still calls for this job; else what the job comes to. */
+  function wantedNow(
+    job: JobRun,
+    decision: Decision,
+  ): { decision: ActionableDecision } | { outcome: Outcome } {
+    // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
+    const heldNow = heldJob(
+      job.job,
+      decision,
+      deps.definitions.inventory,
+      job.openBreakers ?? {},
+      deps.now(),
+    );
+    if (heldNow) return { outcome: heldNow };
+    if (stillWanted(job.job, decision) || refusesMoveOf(job.job, decision)) return { decision };
+    if (deps.logger.isLevelEnabled('debug')) {
+      job.logger().debug({ fresh: decision.kind }, 'job no longer wanted');
+    }
+    return { outcome: { kind: 'stale', reason: 'no longer wanted' } };
+  }
+
+  function stepContext(job: JobRun, decision: ActionableDecision): StepContext {
+    const { workflow } = job.context;
+    return {
+      ...deps,
+      logger: deps.logger.child({ ...jobLogFields(job.job), step: stepOf(decision) }),
+      failureStatus: workflow.failure,
+      ...(workflow.transitions ? { transitionFields: workflow.transitions } : {}),
+    };
+  }
+
+  /** Carries out the decision the fresh full read calls for. */
+  async function act(job: JobRun, planned: Planned, decision: ActionableDecision, started = false) {
+    // Caps are taken after the fresh plan, so a stale job never holds a place.
+    const rules = caps ? capsFor(decision, deps.definitions.inventory, caps.global) : [];
+    const lease = rules.length > 0 ? await caps?.limiter.tryAcquire(rules) : undefined;
+    if (rules.length > 0 && lease === undefined) return capReached(rules);
+    try {
+      if (!started) deps.onStart?.(job.job, decision);
+      const step = stepOf(decision);
+      const ctx = stepContext(job, decision);
+      const seen = planned.ticket.comments ?? [];
+      const outcome = deps.dryRun
+        ? await runDry(decision, ctx, seen, planned.planInput)
+        : await runDecision(decision, ctx, {
+            lastAttempt: job.attempt.last,
+            seen,
+            read: planned.ticket,
+            ...(job.claim ? { claim: job.claim } : {}),
+          });
+      if (outcome.kind !== 'done' && outcome.kind !== 'again') return outcome;
+      if (breakers && decision.kind === 'runStep') {
+        await recordRun(
+          breakers,
+          decision,
+          outcome.result,
+          deps.definitions.inventory,
+          deps.now(),
+          ctx.logger,
+        );
+      }
+      return withStep(outcome, step);
+    } finally {
+      await lease
+        ?.release()
+        .catch((error: unknown) =>
+          job.logger().warn({ err: error }, 'cap release failed: the lease lapses by itself'),
+        );
+    }
+  }
+
+  /**
+   * A check round planned from the light read. The planner reads no comments, and the transitions
+   * feed only guardTransitionFields, which can turn a check into a refusal (refusedMove) but nothing
+   * into a check; the rest (pause label, approvals, holds: never a check's, exclusive holders: the
+   * gate's, input lookalikes) comes from the fields and bookkeeping both reads carry. So the light
+   * plan may want a check the full plan refuses, never the reverse: the check runs (read-only), and
+   * a write it calls for waits for a full read whose fresh plan still wants the same check; a
+   * refusal found there is acted on instead (check-reads.ts: when a round reads in full at once).
+   */
+  async function checkRound(job: JobRun, light: CheckDecision): Promise<Outcome> {
+    deps.onStart?.(job.job, light);
+    const ctx = stepContext(job, light);
+    const verdict = await runCheck(light, ctx);
+    if (!writesJira(verdict, light)) return withStep(await settleCheck(verdict, light, ctx), light.step.name);
+    const full = await deps.jira.getTicket(job.job.key, job.context.shape);
+    if (!full) return { kind: 'stale', reason: 'gone' };
+    const planned = await planRead(full, job);
+    const wanted = wantedNow(job, planned.decision);
+    if ('outcome' in wanted) return wanted.outcome;
+    const fresh = wanted.decision;
+    if (fresh.kind !== 'checkStep') return act(job, planned, fresh, true);
+    if (!sameCheck(light, fresh)) return { kind: 'stale', reason: 'no longer wanted' };
+    return withStep(await settleCheck(verdict, fresh, ctx), fresh.step.name);
+  }
+
   return async (job, attempt) => {
     // The job's child logger is made when something is logged or a step runs, not for every job:
     // a child serializes its bindings when it is made, and most jobs are deferred or stale silently.
@@ -84,65 +201,54 @@ export function createRunner(deps: RunnerDeps): Runner {
       logger().warn('job names a workflow that is not loaded');
       return { kind: 'stale', reason: 'workflow not loaded' };
     }
-    const ticket = await deps.jira.getTicket(job.key, context.shape);
-    if (!ticket) return { kind: 'stale', reason: 'gone' };
-    // Leaving the gate of an exclusive workflow: who holds the host, as Jira says now. Display names
-    // only shape the comments' words; read once per process by the adapter.
-    const holders = await freshHolders(deps.jira, context, ticket);
-    const fieldNames = await deps.jira.fieldNames?.();
-    const planInput = planInputFor(context, ticket, deps, { openBreakers, holders, fieldNames });
-    const decision = planTicket(planInput);
-    // Held back since the job was made: it waits in its queue (a stale job would keep its id busy).
-    const heldNow = heldJob(job, decision, deps.definitions.inventory, openBreakers ?? {}, deps.now());
-    if (heldNow) return heldNow;
-    if (!stillWanted(job, decision) && !refusesMoveOf(job, decision)) {
-      if (deps.logger.isLevelEnabled('debug')) {
-        logger().debug({ fresh: decision.kind }, 'job no longer wanted');
-      }
-      return { kind: 'stale', reason: 'no longer wanted' };
-    }
-    // Caps are taken after the fresh plan, so a stale job never holds a place.
-    const rules = caps ? capsFor(decision, deps.definitions.inventory, caps.global) : [];
-    const lease = rules.length > 0 ? await caps?.limiter.tryAcquire(rules) : undefined;
-    if (rules.length > 0 && lease === undefined) return capReached(rules);
-    try {
-      deps.onStart?.(job, decision);
-      const step = 'step' in decision ? decision.step.name : undefined;
-      const ctx: StepContext = {
-        ...deps,
-        logger: deps.logger.child({ ...jobLogFields(job), step }),
-        failureStatus: context.workflow.failure,
-        ...(context.workflow.transitions ? { transitionFields: context.workflow.transitions } : {}),
-      };
-      const seen = ticket.comments ?? [];
-      const outcome = deps.dryRun
-        ? await runDry(decision, ctx, seen, planInput)
-        : await runDecision(decision, ctx, {
-            lastAttempt: attempt.last,
-            seen,
-            read: ticket,
-            ...(claim ? { claim } : {}),
-          });
-      if (outcome.kind !== 'done' && outcome.kind !== 'again') return outcome;
-      if (breakers && decision.kind === 'runStep') {
-        await recordRun(
-          breakers,
-          decision,
-          outcome.result,
-          deps.definitions.inventory,
-          deps.now(),
-          ctx.logger,
-        );
-      }
-      return step === undefined ? outcome : { ...outcome, step };
-    } finally {
-      await lease
-        ?.release()
-        .catch((error: unknown) =>
-          logger().warn({ err: error }, 'cap release failed: the lease lapses by itself'),
-        );
-    }
+    const run: JobRun = {
+      job,
+      attempt,
+      context,
+      logger,
+      ...(openBreakers ? { openBreakers } : {}),
+      ...(claim ? { claim } : {}),
+    };
+    const read = readsLight(job, deps.dryRun)
+      ? await lightRead(job, context.shape, deps.jira)
+      : { ticket: await deps.jira.getTicket(job.key, context.shape), light: false };
+    if (!read.ticket) return { kind: 'stale', reason: 'gone' };
+    const planned = await planRead(read.ticket, run);
+    const wanted = wantedNow(run, planned.decision);
+    if ('outcome' in wanted) return wanted.outcome;
+    if (!read.light) return act(run, planned, wanted.decision);
+    // A light read shows no transitions, so its plan refuses no move: a check job it wants is a check.
+    if (wanted.decision.kind !== 'checkStep') return { kind: 'stale', reason: 'no longer wanted' };
+    return checkRound(run, wanted.decision);
   };
+}
+
+type CheckDecision = Extract<Decision, { kind: 'checkStep' }>;
+
+/** One job as the runner carries it through its reads and plans. */
+interface JobRun {
+  job: StepJob;
+  attempt: Attempt;
+  context: WorkflowContext;
+  logger: () => Logger;
+  openBreakers?: OpenBreakers;
+  claim?: ClaimCheck;
+}
+
+interface Planned {
+  ticket: Ticket;
+  planInput: PlanInput;
+  decision: Decision;
+}
+
+function stepOf(decision: ActionableDecision): string | undefined {
+  return 'step' in decision ? decision.step.name : undefined;
+}
+
+function withStep(outcome: Outcome, step: string | undefined): Outcome {
+  return (outcome.kind !== 'done' && outcome.kind !== 'again') || step === undefined
+    ? outcome
+    : { ...outcome, step };
 }
 
 /** One module per kind of decision (and per transport of a step). */

@@ -1,12 +1,14 @@
 // An in-memory JiraPort for unit tests of the runner: tickets in a map, every call recorded. It keeps
 // the contract the runner relies on: a move from a status the ticket is no longer in is refused (a
-// person's move wins), the comment and the bookkeeping go with the move, reads return copies.
+// person's move wins), the comment and the bookkeeping go with the move, reads return copies, and
+// the light read (getTicketFields) has neither comments nor transitions.
 import { plainText, type AdfDocument } from '../../src/jira/adf.js';
 import type { JiraPort, SearchPage, TransitionOutcome } from '../../src/jira/port.js';
 import type { Bookkeeping, Ticket } from '../../src/planner/index.js';
 
 export type JiraCall =
   | { call: 'getTicket'; key: string }
+  | { call: 'getTicketFields'; key: string }
   | { call: 'transitionTo'; key: string; from: string; to: string; outcome: TransitionOutcome }
   | { call: 'addComment'; key: string; text: string }
   | { call: 'setBookkeeping'; key: string; value: Bookkeeping }
@@ -42,7 +44,8 @@ export class MemoryJira implements JiraPort {
 
   /** The calls that write (transition, comment, bookkeeping, fields). */
   writes(): JiraCall[] {
-    return this.calls.filter((call) => call.call !== 'getTicket' && call.call !== 'getBookkeeping');
+    const reads = new Set<JiraCall['call']>(['getTicket', 'getTicketFields', 'getBookkeeping']);
+    return this.calls.filter((call) => !reads.has(call.call));
   }
 
   searchPage(): Promise<SearchPage> {
@@ -54,6 +57,17 @@ export class MemoryJira implements JiraPort {
     this.calls.push({ call: 'getTicket', key });
     const ticket = this.tickets.get(key);
     return Promise.resolve(ticket && structuredClone(ticket));
+  }
+
+  /** The light read: as getTicket, without the comments and the transitions. */
+  getTicketFields(key: string): Promise<Ticket | undefined> {
+    this.calls.push({ call: 'getTicketFields', key });
+    const ticket = this.tickets.get(key);
+    if (!ticket) return Promise.resolve(undefined);
+    const fields = structuredClone(ticket);
+    delete fields.comments;
+    delete fields.transitions;
+    return Promise.resolve(fields);
   }
 
   transitionTo(

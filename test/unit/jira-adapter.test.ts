@@ -491,6 +491,26 @@ describe('jira adapter: get ticket', () => {
     await expect(adapter().getTicket('OPS-42', shape)).resolves.toBeUndefined();
     expect(sleeps).toEqual([]);
   });
+
+  it("a check round's light read asks for the fields and the bookkeeping only: no comments, no transitions", async () => {
+    // nock matches the query exactly: `comment` among the fields or an `expand` would not match.
+    jira()
+      .get(issuePath)
+      .query({ fields: SEARCH_FIELDS, properties: 'runbot' })
+      .reply(200, issueBean('OPS-42', {}, { runbot: bookkeeping }));
+    const ticket = await adapter().getTicketFields('OPS-42', shape);
+    expect(ticket).toMatchObject({ key: 'OPS-42', status: 'Memtest', bookkeeping });
+    expect(ticket?.comments).toBeUndefined();
+    expect(ticket?.transitions).toBeUndefined();
+  });
+
+  it('the light read answers undefined for a deleted ticket (404)', async () => {
+    jira()
+      .get(issuePath)
+      .query({ fields: SEARCH_FIELDS, properties: 'runbot' })
+      .reply(404, { errorMessages: ['Issue does not exist or you do not have permission to see it.'] });
+    await expect(adapter().getTicketFields('OPS-42', shape)).resolves.toBeUndefined();
+  });
 });
 
 // transitionTo reads the status and the offered transitions in one call:

@@ -260,6 +260,7 @@ describe('runner: a wait step has one check job per visit, run again each round'
       status: 'Memcheck Running',
       bookkeeping: { status: 'Memcheck Running', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
     });
+  /** The visit's check job on a later round (put back before, so due at NOW), or its last check. */
   const check = (final?: true): StepJob => ({
     key: 'HOT-7',
     workflow: 'rma-restore',
@@ -267,7 +268,7 @@ describe('runner: a wait step has one check job per visit, run again each round'
     visit: 3,
     kind: 'checkStep',
     site: 'dev2',
-    ...(final ? { final } : {}),
+    ...(final ? { final } : { dueAt: NOW.getTime() }),
   });
 
   it('a check that finds the step still running comes back, the same job, when the next round begins', async () => {
@@ -283,6 +284,8 @@ describe('runner: a wait step has one check job per visit, run again each round'
       step: 'memcheck-wait',
     });
     expect(ran.map((r) => r.command)).toEqual([expect.stringContaining('memcheck status') as string]);
+    // A round after the first reads light (check-reads.ts).
+    expect(jira.calls.map((call) => call.call)).toEqual(['getTicketFields']);
   });
 
   it('the last check past the deadline always runs', async () => {
@@ -296,6 +299,194 @@ describe('runner: a wait step has one check job per visit, run again each round'
       result: 'transitioned',
     });
     expect(ran).toHaveLength(1);
+    // The last check moves the ticket whatever it finds: it plans from the full read alone.
+    expect(jira.calls.map((call) => call.call)).toEqual(['getTicket', 'transitionTo']);
+  });
+});
+
+describe('runner: a check round reads light, and in full before it writes', () => {
+  const memtest = (overrides: Partial<Ticket> = {}) =>
+    ticket({
+      status: 'Memcheck Running',
+      bookkeeping: { status: 'Memcheck Running', visit: 3, enteredAt: '2026-11-23T11:00:00.000Z' },
+      ...overrides,
+    });
+  /** The visit's check job on its first run, or on a later round (put back before, so due at NOW). */
+  const check = (run: 'first' | 'later'): StepJob => ({
+    key: 'HOT-7',
+    workflow: 'rma-restore',
+    status: 'Memcheck Running',
+    visit: 3,
+    kind: 'checkStep',
+    site: 'dev2',
+    ...(run === 'later' ? { dueAt: NOW.getTime() } : {}),
+  });
+  const screen = (to: string, required: boolean) => ({
+    to,
+    fields: required
+      ? [
+          {
+            key: 'customfield_10077',
+            name: 'Verified by',
+            required,
+            hasDefaultValue: false,
+            allowedValues: [],
+          },
+        ]
+      : [],
+  });
+  const reads = (jira: MemoryJira) => jira.calls.map((call) => call.call);
+
+  it('a still-running check makes only the light read and writes nothing', async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'RUNNING pass 1/2\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
+      kind: 'again',
+      result: 'pending',
+      delayMs: 600_000,
+      step: 'memcheck-wait',
+    });
+    expect(ran).toHaveLength(1);
+    expect(reads(jira)).toEqual(['getTicketFields']);
+  });
+
+  it('a finished check reads the ticket in full before it moves it on', async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner } = fakeRunner(jira, () => result(0, 'PASSED\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
+      kind: 'done',
+      result: 'transitioned',
+      step: 'memcheck-wait',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket', 'transitionTo']);
+    expect(jira.peek('HOT-7')).toMatchObject({ status: 'Sync', bookkeeping: { visit: 4 } });
+  });
+
+  it('a failed check (fail_when) reads in full before it moves the ticket to the failure status', async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner } = fakeRunner(jira, () => result(0, 'FAILED dimm B2\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toMatchObject({
+      kind: 'done',
+      result: 'failed',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket', 'transitionTo']);
+    expect(jira.peek('HOT-7')?.status).toBe('Actionable');
+  });
+
+  it('a ticket moved on between the two reads is not moved again', async () => {
+    const jira = new MemoryJira([memtest()]);
+    // While the check runs, another worker's last check moves the ticket on, into its next visit.
+    const { runner } = fakeRunner(jira, () => {
+      jira.put(memtest({ status: 'Sync', bookkeeping: { status: 'Sync', visit: 4, enteredAt: 'x' } }));
+      return result(0, 'PASSED\n');
+    });
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
+      kind: 'stale',
+      reason: 'no longer wanted',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket']);
+    expect(jira.comments('HOT-7')).toEqual([]);
+  });
+
+  it("a host edited between the two reads: the old host's result moves nothing", async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner } = fakeRunner(jira, () => {
+      jira.peek('HOT-7')!.inputs = { host: 'container-101-09.dev2.internal' };
+      return result(0, 'PASSED\n');
+    });
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
+      kind: 'stale',
+      reason: 'no longer wanted',
+    });
+    expect(jira.writes()).toEqual([]);
+  });
+
+  it('a move that the full read shows refused by a screen is refused, not made', async () => {
+    const jira = new MemoryJira([
+      memtest({ transitions: [screen('Sync', true), screen('Actionable', false)] }),
+    ]);
+    const { runner } = fakeRunner(jira, () => result(0, 'PASSED\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toMatchObject({
+      kind: 'done',
+      result: 'escalated',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket', 'transitionTo']);
+    expect(jira.peek('HOT-7')?.status).toBe('Actionable');
+    expect(jira.comments('HOT-7')[0]).toContain('Verified by');
+  });
+
+  it("records a person's move in as the start, on the full read", async () => {
+    // A person moved the ticket in: the bookkeeping is still the previous status's.
+    const jira = new MemoryJira([
+      memtest({ bookkeeping: { status: 'Memcheck', visit: 2, enteredAt: '2026-11-23T10:00:00.000Z' } }),
+    ]);
+    const { runner } = fakeRunner(jira, () => result(0, 'RUNNING pass 1/2\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toMatchObject({
+      kind: 'again',
+      result: 'pending',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket', 'setBookkeeping']);
+    expect(jira.peek('HOT-7')?.bookkeeping).toMatchObject({
+      status: 'Memcheck Running',
+      visit: 3,
+      startedAt: NOW.toISOString(),
+    });
+  });
+
+  it('an unreachable host is checked again next round, on the light read alone', async () => {
+    const jira = new MemoryJira([memtest()]);
+    const { runner } = fakeRunner(jira, (target) => {
+      throw unreachable(target);
+    });
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toMatchObject({
+      kind: 'again',
+      result: 'pending',
+    });
+    expect(reads(jira)).toEqual(['getTicketFields']);
+  });
+
+  it("a check job's first run reads in full, so a blocked screen is refused at the first check", async () => {
+    const jira = new MemoryJira([
+      memtest({ transitions: [screen('Sync', true), screen('Actionable', false)] }),
+    ]);
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'RUNNING pass 1/2\n'));
+
+    expect(await runnerOver({ jira, runner })(check('first'), { number: 1, last: false })).toMatchObject({
+      kind: 'done',
+      result: 'escalated',
+    });
+    expect(ran).toEqual([]);
+    expect(reads(jira)).toEqual(['getTicket', 'transitionTo']);
+  });
+
+  it('a visit already told its moves are refused reads in full and is not checked', async () => {
+    const jira = new MemoryJira([
+      memtest({
+        transitions: [screen('Sync', true), screen('Actionable', true)],
+        bookkeeping: {
+          status: 'Memcheck Running',
+          visit: 3,
+          enteredAt: '2026-11-23T11:00:00.000Z',
+          instructed: true,
+        },
+      }),
+    ]);
+    const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
+
+    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
+      kind: 'stale',
+      reason: 'no longer wanted',
+    });
+    expect(ran).toEqual([]);
+    expect(reads(jira)).toEqual(['getTicketFields', 'getTicket']);
   });
 
   it('the check job of a round that has passed is not wanted once the deadline has: the last check is', async () => {
@@ -304,7 +495,7 @@ describe('runner: a wait step has one check job per visit, run again each round'
     const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
     const run = runnerOver({ jira, runner });
 
-    expect(await run(check(), { number: 1, last: false })).toEqual({
+    expect(await run(check('later'), { number: 1, last: false })).toEqual({
       kind: 'stale',
       reason: 'no longer wanted',
     });
