@@ -2,8 +2,8 @@
 // reconcile handler: done and stale complete the job; again (a wait step's next round) and deferred
 // put it back delayed, noting when it is due (BullMQ's moveToDelayed + DelayedError, no attempt used
 // up); retry fails this attempt so BullMQ retries with backoff; terminal fails the job for good
-// (UnrecoverableError). A thrown error (a bug, Jira or
-// Redis down) is counted and left to BullMQ's retries.
+// (UnrecoverableError). A thrown error (a bug, Jira or Redis down) is counted and left to BullMQ's
+// retries.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '../logger.js';
 import { jobLogFields, type StepJob } from '../queue/index.js';
