@@ -101,9 +101,9 @@ const DESIGN_MINIMUM = {
     why: 'GET re-read + PUT running marker + GET issue?expand=transitions (fresh, after the step ran) + POST transition',
   },
   wait: {
-    calls: 2,
+    calls: 3,
     perRound: 1,
-    why: '1 GET re-read per check round, then GET issue?expand=transitions + POST transition',
+    why: '1 GET re-read per check round (light: fields and bookkeeping; the first in full), then a full GET before the move + GET issue?expand=transitions + POST transition',
   },
   manual: { calls: 3, why: 'GET re-read + POST comment + PUT instructed (the transition is the person’s)' },
 };
@@ -119,6 +119,8 @@ async function walkedSteps() {
     const runner = new SshRunner({
       privateKey: env.config.RUNBOT_SSH_KEY,
       knownHostsFile: env.config.RUNBOT_KNOWN_HOSTS,
+      // The fleet's names resolve through the hosts file the sandbox writes, as in a deployment.
+      hostsFile: env.config.RUNBOT_HOSTS_FILE,
       logger,
     });
     const timeScale = env.config.RUNBOT_TIME_SCALE;
@@ -134,6 +136,7 @@ async function walkedSteps() {
     });
     const byStatus = new Map(); // status → { kind, visits:Set, jobs, calls:{}, outcomes:{} }
     const seen = new Set(); // job ids BullMQ would still hold (completed jobs are kept for an hour)
+    const dueAgain = new Map(); // job id → when a job put back for its next round (`again`) is due
     const pollCalls = {};
     let cycles = 0;
     const started = Date.now();
@@ -156,12 +159,16 @@ async function walkedSteps() {
         pollCalls[endpoint] = (pollCalls[endpoint] ?? 0) + count;
       for (const job of jobs) {
         const id = jobId(job);
-        if (seen.has(id)) continue;
+        if (seen.has(id) && !((dueAgain.get(id) ?? Infinity) <= Date.now())) continue;
         seen.add(id);
+        dueAgain.delete(id);
         const callsBefore = callTotals(jira.calls());
         const result = await processStep(job, { number: 1, last: true });
+        if (result.kind === 'again') dueAgain.set(id, Date.now() + result.delayMs);
         const outcome =
-          result.kind === 'done' || result.kind === 'stale' ? outcomeLabel(result) : result.kind;
+          result.kind === 'done' || result.kind === 'again' || result.kind === 'stale'
+            ? outcomeLabel(result)
+            : result.kind;
         const calls = diffTotals(callTotals(jira.calls()), callsBefore);
         const entry = byStatus.get(job.status) ?? {
           kinds: new Set(),
