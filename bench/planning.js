@@ -3,6 +3,7 @@
 //      statuses, median of several passes, against the poll interval it must fit in.
 //   B. RSS of a poller process (its own process, the real adapter) after one pollOnce over a Jira
 //      sandbox holding 10,000 restore tickets, against the same process before the cycle.
+//      BENCH_PLAN_WARM_CYCLES=N measures the cycle after N others in the same process (default 0: the first).
 import process from 'node:process';
 import console from 'node:console';
 import { performance } from 'node:perf_hooks';
@@ -165,7 +166,10 @@ async function pollInChild(url) {
 
 async function pollerRss() {
   heading(
-    `B. RSS of a poller process after one pollOnce: ${SMALL} vs ${TICKETS} tickets, ${RSS_ROUNDS} interleaved rounds`,
+    `B. RSS of a poller process after one pollOnce: ${SMALL} vs ${TICKETS} tickets, ${RSS_ROUNDS} interleaved rounds` +
+      (process.env.BENCH_PLAN_WARM_CYCLES
+        ? `, after ${process.env.BENCH_PLAN_WARM_CYCLES} warm-up cycles`
+        : ''),
   );
   const seeding = performance.now();
   const small = await seededSandbox(SMALL);

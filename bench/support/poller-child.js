@@ -31,6 +31,13 @@ const deps = {
   logger,
 };
 
+// BENCH_PLAN_WARM_CYCLES (default 0): cycles run before the measured one, so it measures a poller
+// that has polled before (a service polls for hours: what it learnt on earlier cycles, its JIT, and
+// its memories' steady state) rather than its first cycle.
+const warmCycles = Number(process.env.BENCH_PLAN_WARM_CYCLES ?? 0);
+for (let cycle = 0; cycle < warmCycles; cycle += 1) await pollOnce(deps);
+enqueued.count = 0;
+
 // Garbage collected first, so the baseline is the steady state of a started poller.
 globalThis.gc?.();
 const before = rssOf();

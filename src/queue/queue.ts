@@ -62,8 +62,9 @@ export class StepQueue {
   /**
    * Adds the job unless one with the same id exists (queued, running, or finished within the hour).
    * Jobs handed over in one turn of the event loop (a page of the poller's plans) are added together:
-   * one pipelined EXISTS per job key tells which are there already (nearly all, each poll cycle), and
-   * only the missing ones are added, in one round trip. BullMQ's add makes the same EXISTS check
+   * one EXISTS naming every job key tells whether all are there already (nearly always, each poll
+   * cycle); if not, one pipelined EXISTS per key tells which, and only the missing ones are added, in
+   * one round trip. BullMQ's add makes the same EXISTS check
    * itself, so an add that races another one still adds the job once.
    */
   enqueue(job: StepJob): Promise<void> {
@@ -95,8 +96,12 @@ export class StepQueue {
     const ids = jobs.map((job) => jobId(job));
     // The queue's own connection (a Redis, or the cluster client whose slot the prefix's hash tag picks).
     const client = (await queue.getBackend().client) as unknown as RedisClient;
+    const keys = ids.map((id) => queue.toKey(id));
+    // Nearly every cycle finds every job there: one EXISTS of all the keys (it counts each key named
+    // that exists) says so in one command. Any other answer, or an error, asks key by key below.
+    if (keys.length > 1 && (await client.exists(...keys).catch(() => -1)) === keys.length) return;
     const pipeline = client.pipeline();
-    for (const id of ids) pipeline.exists(queue.toKey(id));
+    for (const key of keys) pipeline.exists(key);
     const found = (await pipeline.exec()) ?? [];
     const missing = jobs.flatMap((job, index) => {
       const [error, exists] = found[index] ?? [];

@@ -68,6 +68,8 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     },
   };
   const openBreakers = await deps.openBreakers?.();
+  // Asked once: the line's fields are not built per ticket when debug lines are not written.
+  const debug = deps.logger.isLevelEnabled('debug');
   for (const context of workflowContexts(deps.definitions).values()) {
     const jql = workflowJql(context.workflow);
     const gate = context.workflow.gate?.status;
@@ -85,10 +87,11 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
       const decision = planTicket(planInputFor(context, ticket, deps, { openBreakers, holders }));
       cycle.decisions[decision.kind] += 1;
       if (!isActionable(decision)) return;
-      deps.logger.debug(
-        { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
-        'planned',
-      );
+      if (debug)
+        deps.logger.debug(
+          { ticket: ticket.key, workflow: context.workflow.name, decision: decision.kind },
+          'planned',
+        );
       adding.push(
         deps.enqueue(jobFor(decision)).then(() => {
           cycle.enqueued += 1;
@@ -98,8 +101,8 @@ export async function pollOnce(deps: PollerDeps): Promise<CycleReport> {
     let token: string | undefined;
     do {
       const page = await deps.jira.searchPage(jql, context.shape, token);
+      const { project, issue_type } = context.workflow.jira;
       for (const ticket of page.tickets) {
-        const { project, issue_type } = context.workflow.jira;
         if (ticket.project !== project || ticket.issueType !== issue_type) {
           // Only a workflow's extra JQL could let these through; they are not this workflow's to touch.
           deps.logger.warn(

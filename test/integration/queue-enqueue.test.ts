@@ -1,5 +1,5 @@
 // The poller hands a page of jobs to StepQueue.enqueue at once; the queue adds only the jobs whose id
-// is not in Redis (one pipelined EXISTS per id), each once, on its site's queue, and a job that is
+// is not in Redis (one EXISTS of all the ids, then one per id if any is missing), each once, on its site's queue, and a job that is
 // gone (a failed job removed, Redis emptied) is added again by the next hand-over. Real redis-server.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,19 @@ describe('StepQueue.enqueue: jobs handed over together', () => {
     await Promise.all([...first, job('OPS-4', 'dc-a')].map((j) => queue.enqueue(j)));
     expect(await waiting('dc-a')).toEqual([jobId(job('OPS-1')), jobId(job('OPS-2')), jobId(job('OPS-4'))]);
     expect(await adds('dc-a')).toBe(addsBefore + 1);
+  });
+
+  it('adds nothing when every job is there, and only the one that went missing otherwise', async () => {
+    const jobs = [job('OPS-21', 'dc-c'), job('OPS-22', 'dc-c'), job('OPS-23', 'dc-c')];
+    await Promise.all(jobs.map((j) => queue.enqueue(j)));
+    const addsBefore = await adds('dc-c');
+    await Promise.all(jobs.map((j) => queue.enqueue(j)));
+    expect(await adds('dc-c')).toBe(addsBefore);
+
+    await queue.queueFor('dc-c').remove(jobId(job('OPS-22')));
+    await Promise.all(jobs.map((j) => queue.enqueue(j)));
+    expect(await adds('dc-c')).toBe(addsBefore + 1);
+    expect(await waiting('dc-c')).toEqual([jobId(job('OPS-21')), jobId(job('OPS-23')), jobId(job('OPS-22'))]);
   });
 
   it('adds a job again once Redis no longer has it', async () => {
