@@ -4,6 +4,7 @@
 // with a KeyObject decoded once. The key is the same, and so is each signature (ed25519 signatures
 // are deterministic; the others are made by the same OpenSSL call with the same hash).
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 
@@ -46,4 +47,26 @@ export function parseClientKey(text: string): ParsedKey {
     },
   });
   return signer;
+}
+
+/**
+ * The key's text (the option itself when it holds a PEM/OpenSSH block, else the file it names),
+ * parsed; a parse failure is returned, a read failure thrown (as before: not an SshConnectError).
+ */
+export async function readClientKey(option: string): Promise<ParsedKey | Error> {
+  let text = option;
+  if (!option.includes('-----BEGIN')) {
+    try {
+      text = await readFile(option, 'utf8');
+    } catch (error) {
+      throw new Error(`Cannot read the SSH private key ${option}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  try {
+    return parseClientKey(text);
+  } catch (error) {
+    return error as Error;
+  }
 }

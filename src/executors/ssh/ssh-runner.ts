@@ -2,12 +2,11 @@
 // host, port and user (a second one opens beside a busy one rather than queueing behind it; an idle
 // one closes); every command bounded by `timeout` on the remote side and by a client-side deadline
 // that drops the connection if the remote side stops answering.
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { quote } from 'shell-quote';
 import type { ParsedKey } from 'ssh2';
 import type { CommandResult, CommandRunner, SshTarget } from '../types.js';
-import { parseClientKey } from './client-key.js';
+import { readClientKey } from './client-key.js';
 import { openConnection, type ConnectOptions } from './connect.js';
 import type { SshConnection } from './connection.js';
 import { classifyConnectFailure, SshConnectError, type SshConnectFailure } from './errors.js';
@@ -274,28 +273,6 @@ function startFailure(target: SshTarget, reason: SshConnectFailure, cause: unkno
     reason,
     cause,
   });
-}
-
-/**
- * The key's text (the option itself when it holds a PEM/OpenSSH block, else the file it names),
- * parsed; a parse failure is returned, a read failure thrown (as before: not an SshConnectError).
- */
-async function readClientKey(option: string): Promise<ParsedKey | Error> {
-  let text = option;
-  if (!option.includes('-----BEGIN')) {
-    try {
-      text = await readFile(option, 'utf8');
-    } catch (error) {
-      throw new Error(`Cannot read the SSH private key ${option}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  }
-  try {
-    return parseClientKey(text);
-  } catch (error) {
-    return error as Error;
-  }
 }
 
 function poolKey(target: SshTarget): string {
