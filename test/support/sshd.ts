@@ -20,6 +20,8 @@ export interface SshdOptions {
   hostCertificate?: CertificateSpec;
   /** Trust a fresh user CA (TrustedUserCAKeys) and certify the client key with it, instead of authorized_keys. */
   userCertificate?: Partial<CertificateSpec>;
+  /** sshd's LogLevel; DEBUG1 also logs each request a client makes (default INFO). */
+  logLevel?: 'INFO' | 'DEBUG1';
 }
 
 /** What `ssh-keygen -s` puts in a certificate. */
@@ -95,7 +97,14 @@ async function startIn(dir: string, options: SshdOptions): Promise<Sshd> {
     const configPath = join(dir, 'sshd_config');
     await writeFile(
       configPath,
-      sshdConfig({ port, dir, hostKeyPath, authorizedKeysPath, ...certs.sshdPaths }),
+      sshdConfig({
+        port,
+        dir,
+        hostKeyPath,
+        authorizedKeysPath,
+        logLevel: options.logLevel ?? 'INFO',
+        ...certs.sshdPaths,
+      }),
     );
     const daemon = spawnSshd(configPath);
     try {
@@ -219,6 +228,7 @@ function sshdConfig(paths: {
   authorizedKeysPath: string;
   hostCertificatePath?: string;
   trustedUserCaPath?: string;
+  logLevel: string;
 }): string {
   return [
     `ListenAddress 127.0.0.1`,
@@ -235,7 +245,7 @@ function sshdConfig(paths: {
     'UsePAM no',
     'StrictModes no',
     'MaxSessions 20',
-    'LogLevel INFO',
+    `LogLevel ${paths.logLevel}`,
     '',
   ].join('\n');
 }

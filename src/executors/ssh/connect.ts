@@ -3,8 +3,7 @@
 // OpenSSH's HostKeyAlias. Without a hostVerifier ssh2 accepts any key, so this is the only way in.
 import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
-import type { ServerHostKeyAlgorithm } from 'ssh2';
+import type { ParsedKey, PublicKeyAuthMethod, ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../types.js';
 import {
   classifyConnectFailure,
@@ -14,6 +13,7 @@ import {
   SshConnectError,
   type HostKeyError,
 } from './errors.js';
+import { connectClient, type SshConnection } from './connection.js';
 import {
   checkHostKey,
   keyTypeOfBlob,
@@ -25,7 +25,8 @@ import {
 } from './known-hosts.js';
 
 export interface ConnectOptions {
-  privateKey: string;
+  /** Parsed once per runner (client-key.ts). */
+  privateKey: ParsedKey;
   knownHostsFile: string;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -48,31 +49,30 @@ const DEFAULT_HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
  * `direct-tcpip` channel of the jump connection (what `ssh -J` does). Closing the target's
  * connection closes the jump connection too.
  */
-export async function openConnection(target: SshTarget, options: ConnectOptions): Promise<NodeSSH> {
+export async function openConnection(target: SshTarget, options: ConnectOptions): Promise<SshConnection> {
   if (!target.jump) return openDirect(target, options);
   const jump = await openDirect(target.jump, options);
   // Its failures surface on the target's connection (whose channel dies with it); never unhandled.
-  jump.connection?.on('error', () => undefined);
+  jump.client.on('error', () => undefined);
   try {
     const channel = await forwardTo(jump, target);
     const ssh = await openDirect(target, options, channel);
-    ssh.connection?.once('close', () => jump.dispose());
+    ssh.client.once('close', () => jump.end());
     return ssh;
   } catch (error) {
-    jump.dispose();
+    jump.end();
     throw error;
   }
 }
 
-function forwardTo(jump: NodeSSH, target: SshTarget): Promise<Duplex> {
+function forwardTo(jump: SshConnection, target: SshTarget): Promise<Duplex> {
   const address = target.address ?? target.host;
   return new Promise((resolve, reject) => {
-    const client = jump.connection;
-    if (!client) {
+    if (!jump.isConnected()) {
       reject(new Error('jump connection is not open'));
       return;
     }
-    client.forwardOut('127.0.0.1', 0, address, target.port, (error, channel) => {
+    jump.client.forwardOut('127.0.0.1', 0, address, target.port, (error, channel) => {
       if (error) {
         const jumpHost = target.jump?.host ?? '?';
         reject(
@@ -99,35 +99,36 @@ async function openDirect(
   target: Omit<SshTarget, 'jump'>,
   options: ConnectOptions,
   sock?: Duplex,
-): Promise<NodeSSH> {
+): Promise<SshConnection> {
   const address = target.address ?? target.host;
   const name = knownHostsName(target.host, target.port);
   const knownHosts = await loadKnownHosts(options.knownHostsFile);
   const verdict: { refusal?: HostKeyError } = {};
-  const ssh = new NodeSSH();
+  const login: PublicKeyAuthMethod = { type: 'publickey', username: target.user, key: options.privateKey };
+  let ssh: SshConnection;
   try {
-    await ssh.connect({
-      host: address,
-      port: target.port,
-      username: target.user,
-      privateKey: options.privateKey,
-      authHandler: ['publickey'],
-      tryKeyboard: false,
-      readyTimeout: options.connectTimeoutMs,
-      ...(sock ? { sock } : {}),
-      keepaliveInterval: options.keepaliveIntervalMs,
-      keepaliveCountMax: 3,
-      algorithms: { serverHostKey: preferPinnedAlgorithms(knownHosts, name) },
-      hostVerifier: (key: Buffer): boolean => {
-        const refusal = refuseHostKey(knownHosts, name, key, target, options.knownHostsFile);
-        if (refusal === null) return true;
-        // ssh2 only reports "verification failed"; keep the reason so run() can reject with it.
-        verdict.refusal = refusal;
-        return false;
+    ssh = await connectClient(
+      {
+        host: address,
+        port: target.port,
+        username: target.user,
+        // Key authentication only, with the key parsed once (no agent, password or keyboard).
+        authHandler: [login],
+        readyTimeout: options.connectTimeoutMs,
+        keepaliveInterval: options.keepaliveIntervalMs,
+        keepaliveCountMax: 3,
+        algorithms: { serverHostKey: preferPinnedAlgorithms(knownHosts, name) },
+        hostVerifier: (key: Buffer): boolean => {
+          const refusal = refuseHostKey(knownHosts, name, key, target, options.knownHostsFile);
+          if (refusal === null) return true;
+          // ssh2 only reports "verification failed"; keep the reason so run() can reject with it.
+          verdict.refusal = refusal;
+          return false;
+        },
       },
-    });
+      sock,
+    );
   } catch (error) {
-    ssh.dispose();
     if (verdict.refusal !== undefined) throw verdict.refusal;
     throw new SshConnectError({
       host: target.host,
@@ -139,7 +140,7 @@ async function openDirect(
     });
   }
   // Without TCP_NODELAY each exec round trip waits on Nagle's algorithm (~90 ms on loopback).
-  ssh.connection?.setNoDelay(true);
+  ssh.client.setNoDelay(true);
   return ssh;
 }
 

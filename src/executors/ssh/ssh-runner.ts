@@ -2,12 +2,13 @@
 // host, port and user (a second one opens beside a busy one rather than queueing behind it; an idle
 // one closes); every command bounded by `timeout` on the remote side and by a client-side deadline
 // that drops the connection if the remote side stops answering.
-import { readFile } from 'node:fs/promises';
-import type { NodeSSH } from 'node-ssh';
 import type { Logger } from 'pino';
 import { quote } from 'shell-quote';
+import type { ParsedKey } from 'ssh2';
 import type { CommandResult, CommandRunner, SshTarget } from '../types.js';
+import { readClientKey } from './client-key.js';
 import { openConnection, type ConnectOptions } from './connect.js';
+import type { SshConnection } from './connection.js';
 import { classifyConnectFailure, SshConnectError, type SshConnectFailure } from './errors.js';
 import { HostsFile } from './hosts-file.js';
 import { OutputTail } from './output-tail.js';
@@ -53,12 +54,11 @@ export function wrapWithTimeout(command: string, timeoutSeconds: number): string
  * A connection is shared by commands for one user@host:port (up to `maxSessionsPerConnection` at
  * once); when all are full another opens, up to `maxConnectionsPerHost`, then runs wait. When a command passes its client-side deadline the whole connection is dropped, so
  * commands sharing it end with `exitCode: null`; a hung connection would have stalled them anyway.
- * Note: node-ssh's execCommand also keeps every chunk in memory until the command ends; our cap
- * bounds what is returned, not what a runaway command can make this process hold.
+ * Output is kept as a tail of `maxOutputBytes` per stream as it arrives (output-tail.ts).
  */
 export class SshRunner implements CommandRunner {
-  private readonly pool: SessionPool<NodeSSH>;
-  private privateKey: Promise<string> | undefined;
+  private readonly pool: SessionPool<SshConnection>;
+  private privateKey: Promise<ParsedKey | Error> | undefined;
   private closed = false;
   private readonly maxOutputBytes: number;
   private readonly deadlineGraceMs: number;
@@ -72,7 +72,7 @@ export class SshRunner implements CommandRunner {
       maxSessions: options.maxSessionsPerConnection ?? 8,
       maxConnections: options.maxConnectionsPerHost ?? 16,
       idleMs: options.idleMs ?? 60_000,
-      dispose: (ssh) => ssh.dispose(),
+      dispose: (ssh) => ssh.end(),
     });
     this.hosts = options.hostsFile === undefined ? undefined : new HostsFile(options.hostsFile);
     this.logger = options.logger?.child({ component: 'ssh' });
@@ -102,13 +102,11 @@ export class SshRunner implements CommandRunner {
   async close(): Promise<void> {
     this.closed = true;
     const pending = this.pool.clear();
-    await Promise.all(
-      pending.map((ssh) => ssh.then((connected) => connected.dispose()).catch(() => undefined)),
-    );
+    await Promise.all(pending.map((ssh) => ssh.then((connected) => connected.end()).catch(() => undefined)));
   }
 
   private async runOnPool(
-    pooled: PooledConnection<NodeSSH>,
+    pooled: PooledConnection<SshConnection>,
     target: SshTarget,
     command: string,
     timeoutSeconds: number,
@@ -137,7 +135,7 @@ export class SshRunner implements CommandRunner {
   }
 
   private async execute(
-    ssh: NodeSSH,
+    ssh: SshConnection,
     target: SshTarget,
     command: string,
     timeoutSeconds: number,
@@ -145,11 +143,11 @@ export class SshRunner implements CommandRunner {
     const stdout = new OutputTail(this.maxOutputBytes);
     const stderr = new OutputTail(this.maxOutputBytes);
     const started = performance.now();
-    // Our own tails, not node-ssh's strings: those are trimmed and decoded chunk by chunk.
-    const execution = ssh.execCommand(wrapWithTimeout(command, timeoutSeconds), {
-      onStdout: (chunk) => stdout.push(chunk),
-      onStderr: (chunk) => stderr.push(chunk),
-    });
+    const execution = ssh.exec(
+      wrapWithTimeout(command, timeoutSeconds),
+      (chunk) => stdout.push(chunk),
+      (chunk) => stderr.push(chunk),
+    );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), timeoutSeconds * 1000 + this.deadlineGraceMs);
@@ -188,7 +186,10 @@ export class SshRunner implements CommandRunner {
    * The live connection of this pool entry, opening one when there is none or it dropped.
    * Concurrent callers share one attempt, and all of them see its error if it fails.
    */
-  private async connection(pooled: PooledConnection<NodeSSH>, target: SshTarget): Promise<NodeSSH> {
+  private async connection(
+    pooled: PooledConnection<SshConnection>,
+    target: SshTarget,
+  ): Promise<SshConnection> {
     const pending = pooled.ssh;
     if (pending !== null) {
       const ssh = await pending;
@@ -206,26 +207,27 @@ export class SshRunner implements CommandRunner {
     return pooled.ssh;
   }
 
-  private async connect(target: SshTarget): Promise<NodeSSH> {
-    const connectOptions: ConnectOptions = {
-      privateKey: await this.loadPrivateKey(),
-      knownHostsFile: this.options.knownHostsFile,
-      connectTimeoutMs: this.options.connectTimeoutMs ?? 20_000,
-      keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 15_000,
-    };
+  private async connect(target: SshTarget): Promise<SshConnection> {
     const fields = {
       host: target.host,
       address: target.address ?? target.host,
       port: target.port,
       user: target.user,
     };
+    const privateKey = await this.loadPrivateKey();
     try {
+      // A key that does not parse fails each connection as ssh2's connect did (protocol).
+      if (privateKey instanceof Error) throw startFailure(target, 'protocol', privateKey);
+      const connectOptions: ConnectOptions = {
+        privateKey,
+        knownHostsFile: this.options.knownHostsFile,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 20_000,
+        keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 15_000,
+      };
       const ssh = await openConnection(target, connectOptions);
       // Without a listener, a late socket error on an idle pooled connection would crash the process.
-      ssh.connection?.on('error', (error) =>
-        this.logger?.warn({ ...fields, err: error }, 'ssh connection error'),
-      );
-      ssh.connection?.on('close', () => this.logger?.debug(fields, 'ssh connection closed'));
+      ssh.client.on('error', (error) => this.logger?.warn({ ...fields, err: error }, 'ssh connection error'));
+      ssh.client.on('close', () => this.logger?.debug(fields, 'ssh connection closed'));
       this.logger?.debug(fields, 'ssh connected');
       return ssh;
     } catch (error) {
@@ -235,23 +237,24 @@ export class SshRunner implements CommandRunner {
   }
 
   /** Ends the connection hard (the peer may not be answering) and forgets it. */
-  private drop(ssh: NodeSSH): void {
-    const client = ssh.connection;
-    ssh.dispose();
-    client?.destroy();
+  private drop(ssh: SshConnection): void {
+    ssh.destroy();
   }
 
-  /** Read once; a failed read is not cached, so fixing the file is enough. */
-  private loadPrivateKey(): Promise<string> {
-    const { privateKey } = this.options;
-    if (privateKey.includes('-----BEGIN')) return Promise.resolve(privateKey);
-    this.privateKey ??= readFile(privateKey, 'utf8').catch((error: unknown) => {
-      this.privateKey = undefined;
-      throw new Error(`Cannot read the SSH private key ${privateKey}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    });
-    return this.privateKey;
+  /**
+   * Read and parsed once per runner, as the file was read once before: a key replaced on disk is
+   * used from the next start. A failed read or parse is not kept, so fixing the file is enough.
+   */
+  private loadPrivateKey(): Promise<ParsedKey | Error> {
+    this.privateKey ??= readClientKey(this.options.privateKey);
+    const loading = this.privateKey;
+    const forget = (): void => {
+      if (this.privateKey === loading) this.privateKey = undefined;
+    };
+    loading.then((key) => {
+      if (key instanceof Error) forget();
+    }, forget);
+    return loading;
   }
 }
 
