@@ -8,26 +8,17 @@ import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SshConnectError, SshRunner, type SshRunnerOptions } from '../../src/executors/ssh/index.js';
+import { SshConnectError, type SshRunner } from '../../src/executors/ssh/index.js';
 import type { SshTarget } from '../../src/executors/types.js';
 import { until } from '../support/poll.js';
+import { sshRunners } from '../support/ssh-runners.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);
 
 let sshd: Sshd;
 let target: SshTarget;
-const runners: SshRunner[] = [];
-
-function runner(options: Partial<SshRunnerOptions> = {}): SshRunner {
-  const created = new SshRunner({
-    privateKey: sshd.clientKeyPath,
-    knownHostsFile: sshd.knownHostsPath,
-    ...options,
-  });
-  runners.push(created);
-  return created;
-}
+const { runner, closeAll } = sshRunners(() => sshd);
 
 /** A fresh key of `type`, authorised on the server when `authorise`; returns its private key file. */
 async function newKey(name: string, type: string[], authorise: boolean): Promise<string> {
@@ -50,7 +41,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(runners.splice(0).map((created) => created.close()));
+  await closeAll();
 });
 
 afterAll(async () => {

@@ -10,29 +10,18 @@ import {
   HostKeyRevokedError,
   HostKeyUnknownError,
   SshConnectError,
-  SshRunner,
-  type SshRunnerOptions,
 } from '../../src/executors/ssh/index.js';
 import type { SshTarget } from '../../src/executors/types.js';
 import { until } from '../support/poll.js';
 import { marker, pidsMatching } from '../support/pgrep.js';
+import { sshRunners } from '../support/ssh-runners.js';
 import { fingerprintOf, startSshd, type Sshd } from '../support/sshd.js';
 
 const exec = promisify(execFile);
 
 let sshd: Sshd;
 let target: SshTarget;
-const runners: SshRunner[] = [];
-
-function runner(options: Partial<SshRunnerOptions> = {}): SshRunner {
-  const created = new SshRunner({
-    privateKey: sshd.clientKeyPath,
-    knownHostsFile: sshd.knownHostsPath,
-    ...options,
-  });
-  runners.push(created);
-  return created;
-}
+const { runner, closeAll } = sshRunners(() => sshd);
 
 beforeAll(async () => {
   sshd = await startSshd({ knownHostsNames: ['node-a17.dc1'] });
@@ -40,7 +29,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(runners.splice(0).map((created) => created.close()));
+  await closeAll();
 });
 
 afterAll(async () => {
