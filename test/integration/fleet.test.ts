@@ -30,6 +30,18 @@ async function connect(fleet: Fleet, host: string, privateKey = fleet.clientPriv
   return ssh;
 }
 
+/** The memtest's status once it is no longer running (the fleet's memtests last a few seconds). */
+function memtestEnd(ssh: NodeSSH) {
+  return until(
+    'the memtest to end',
+    async () => {
+      const result = await ssh.execCommand(MEMCHECK_STATUS);
+      return !result.stdout.startsWith('RUNNING') && result;
+    },
+    { timeoutMs: 5_000 },
+  );
+}
+
 function refuses(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: address, port });
@@ -81,14 +93,7 @@ describe('sandbox: simulated fleet running the RMA runbook commands', () => {
     expect(started).toMatchObject({ code: 0, stdout: 'memcheck started' });
     expect((await ssh.execCommand(MEMCHECK_STATUS)).stdout).toMatch(/^RUNNING pass [12]\/2$/);
 
-    const final = await until(
-      'the memtest to end',
-      async () => {
-        const result = await ssh.execCommand(MEMCHECK_STATUS);
-        return !result.stdout.startsWith('RUNNING') && result;
-      },
-      { timeoutMs: 5_000 },
-    );
+    const final = await memtestEnd(ssh);
     expect(final).toMatchObject({ code: 0, stdout: 'PASSED' });
     expect(fleet.count('db-1.site-a.example', 'memcheck start')).toBe(1);
   });
@@ -111,14 +116,7 @@ describe('sandbox: simulated fleet running the RMA runbook commands', () => {
   it('fails the memtest on a host the profile marks as failing', async () => {
     const ssh = await on('bad.site-a.example');
     await ssh.execCommand(MEMCHECK_START);
-    const final = await until(
-      'the memtest to end',
-      async () => {
-        const result = await ssh.execCommand(MEMCHECK_STATUS);
-        return !result.stdout.startsWith('RUNNING') && result;
-      },
-      { timeoutMs: 5_000 },
-    );
+    const final = await memtestEnd(ssh);
     expect(final.stdout).toBe('FAILED: DIMM B2 errors');
   });
 
