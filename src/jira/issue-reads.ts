@@ -63,11 +63,7 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
         properties: [BOOKKEEPING_PROPERTY],
       }),
     );
-    writes.remember(raw);
-    const mapped = mapIssue(raw, shape);
-    if (!mapped.ok) return unreadable(raw, ENDPOINT.getIssue, mapped.reason);
-    reportProblems(mapped.ticket.key, mapped.problems);
-    return mapped.ticket;
+    return toTicket(raw, shape, ENDPOINT.getIssue);
   }
 
   /** Every comment from `startAt` on, page by page (GET …/comment), until a page comes back short. */

@@ -4,7 +4,8 @@
 // there the report could show on the customer portal (issue 11, item 5; docs/jira.md).
 //
 // Posting and moving are then two calls, and the move no longer decides alone who explains it: two
-// jobs of one visit (two check rounds of a wait step, a retry beside the next round) may both post.
+// jobs of one visit (a wait step's check job and its last check past the deadline, a retry after a
+// lost answer) may both post.
 // So every poster, after its own post, reads the newest comments, keeps the earliest of the bot's own
 // carrying the visit's reference and deletes the later ones. Each poster reads after it posted, so
 // the last one sees every copy: the copies converge on one, whoever deletes first (a 404 is fine).

@@ -20,8 +20,8 @@ export const StepJobSchema = z.object({
   step: z.string().optional(),
   /** A hold job: the ticket holding the exclusive value (a new holder, a new comment). */
   holder: z.string().optional(),
-  /** Set when the job was put back delayed (a deferral, a wait step's next round): when it is due
-   * again, in ms since the epoch. A waiting job's age counts from then (not part of the id). */
+  /** Set when a wait step's check job was put back for its next round: when that round is due, in
+   * ms since the epoch. Its wait counts from then, and its checks read light (not part of the id). */
   dueAt: z.number().int().optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;

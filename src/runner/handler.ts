@@ -1,6 +1,6 @@
 // The one place an Outcome becomes queue calls, metrics and logs, like controller-runtime's
-// reconcile handler: done and stale complete the job; again (a wait step's next round) and deferred
-// put it back delayed, noting when it is due (BullMQ's moveToDelayed + DelayedError, no attempt used
+// reconcile handler: done and stale complete the job; again (a wait step's next round, noting when it
+// is due) and deferred put it back delayed (BullMQ's moveToDelayed + DelayedError, no attempt used
 // up); retry fails this attempt so BullMQ retries with backoff; terminal fails the job for good
 // (UnrecoverableError). A thrown error (a bug, Jira or Redis down) is counted and left to BullMQ's
 // retries.
@@ -47,37 +47,24 @@ async function handleOutcome(
   // jobs log nothing at info, and a child serializes its bindings when it is made.
   const fields = () => jobLogFields(job.data);
   switch (outcome.kind) {
-    case 'done': {
+    case 'done':
+    case 'again': {
       const label = outcomeLabel(outcome);
+      const again = outcome.kind === 'again' ? { againInMs: outcome.delayMs } : {};
       hooks.logger.info(
-        { ...fields(), step: outcome.step, outcome: label, attempt: attempt.number },
-        'job done',
+        { ...fields(), step: outcome.step, outcome: label, attempt: attempt.number, ...again },
+        outcome.kind === 'done' ? 'job done' : 'job done for this round',
       );
       hooks.onOutcome?.(job.data, label);
-      return label;
+      if (outcome.kind === 'done') return label;
+      // The same job waits for the wait step's next round: no jitter, the round's time is the runbook's.
+      await nextRound(job, token, Date.now() + outcome.delayMs);
+      throw new DelayedError();
     }
     case 'stale': {
       const label = outcomeLabel(outcome);
       hooks.onOutcome?.(job.data, label);
       return label;
-    }
-    case 'again': {
-      // Counted like a finished job (a wait step's round is done), then the same job waits for the
-      // next round: no jitter, the round's time is the runbook's.
-      const label = outcomeLabel(outcome);
-      hooks.logger.info(
-        {
-          ...fields(),
-          step: outcome.step,
-          outcome: label,
-          attempt: attempt.number,
-          againInMs: outcome.delayMs,
-        },
-        'job done for this round',
-      );
-      hooks.onOutcome?.(job.data, label);
-      await putBack(job, token, Date.now() + outcome.delayMs);
-      throw new DelayedError();
     }
     case 'deferred': {
       if (hooks.logger.isLevelEnabled('debug')) {
@@ -85,7 +72,7 @@ async function handleOutcome(
       }
       const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
       // Jitter, so that deferred jobs of one site do not all come back in the same instant.
-      await putBack(job, token, Date.now() + delay + Math.floor(Math.random() * delay * 0.5));
+      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
       throw new DelayedError();
     }
     case 'retry':
@@ -98,10 +85,12 @@ async function handleOutcome(
 }
 
 /**
- * Back to the queue's delayed set until `at`, noting `at` in the job, so that once due its wait is
- * counted from then (runbot_queue_oldest_job_age_seconds), not from when the job was first added.
+ * Back to the queue's delayed set until its next round at `at`, noting `at` in the job: once due, its
+ * wait is counted from then (runbot_queue_oldest_job_age_seconds), not from its first add hours ago,
+ * and its check reads light (check-reads.ts). Only a round sets it: a job deferred before its first
+ * check (the pause) still makes that first check in full.
  */
-async function putBack(job: Job<StepJob, string>, token: string | undefined, at: number): Promise<void> {
+async function nextRound(job: Job<StepJob, string>, token: string | undefined, at: number): Promise<void> {
   await job.updateData({ ...job.data, dueAt: at });
   await job.moveToDelayed(at, token);
 }

@@ -284,11 +284,11 @@ describe('runner: a wait step has one check job per visit, run again each round'
       step: 'memcheck-wait',
     });
     expect(ran.map((r) => r.command)).toEqual([expect.stringContaining('memcheck status') as string]);
-    // A round after the first reads light (check-reads.ts).
+    // A round after the first reads light (check-reads.ts) and writes nothing.
     expect(jira.calls.map((call) => call.call)).toEqual(['getTicketFields']);
   });
 
-  it('the last check past the deadline always runs', async () => {
+  it('the last check, past the deadline, reads in full and moves the ticket on', async () => {
     const jira = new MemoryJira([memtest()]);
     jira.peek('HOT-7')!.bookkeeping!.enteredAt = '2026-11-22T11:00:00.000Z';
     const { runner, ran } = fakeRunner(jira, () => result(0, 'PASSED\n'));
@@ -298,6 +298,7 @@ describe('runner: a wait step has one check job per visit, run again each round'
       kind: 'done',
       result: 'transitioned',
     });
+    expect(jira.calls[0]?.call).toBe('getTicket');
     expect(ran).toHaveLength(1);
     // The last check moves the ticket whatever it finds: it plans from the full read alone.
     expect(jira.calls.map((call) => call.call)).toEqual(['getTicket', 'transitionTo']);
@@ -336,20 +337,6 @@ describe('runner: a check round reads light, and in full before it writes', () =
       : [],
   });
   const reads = (jira: MemoryJira) => jira.calls.map((call) => call.call);
-
-  it('a still-running check makes only the light read and writes nothing', async () => {
-    const jira = new MemoryJira([memtest()]);
-    const { runner, ran } = fakeRunner(jira, () => result(0, 'RUNNING pass 1/2\n'));
-
-    expect(await runnerOver({ jira, runner })(check('later'), { number: 1, last: false })).toEqual({
-      kind: 'again',
-      result: 'pending',
-      delayMs: 600_000,
-      step: 'memcheck-wait',
-    });
-    expect(ran).toHaveLength(1);
-    expect(reads(jira)).toEqual(['getTicketFields']);
-  });
 
   it('a finished check reads the ticket in full before it moves it on', async () => {
     const jira = new MemoryJira([memtest()]);
@@ -623,7 +610,7 @@ describe('handler: what each outcome does to the BullMQ job', () => {
   });
 
   it('puts a deferred job back for its delay (with jitter), without using up an attempt', async () => {
-    const { result, onOutcome, onError, moveToDelayed } = handled({
+    const { result, onOutcome, onError, moveToDelayed, updateData } = handled({
       kind: 'deferred',
       reason: 'cap',
       delayMs: 60_000,
@@ -633,6 +620,8 @@ describe('handler: what each outcome does to the BullMQ job', () => {
     expect(at - Date.now()).toBeGreaterThan(50_000);
     expect(at - Date.now()).toBeLessThanOrEqual(90_000);
     expect(token).toBe('token');
+    // Not a round: a check job deferred before its first check still makes that check in full.
+    expect(updateData).not.toHaveBeenCalled();
     expect(onOutcome).not.toHaveBeenCalled();
     expect(onError).not.toHaveBeenCalled();
   });

@@ -23,7 +23,7 @@ const DEFAULT_HASH: Record<string, string | null> = {
  * ssh2 takes as `key` of a publickey login. Throws with ssh2's own words when it cannot, as its
  * connect would have ("Cannot parse privateKey: …").
  */
-export function parseClientKey(text: string): ParsedKey {
+function parseClientKey(text: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error) throw new Error(`Cannot parse privateKey: ${parsed.message}`);
   // OpenSSH's newer format holds one key.

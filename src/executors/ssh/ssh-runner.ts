@@ -246,8 +246,9 @@ export class SshRunner implements CommandRunner {
    * used from the next start. A failed read or parse is not kept, so fixing the file is enough.
    */
   private loadPrivateKey(): Promise<ParsedKey | Error> {
-    this.privateKey ??= readClientKey(this.options.privateKey);
-    const loading = this.privateKey;
+    if (this.privateKey !== undefined) return this.privateKey;
+    const loading = readClientKey(this.options.privateKey);
+    this.privateKey = loading;
     const forget = (): void => {
       if (this.privateKey === loading) this.privateKey = undefined;
     };
