@@ -158,5 +158,17 @@ export type Decision =
       /** sha256 of the plan (hex); a different plan needs approval again. */
       hash: string;
     }
-  /** `hold`: the step waits for a breaker, a window or a freeze (its job waits too, it is not stale). */
-  | { kind: 'nothing'; reason: string; hold?: Hold };
+  /**
+   * `hold`: the step waits for a breaker, a window or a freeze (its job waits too, it is not stale).
+   * `running`: the step began in this visit and may still be running until `until` (runningState).
+   */
+  | { kind: 'nothing'; reason: string; hold?: Hold; running?: RunningStep };
+
+/** A step that began in a visit and may still be running (its running mark, and when that lapses). */
+export interface RunningStep {
+  step: string;
+  status: string;
+  visit: number;
+  /** When every command could have timed out and the report reached Jira, ISO 8601. */
+  until: string;
+}

@@ -326,7 +326,11 @@ export function runningState(
   if (!running) return { resumed: false };
   const busyUntil = Date.parse(running.since) + (budgetSeconds + RUN_GRACE_SECONDS) * 1000;
   if (plan.now.getTime() < busyUntil) {
-    return { decision: { kind: 'nothing', reason: `${stepRef.name} running since ${running.since}` } };
+    const until = new Date(busyUntil).toISOString();
+    const mark = { step: stepRef.name, status: visit.status, visit: visit.bookkeeping.visit, until };
+    return {
+      decision: { kind: 'nothing', reason: `${stepRef.name} running since ${running.since}`, running: mark },
+    };
   }
   if (safeToRepeat) return { resumed: true };
   return {

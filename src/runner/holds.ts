@@ -1,6 +1,7 @@
 // The worker's side of holds (src/planner/holds.ts): a job whose step is held back by an open
-// breaker, a freeze or a closed maintenance window goes back to its queue untouched, and the outcome
-// of every step run is counted by the failure-rate breaker of its site and step.
+// breaker, a freeze or a closed maintenance window goes back to its queue untouched (as does a step
+// job that finds its own step still running), and the outcome of every step run is counted by the
+// failure-rate breaker of its site and step.
 import type { Definitions, Inventory } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
 import {
@@ -15,8 +16,8 @@ import {
 import type { BreakerStore, StepJob } from '../queue/index.js';
 import { deferred, type Deferred, type StepResult } from './outcome.js';
 
-/** A window or freeze that ends later is looked at again after this long at most (inventory edits). */
-const MAX_WINDOW_DEFER_MS = 5 * 60_000;
+/** A window, freeze or running mark that ends later is looked at again after this long at most. */
+const MAX_DEFER_MS = 5 * 60_000;
 
 export interface BreakerHooks {
   /** This run opened the breaker of its site and step (metrics). */
@@ -45,8 +46,29 @@ export function heldJob(
   if (!hold) return undefined;
   // A breaker is reset by a person at any time: look again at the worker's usual pace.
   if (hold.until === undefined) return deferred(hold.reason);
-  const untilMs = Date.parse(hold.until) - now.getTime();
-  return deferred(hold.reason, Math.min(MAX_WINDOW_DEFER_MS, Math.max(1_000, untilMs)));
+  return deferredUntil(hold.reason, hold.until, now);
+}
+
+/**
+ * The deferred outcome of a step job whose fresh plan finds its own step still running: the running
+ * mark of its visit, written by an earlier attempt of this job (whose move to the next status failed
+ * and was thrown to the queue) or by its twin. Made stale, the job would keep its id busy while the
+ * poller waits to plan it again when the mark lapses; a resumed step's job then stays stuck for as
+ * long as the queue keeps a finished id. Waiting instead, it comes back when the mark lapses and its
+ * fresh plan says what then: resume the step (done_when), go to a person, or nothing (moved on).
+ */
+export function runningJob(job: StepJob, decision: Decision, now: Date): Deferred | undefined {
+  const running = decision.kind === 'nothing' ? decision.running : undefined;
+  if (job.kind !== 'runStep' || running === undefined) return undefined;
+  if (running.step !== job.step || running.status !== job.status || running.visit !== job.visit)
+    return undefined;
+  return deferredUntil(`${running.step} may still be running (until ${running.until})`, running.until, now);
+}
+
+/** Back at `until`, or sooner to look again (inventory edits, a person moving the ticket). */
+function deferredUntil(reason: string, until: string, now: Date): Deferred {
+  const untilMs = Date.parse(until) - now.getTime();
+  return deferred(reason, Math.min(MAX_DEFER_MS, Math.max(1_000, untilMs)));
 }
 
 /** Counts a step run's outcome in its breaker: moved on is a success, failed a failure; else nothing. */

@@ -28,7 +28,7 @@ import { planInputFor, workflowContexts, type WorkflowContext } from './context.
 import { freshHolders } from '../service/holders.js';
 import { noteEpoch, type ClaimCheck, type ClaimSettings } from './claim.js';
 import { runDry } from './dry-run.js';
-import { heldJob, recordRun, type BreakerHooks } from './holds.js';
+import { heldJob, recordRun, runningJob, type BreakerHooks } from './holds.js';
 import type { StepContext, StepOptions } from './moves.js';
 import { deferred, type Outcome } from './outcome.js';
 import { runIpmiStep, runRedfishStep } from './steps/bmc.js';
@@ -98,6 +98,8 @@ export function createRunner(deps: RunnerDeps): Runner {
       deps.now(),
     );
     if (heldNow) return { outcome: heldNow };
+    const running = runningJob(job.job, decision, deps.now());
+    if (running) return { outcome: running };
     if (stillWanted(job.job, decision) || refusesMoveOf(job.job, decision)) return { decision };
     if (deps.logger.isLevelEnabled('debug')) {
       job.logger().debug({ fresh: decision.kind }, 'job no longer wanted');

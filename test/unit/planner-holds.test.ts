@@ -133,6 +133,7 @@ describe('planner: failure-rate breaker', () => {
     expect(plan('Sync', { open: OPEN_SYNC, bookkeeping })).toEqual({
       kind: 'nothing',
       reason: `sync running since ${since}`,
+      running: expect.objectContaining({ step: 'sync', visit: 2 }) as unknown,
     });
   });
 });

@@ -97,7 +97,11 @@ describe('planner: ipmi steps where the site has IPMI access', () => {
   it('waits while the power cycle may still be running', () => {
     const ticket = running('Power Cycle', 'power-cycle', 30);
     const since = ticket.bookkeeping?.running?.since;
-    expect(plan(ticket)).toEqual({ kind: 'nothing', reason: `power-cycle running since ${since}` });
+    expect(plan(ticket)).toMatchObject({
+      kind: 'nothing',
+      reason: `power-cycle running since ${since}`,
+      running: { step: 'power-cycle', status: 'Power Cycle' },
+    });
   });
 });
 

@@ -81,7 +81,12 @@ describe('planner: ssh steps', () => {
     const decision = plan({
       bookkeeping: { status: 'Sync', visit: 5, enteredAt: '2026-11-23T10:00:00Z', running },
     });
-    expect(decision).toEqual({ kind: 'nothing', reason: 'sync running since 2026-11-23T11:00:00Z' });
+    // Until its 2 h timeout and the 120 s its report is given have passed; its job waits that long.
+    expect(decision).toEqual({
+      kind: 'nothing',
+      reason: 'sync running since 2026-11-23T11:00:00Z',
+      running: { step: 'sync', status: 'Sync', visit: 5, until: '2026-11-23T13:02:00.000Z' },
+    });
   });
 
   it('does not run a step again that was interrupted and has no done_when check', () => {
