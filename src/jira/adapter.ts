@@ -126,13 +126,11 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       sleep(retryDelayMs({ kind: 'server', status: 500 }, failedAttempts, policy, random)),
     recent: (key) => issues.recentComments(key),
     async remove(key, id) {
-      try {
-        await call(ENDPOINT.deleteComment, key, () =>
+      await orGone(
+        call(ENDPOINT.deleteComment, key, () =>
           client.issueComments.deleteComment({ issueIdOrKey: key, id }),
-        );
-      } catch (error) {
-        if (!(error instanceof JiraRequestError) || error.status !== 404) throw error;
-      }
+        ),
+      );
       writes.wrote(key);
     },
   };
@@ -171,23 +169,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       return { tickets, nextPageToken: next };
     },
 
-    async getTicket(key: string, shape: TicketShape) {
-      try {
-        return await issues.readIssue(key, shape);
-      } catch (error) {
-        if (error instanceof JiraRequestError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
+    getTicket: (key: string, shape: TicketShape) => orGone(issues.readIssue(key, shape)),
 
-    async getTicketFields(key: string, shape: TicketShape) {
-      try {
-        return await issues.readIssueFields(key, shape);
-      } catch (error) {
-        if (error instanceof JiraRequestError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
+    getTicketFields: (key: string, shape: TicketShape) => orGone(issues.readIssueFields(key, shape)),
 
     transitionTo: moves.transitionTo,
 
@@ -220,15 +204,12 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     fieldNames: () => names.get(),
 
     async getBookkeeping(key: string): Promise<Bookkeeping | undefined> {
-      let property: { value?: unknown };
-      try {
-        property = await call(ENDPOINT.getProperty, key, () =>
+      const property = await orGone(
+        call(ENDPOINT.getProperty, key, () =>
           client.issueProperties.getIssueProperty({ issueIdOrKey: key, propertyKey: BOOKKEEPING_PROPERTY }),
-        );
-      } catch (error) {
-        if (error instanceof JiraRequestError && error.status === 404) return undefined;
-        throw error;
-      }
+        ),
+      );
+      if (!property) return undefined;
       const problems: MappingProblem[] = [];
       const bookkeeping = bookkeepingOf(property.value, problems);
       issues.reportProblems(key, problems);
@@ -272,5 +253,15 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       });
     }
     writes.wrote(key);
+  }
+}
+
+/** What Jira answers 404 to is gone (the issue, its property, a comment): undefined, not an error. */
+async function orGone<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof JiraRequestError && error.status === 404) return undefined;
+    throw error;
   }
 }

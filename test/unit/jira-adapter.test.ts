@@ -511,6 +511,19 @@ describe('jira adapter: get ticket', () => {
       .reply(404, { errorMessages: ['Issue does not exist or you do not have permission to see it.'] });
     await expect(adapter().getTicketFields('OPS-42', shape)).resolves.toBeUndefined();
   });
+
+  it('reads no bookkeeping from a ticket without the property (404), and another status is an error', async () => {
+    const property = `${issuePath}/properties/runbot`;
+    jira()
+      .get(property)
+      .reply(404, { errorMessages: ['The property was not found.'] });
+    await expect(adapter().getBookkeeping('OPS-42')).resolves.toBeUndefined();
+    jira()
+      .get(property)
+      .reply(403, { errorMessages: ['You do not have permission to see it.'] });
+    await expect(adapter().getBookkeeping('OPS-42')).rejects.toMatchObject({ status: 403 });
+    expect(sleeps).toEqual([]);
+  });
 });
 
 // transitionTo reads the status and the offered transitions in one call:
