@@ -1,7 +1,7 @@
 // The worker's side of holds (src/planner/holds.ts): a job whose step is held back by an open
-// breaker, a freeze or a closed maintenance window goes back to its queue untouched (as does a step
-// job that finds its own step still running), and the outcome of every step run is counted by the
-// failure-rate breaker of its site and step.
+// breaker, a freeze or a closed maintenance window goes back to its queue untouched (as does a
+// resumed step's job that finds its step still running), and the outcome of every step run is
+// counted by the failure-rate breaker of its site and step.
 import type { Definitions, Inventory } from '../definitions/index.js';
 import type { Logger } from '../logger.js';
 import {
@@ -50,16 +50,17 @@ export function heldJob(
 }
 
 /**
- * The deferred outcome of a step job whose fresh plan finds its own step still running: the running
- * mark of its visit, written by an earlier attempt of this job (whose move to the next status failed
- * and was thrown to the queue) or by its twin. Made stale, the job would keep its id busy while the
- * poller waits to plan it again when the mark lapses; a resumed step's job then stays stuck for as
- * long as the queue keeps a finished id. Waiting instead, it comes back when the mark lapses and its
- * fresh plan says what then: resume the step (done_when), go to a person, or nothing (moved on).
+ * The deferred outcome of a resumed step's job whose fresh plan finds its step still running: the
+ * resume's own running mark, written by an earlier attempt of this job (whose move to the next status
+ * failed and was thrown to the queue, or whose worker died). Made stale, the job would keep the visit's
+ * one resume id busy for as long as the queue keeps a finished job, and the ticket would wait as long.
+ * Waiting instead, it comes back when the mark lapses and its fresh plan says what then: resume the
+ * step again (done_when first), or nothing (moved on). A first run's job is stale as before: the
+ * poller plans the resume, under its own id, once the mark lapses.
  */
 export function runningJob(job: StepJob, decision: Decision, now: Date): Deferred | undefined {
   const running = decision.kind === 'nothing' ? decision.running : undefined;
-  if (job.kind !== 'runStep' || running === undefined) return undefined;
+  if (job.kind !== 'runStep' || job.resume !== true || running === undefined) return undefined;
   if (running.step !== job.step || running.status !== job.status || running.visit !== job.visit)
     return undefined;
   return deferredUntil(`${running.step} may still be running (until ${running.until})`, running.until, now);

@@ -205,28 +205,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'waits out its own step still running (an earlier attempt whose move failed): not stale, nothing run',
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 3,
-        enteredAt: '2026-11-23T11:00:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
-      },
-    }),
-    // sync may run 2 h, and its report gets 120 s more: looked at again in 5 min, the most a wait lasts.
-    outcome: {
-      kind: 'deferred',
-      reason: 'sync may still be running (until 2026-11-23T14:01:00.000Z)',
-      delayMs: 300_000,
-    },
-    after: (jira, ran) => {
-      expect(ran).toEqual([]);
-      expect(jira.writes()).toEqual([]);
-    },
-  },
-  {
-    name: "a resumed step's job whose mark lapses soon comes back when it lapses",
+    name: "a resumed step's job that finds the resume's own mark (its move failed) comes back when the mark lapses",
     ticket: ticket({
       bookkeeping: {
         status: 'Sync',
@@ -241,9 +220,43 @@ const CASES: Case[] = [
       reason: 'sync may still be running (until 2026-11-23T12:00:10.000Z)',
       delayMs: 10_000,
     },
+    after: (jira, ran) => {
+      expect(ran).toEqual([]);
+      expect(jira.writes()).toEqual([]);
+    },
   },
   {
-    name: 'a job of an earlier visit is stale, though the step is running in this one',
+    // sync may run 2 h, and its report gets 120 s more: looked at again in 5 min, the longest wait.
+    name: "a resumed step's job whose mark lapses later looks again in 5 min",
+    ticket: ticket({
+      bookkeeping: {
+        status: 'Sync',
+        visit: 3,
+        enteredAt: '2026-11-23T09:00:00.000Z',
+        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
+      },
+    }),
+    job: { ...syncJob, resume: true },
+    outcome: {
+      kind: 'deferred',
+      reason: 'sync may still be running (until 2026-11-23T14:01:00.000Z)',
+      delayMs: 300_000,
+    },
+  },
+  {
+    name: "a first run's job that finds its step running is stale: the poller plans the resume once the mark lapses",
+    ticket: ticket({
+      bookkeeping: {
+        status: 'Sync',
+        visit: 3,
+        enteredAt: '2026-11-23T09:00:00.000Z',
+        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
+      },
+    }),
+    outcome: { kind: 'stale', reason: 'no longer wanted' },
+  },
+  {
+    name: "a resumed step's job of an earlier visit is stale, though the step is running in this one",
     ticket: ticket({
       bookkeeping: {
         status: 'Sync',
@@ -252,6 +265,7 @@ const CASES: Case[] = [
         running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
       },
     }),
+    job: { ...syncJob, resume: true },
     outcome: { kind: 'stale', reason: 'no longer wanted' },
   },
   {
