@@ -18,16 +18,17 @@ export type StepResult =
 export type Outcome =
   /** The job did its work (`result`: what it did to the ticket); the job completes. */
   | { kind: 'done'; result: StepResult; step?: string }
-  /** The world moved on: the ticket is gone (`gone`), the fresh plan no longer calls for this job,
-   * or it names a workflow this worker has not loaded. The job completes, having done nothing. */
-  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' | 'workflow not loaded' }
+  /** The world moved on: the ticket is gone (`gone`), or the fresh plan no longer calls for this
+   * job. The job completes, having done nothing. */
+  | { kind: 'stale'; reason: 'gone' | 'no longer wanted' }
   /** The job did its work for now and runs again in `delayMs` (a wait step still running: its next
    * round). The same job, put back delayed, so a visit never has more than one check queued. */
   | { kind: 'again'; result: StepResult; delayMs: number; step?: string }
   /** Not now (the pause, a full cap, a breaker, a window): the job goes back to its queue untouched,
    * without using up an attempt, for `delayMs` (default: the worker's usual pace). */
   | { kind: 'deferred'; reason: string; delayMs?: number }
-  /** Nothing ran and trying again may help (a host or BMC not reached): the queue retries with backoff. */
+  /** Nothing ran and trying again may help (a host or BMC not reached, a workflow this worker has
+   * not loaded: another may have): the queue retries with backoff. */
   | { kind: 'retry'; reason: string }
   /** Nothing ran and trying again cannot help: the job fails for good, without retries. No step
    * returns it today (each fault a retry cannot fix is reported on the ticket as failed or

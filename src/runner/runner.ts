@@ -30,7 +30,7 @@ import { noteEpoch, type ClaimCheck, type ClaimSettings } from './claim.js';
 import { runDry } from './dry-run.js';
 import { heldJob, recordRun, runningJob, type BreakerHooks } from './holds.js';
 import type { StepContext, StepOptions } from './moves.js';
-import { deferred, type Outcome } from './outcome.js';
+import { deferred, retry, type Outcome } from './outcome.js';
 import { runIpmiStep, runRedfishStep } from './steps/bmc.js';
 import { checkStep, runCheck, sameCheck, settleCheck, writesJira } from './steps/check.js';
 import {
@@ -200,8 +200,11 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (held) return held;
     const context = contexts.get(job.workflow);
     if (!context) {
+      // Mixed versions during a deploy: a worker that has the workflow takes a retry. Made stale, the
+      // job would keep its id, and the ticket's visit would wait as long as the queue keeps it (1 h);
+      // failed after its attempts, it is removed and the next poll plans it again.
       logger().warn('job names a workflow that is not loaded');
-      return { kind: 'stale', reason: 'workflow not loaded' };
+      return retry(`workflow ${job.workflow} is not loaded by this worker`);
     }
     const run: JobRun = {
       job,

@@ -175,9 +175,9 @@ const CASES: Case[] = [
     outcome: { kind: 'stale', reason: 'gone' },
   },
   {
-    name: 'ends a job naming a workflow that is not loaded, without reading Jira',
+    name: 'retries a job naming a workflow this worker has not loaded (another may have), without reading Jira',
     job: { ...syncJob, workflow: 'nope' },
-    outcome: { kind: 'stale', reason: 'workflow not loaded' },
+    outcome: { kind: 'retry', reason: 'workflow nope is not loaded by this worker' },
     after: (jira) => expect(jira.calls).toEqual([]),
   },
   {
