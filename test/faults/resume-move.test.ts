@@ -50,16 +50,12 @@ sync:
     const { key } = await w.seed(HOST, { rmaDone: true });
     // The bot began sync ten minutes ago and its worker was gone: the poller plans a resume at once.
     const since = new Date(Date.now() - 600_000).toISOString();
-    const bookkeeping = { status: 'Sync', visit: 1, enteredAt: since, running: { step: 'sync', since } };
-    const response = await fetch(`${w.jiraUrl}/rest/api/3/issue/${key}/properties/runbot`, {
-      method: 'PUT',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${w.credentials.email}:${w.credentials.apiToken}`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(bookkeeping),
+    await w.setBookkeeping(key, {
+      status: 'Sync',
+      visit: 1,
+      enteredAt: since,
+      running: { step: 'sync', since },
     });
-    expect(response.ok).toBe(true);
     // Every try of the resume's first move is refused, so that attempt of its job fails.
     const moves = `/rest/api/3/issue/${key}/transitions`;
     proxy = await startLostAnswerProxy(

@@ -45,16 +45,7 @@ memtest:
     // Both memtests started two minutes ago (as Jira records it): the 1 s deadline is long past.
     const startedAt = new Date(Date.now() - 120_000).toISOString();
     for (const key of [done.key, stuck.key]) {
-      const bookkeeping = { status: 'Memcheck Running', visit: 1, enteredAt: startedAt, startedAt };
-      const response = await fetch(`${w.jiraUrl}/rest/api/3/issue/${key}/properties/runbot`, {
-        method: 'PUT',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${w.credentials.email}:${w.credentials.apiToken}`).toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify(bookkeeping),
-      });
-      expect(response.ok).toBe(true);
+      await w.setBookkeeping(key, { status: 'Memcheck Running', visit: 1, enteredAt: startedAt, startedAt });
     }
     await w.startService();
 

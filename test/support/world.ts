@@ -11,6 +11,7 @@ import { ConfigSchema, type Config } from '../../src/config.js';
 import { loadDefinitions, type Workflow } from '../../src/definitions/index.js';
 import { plainText } from '../../src/jira/adf.js';
 import { createLogger } from '../../src/logger.js';
+import { BOOKKEEPING_PROPERTY, type Bookkeeping } from '../../src/planner/index.js';
 import { buildEnvironment, type Environment } from '../../src/sandbox/environment.js';
 import type { JiraSandbox } from '../../src/sandbox/jira/index.js';
 import { startRedis, type RedisInstance } from '../../src/sandbox/redis.js';
@@ -88,6 +89,8 @@ export interface World extends WorldParts {
   ): Promise<RunningService>;
   /** An RMA ticket and a restore ticket for `host` blocked by it, through Jira's REST API. */
   seed(host: string, options?: { rmaDone?: boolean }): Promise<{ key: string; rma: string }>;
+  /** Writes the ticket's bookkeeping through Jira's REST API, as the bot keeps it (a past the bot left). */
+  setBookkeeping(key: string, bookkeeping: Bookkeeping): Promise<void>;
   /** The ticket's comments as plain text, oldest first. */
   comments(key: string): string[];
   /** The text of a file the steps wrote under `work`, undefined while there is none. */
@@ -228,6 +231,15 @@ async function build(options: WorldOptions, environment: Environment): Promise<W
       return service;
     },
     seed: (host, seedOptions = {}) => jira.seedTicket(host, { rmaDone: seedOptions.rmaDone ?? false }),
+    async setBookkeeping(key, bookkeeping) {
+      const basic = Buffer.from(`${credentials.email}:${credentials.apiToken}`).toString('base64');
+      const response = await fetch(`${jiraUrl}/rest/api/3/issue/${key}/properties/${BOOKKEEPING_PROPERTY}`, {
+        method: 'PUT',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/json' },
+        body: JSON.stringify(bookkeeping),
+      });
+      if (!response.ok) throw new Error(`world: PUT bookkeeping of ${key} answered ${response.status}`);
+    },
     comments: (key) => (sandbox.snapshot(key)?.comments ?? []).map((comment) => plainText(comment.body)),
     workFile: (name) => {
       const file = path.join(work, name);

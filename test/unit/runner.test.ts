@@ -44,6 +44,11 @@ function ticket(overrides: Partial<Ticket> = {}): Ticket {
   });
 }
 
+/** The ticket in Sync, its sync begun at `since` (its running mark). */
+function syncRunning(since: string, visit: { visit: number; enteredAt: string }): Ticket {
+  return ticket({ bookkeeping: { status: 'Sync', ...visit, running: { step: 'sync', since } } });
+}
+
 /** The runner under test: no dry run, the clock at NOW, the shipped definitions unless `deps` says. */
 const runnerOver = (deps: Pick<RunnerDeps, 'jira' | 'runner'> & Partial<RunnerDeps>) =>
   createRunner({ definitions, now: () => NOW, dryRun: false, logger, timeScale: 1, ...deps });
@@ -206,14 +211,7 @@ const CASES: Case[] = [
   },
   {
     name: "a resumed step's job that finds the resume's own mark (its move failed) comes back when the mark lapses",
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 3,
-        enteredAt: '2026-11-23T09:00:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T09:58:10.000Z' },
-      },
-    }),
+    ticket: syncRunning('2026-11-23T09:58:10.000Z', { visit: 3, enteredAt: '2026-11-23T09:00:00.000Z' }),
     job: { ...syncJob, resume: true },
     outcome: {
       kind: 'deferred',
@@ -228,14 +226,7 @@ const CASES: Case[] = [
   {
     // sync may run 2 h, and its report gets 120 s more: looked at again in 5 min, the longest wait.
     name: "a resumed step's job whose mark lapses later looks again in 5 min",
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 3,
-        enteredAt: '2026-11-23T09:00:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
-      },
-    }),
+    ticket: syncRunning('2026-11-23T11:59:00.000Z', { visit: 3, enteredAt: '2026-11-23T09:00:00.000Z' }),
     job: { ...syncJob, resume: true },
     outcome: {
       kind: 'deferred',
@@ -245,39 +236,18 @@ const CASES: Case[] = [
   },
   {
     name: "a first run's job that finds its step running is stale: the poller plans the resume once the mark lapses",
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 3,
-        enteredAt: '2026-11-23T09:00:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
-      },
-    }),
+    ticket: syncRunning('2026-11-23T11:59:00.000Z', { visit: 3, enteredAt: '2026-11-23T09:00:00.000Z' }),
     outcome: { kind: 'stale', reason: 'no longer wanted' },
   },
   {
     name: "a resumed step's job of an earlier visit is stale, though the step is running in this one",
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 4,
-        enteredAt: '2026-11-23T11:50:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T11:59:00.000Z' },
-      },
-    }),
+    ticket: syncRunning('2026-11-23T11:59:00.000Z', { visit: 4, enteredAt: '2026-11-23T11:50:00.000Z' }),
     job: { ...syncJob, resume: true },
     outcome: { kind: 'stale', reason: 'no longer wanted' },
   },
   {
     name: 'escalates a step that began and whose worker is gone (no done_when): never run on a guess',
-    ticket: ticket({
-      bookkeeping: {
-        status: 'Sync',
-        visit: 3,
-        enteredAt: '2026-11-23T08:00:00.000Z',
-        running: { step: 'sync', since: '2026-11-23T08:00:01.000Z' },
-      },
-    }),
+    ticket: syncRunning('2026-11-23T08:00:01.000Z', { visit: 3, enteredAt: '2026-11-23T08:00:00.000Z' }),
     job: { ...syncJob, kind: 'escalate', step: undefined },
     outcome: { kind: 'done', result: 'escalated' },
     after: (jira, ran) => {
