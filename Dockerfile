@@ -20,7 +20,7 @@ LABEL org.opencontainers.image.title="runbot" \
 # large host; V8 otherwise lets ~150 MiB of short-lived garbage (Jira JSON, Redis replies) pile up
 # before a scavenge. It caps no heap, so it cannot make the service run out of memory. 8, not the
 # 4 MiB first chosen for memory: at 1,000 tickets the service used ~5 % less CPU for the same work
-# and the batch ran at 1.21× its bound in four runs of four (1.20× to 1.31× with 4), for ~11 MiB
+# and the batch ran at 1.18× to 1.21× its bound in five runs (1.20× to 1.31× with 4), for ~11 MiB
 # more RSS (service ~210 MiB, poller 131 to 134 MiB at 10,000 tickets); 12 and 16 took the poller
 # to 150 MiB, its limit (docs/benchmarks.md, "1 December 2026, night").
 # MALLOC_ARENA_MAX=2: glibc's malloc keeps up to 8 arenas per core, one per thread that allocates
