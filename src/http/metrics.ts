@@ -241,7 +241,10 @@ export function stepObserver(metrics: Metrics, definitions: Definitions) {
   };
 }
 
-/** When a waiting job began to wait: when it was due back from a deferral or a round, else when it was added. */
+/**
+ * When a waiting job began to wait: when a wait step's check job was due back for its round, else
+ * when it was added (a job deferred by a window, a cap or a running mark counts from its first add).
+ */
 function waitingSince(job: { timestamp: number; data?: { dueAt?: number } }): number {
   return job.data?.dueAt ?? job.timestamp;
 }

@@ -12,7 +12,7 @@ import { DEFAULT_BACKOFF, realSleep, retryDelayMs } from './backoff.js';
 import { createCaller, type CallCount } from './call.js';
 import { basicCredentials, createClient, type JiraCore } from './client.js';
 import { ENDPOINT } from './endpoints.js';
-import { JiraRequestError } from './errors.js';
+import { JiraRequestError, orGone } from './errors.js';
 import { fieldNameCache } from './field-names.js';
 import { createIssueReads } from './issue-reads.js';
 import { bookkeepingOf, fieldsFor, type MappingProblem } from './issue-schema.js';
@@ -253,15 +253,5 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       });
     }
     writes.wrote(key);
-  }
-}
-
-/** What Jira answers 404 to is gone (the issue, its property, a comment): undefined, not an error. */
-async function orGone<T>(answer: Promise<T>): Promise<T | undefined> {
-  try {
-    return await answer;
-  } catch (error) {
-    if (error instanceof JiraRequestError && error.status === 404) return undefined;
-    throw error;
   }
 }

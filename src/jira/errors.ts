@@ -99,3 +99,13 @@ export function errorMessagesOf(body: unknown): string[] {
   );
   return [...(parsed.data.errorMessages ?? []), ...fieldErrors];
 }
+
+/** What Jira answers 404 to is gone (the issue, its property, a comment): undefined, not an error. */
+export async function orGone<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof JiraRequestError && error.status === 404) return undefined;
+    throw error;
+  }
+}

@@ -8,7 +8,7 @@ import { quotesCommands, type AdfDocument } from './adf.js';
 import type { JiraCore } from './client.js';
 import { commentRefIn } from './comment-ref.js';
 import { ENDPOINT } from './endpoints.js';
-import { JiraRequestError } from './errors.js';
+import { JiraRequestError, orGone } from './errors.js';
 import { offeredMoves, type OfferedMoves } from './issue-schema.js';
 import type { JiraPort, TransitionOutcome } from './port.js';
 import { postReport, withdrawReport, type ReportCalls } from './service-desk-report.js';
@@ -73,14 +73,9 @@ export function createMoves(
     return target?.id === undefined ? undefined : target;
   }
 
-  async function transitionTargetOrGone(key: string, move: Move): Promise<MoveTarget | undefined> {
-    try {
-      return await transitionTarget(key, move);
-    } catch (error) {
-      // Deleted since the worker read it: nothing to move, like a human having moved it.
-      if (error instanceof JiraRequestError && error.status === 404) return undefined;
-      throw error;
-    }
+  /** Deleted since the worker read it: nothing to move, like a human having moved it. */
+  function transitionTargetOrGone(key: string, move: Move): Promise<MoveTarget | undefined> {
+    return orGone(transitionTarget(key, move));
   }
 
   async function postTransition(key: string, id: string, options: MoveOptions): Promise<void> {

@@ -50,9 +50,9 @@ export function heldJob(
 }
 
 /**
- * The deferred outcome of a resumed step's job whose fresh plan finds its step still running: the
- * resume's own running mark, written by an earlier attempt of this job (whose move to the next status
- * failed and was thrown to the queue, or whose worker died). Made stale, the job would keep the visit's
+ * The deferred outcome of a resumed step's job whose fresh plan finds its step still running: a
+ * running mark of the same step, status and visit, written by an earlier attempt of this job (whose
+ * move to the next status failed and was thrown to the queue, or whose worker died) or by a twin. Made stale, the job would keep the visit's
  * one resume id busy for as long as the queue keeps a finished job, and the ticket would wait as long.
  * Waiting instead, it comes back when the mark lapses and its fresh plan says what then: resume the
  * step again (done_when first), or nothing (moved on). A first run's job is stale as before: the

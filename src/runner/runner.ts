@@ -99,7 +99,11 @@ export function createRunner(deps: RunnerDeps): Runner {
     );
     if (heldNow) return { outcome: heldNow };
     const running = runningJob(job.job, decision, deps.now());
-    if (running) return { outcome: running };
+    if (running) {
+      // A resume waiting out a mark may hold its ticket for a step's whole budget: said, not hidden.
+      job.logger().info({ reason: running.reason }, 'resumed step waits for its running mark to lapse');
+      return { outcome: running };
+    }
     if (stillWanted(job.job, decision) || refusesMoveOf(job.job, decision)) return { decision };
     if (deps.logger.isLevelEnabled('debug')) {
       job.logger().debug({ fresh: decision.kind }, 'job no longer wanted');
@@ -200,10 +204,11 @@ export function createRunner(deps: RunnerDeps): Runner {
     if (held) return held;
     const context = contexts.get(job.workflow);
     if (!context) {
-      // Mixed versions during a deploy: a worker that has the workflow takes a retry. Made stale, the
-      // job would keep its id, and the ticket's visit would wait as long as the queue keeps it (1 h);
-      // failed after its attempts, it is removed and the next poll plans it again.
-      logger().warn('job names a workflow that is not loaded');
+      // Mixed versions during a deploy: a worker that has the workflow may take a retry. Made stale,
+      // the job would keep its id, and the ticket's visit would wait as long as the queue keeps it
+      // (1 h); failed after its attempts, it is removed and the next poll plans it again. Said once
+      // per job, at its last attempt: a lasting mismatch would otherwise warn at every attempt.
+      if (attempt.last) logger().warn('job names a workflow that is not loaded');
       return retry(`workflow ${job.workflow} is not loaded by this worker`);
     }
     const run: JobRun = {

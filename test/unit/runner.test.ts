@@ -209,6 +209,8 @@ const CASES: Case[] = [
       expect(jira.comments('HOT-7')[0]).toContain('storage-sync');
     },
   },
+  // The next four: what a resume job comes to depends on the fresh plan alone (runner/holds.ts), so
+  // the shipped sync step stands in for a step with done_when, the only kind that is resumed.
   {
     name: "a resumed step's job that finds the resume's own mark (its move failed) comes back when the mark lapses",
     ticket: syncRunning('2026-11-23T09:58:10.000Z', { visit: 3, enteredAt: '2026-11-23T09:00:00.000Z' }),
