@@ -12,6 +12,7 @@ import type { JiraPort } from '../jira/port.js';
 import type { Logger } from '../logger.js';
 import { bookkeeping, type StepVisit, type TicketComment } from '../planner/index.js';
 import type { RedisClient, StepJob } from '../queue/index.js';
+import { deferred, done, type Outcome } from './outcome.js';
 
 /** What a worker saw before reading a ticket. */
 export interface EpochMark {
@@ -139,6 +140,18 @@ export async function noteEpoch(
 }
 
 export type Claimed = 'ours' | 'duplicate' | 'contested';
+
+/**
+ * What a step job that did not win its claim comes to. A first run's job completes (`duplicate`,
+ * `contested`): once the mark lapses, the poller plans the resume under its own id. A resume's job
+ * goes back to its queue instead: completed, it would keep the visit's one resume id for as long as
+ * the queue keeps a finished job; back, it finds the mark and waits for it to lapse (holds.ts).
+ */
+export function stoodDown(claimed: Exclude<Claimed, 'ours'>, resumed: boolean): Outcome {
+  return resumed
+    ? deferred(`claim ${claimed}: the resume waits for the running mark to lapse`)
+    : done(claimed);
+}
 
 interface ClaimParty {
   jira: JiraPort;

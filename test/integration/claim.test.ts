@@ -38,6 +38,7 @@ sync:
   kind: ssh
   target: '{{ site.manager }}'
   commands: ['echo sync {{ host.short }} >> ${work}/runs.log']
+  done_when: { command: 'grep -qx sync.{{ host.short }} ${work}/runs.log' }
   timeout: 30s
 check:
   kind: manual
@@ -120,9 +121,9 @@ check:
     };
   }
 
-  /** A worker's runner; what it did, as the job's label (`transitioned`, `duplicate`, …). */
-  const processor = (jira: JiraPort, settleMs: number, epoch: RedisEpoch) => {
-    const run = createRunner({
+  /** A worker's runner, its claims settled over `epoch`. */
+  const workerRunner = (jira: JiraPort, settleMs: number, epoch: RedisEpoch) =>
+    createRunner({
       jira,
       runner: runner!,
       definitions,
@@ -132,6 +133,10 @@ check:
       timeScale: 1,
       claims: { epoch, settleMs },
     });
+
+  /** A worker's runner; what it did, as the job's label (`transitioned`, `duplicate`, …). */
+  const processor = (jira: JiraPort, settleMs: number, epoch: RedisEpoch) => {
+    const run = workerRunner(jira, settleMs, epoch);
     return async (job: StepJob, attempt: Attempt) => {
       const outcome = await run(job, attempt);
       if (outcome.kind !== 'done' && outcome.kind !== 'stale') throw new Error(`job ${outcome.kind}`);
@@ -213,6 +218,37 @@ check:
     expect(await runsOf(short)).toBe(0);
     expect(world!.sandbox.snapshot(key)?.status).toBe('Sync');
     expect(await adapter().getBookkeeping(key)).toMatchObject({ running: { step: 'sync' } });
+  });
+
+  it("a resumed step's twin slower than the bound waits for the mark to lapse instead of keeping the resume's job id", async () => {
+    const { key, short } = await ticketAndJob();
+    // Its sync began ten minutes ago and its worker is gone: the poller plans to resume it.
+    const since = new Date(Date.now() - 600_000).toISOString();
+    await world!.setBookkeeping(key, {
+      status: 'Sync',
+      visit: 1,
+      enteredAt: since,
+      running: { step: 'sync', since },
+    });
+    const resume = await jobOf(key, 'runStep');
+    expect(resume.resume).toBe(true);
+    const run = workerRunner(adapter(), 1, new RedisEpoch(redis!, { prefix: 'claim', youngMs: 60_000 }));
+    const attempt = { number: 1, last: false };
+
+    // Completed, the job would keep KEY.v1.runStep.resume, and the poller could not resume the step
+    // for as long as the queue keeps a finished job (an hour).
+    expect(await run(resume, attempt)).toEqual({
+      kind: 'deferred',
+      reason: 'claim contested: the resume waits for the running mark to lapse',
+    });
+    expect(await runsOf(short)).toBe(0);
+    // Back from its queue, it finds its own mark and waits until that lapses; nothing runs.
+    expect(await run(resume, attempt)).toMatchObject({
+      kind: 'deferred',
+      reason: expect.stringMatching(/^sync may still be running \(until /) as unknown,
+    });
+    expect(await runsOf(short)).toBe(0);
+    expect(world!.sandbox.snapshot(key)?.status).toBe('Sync');
   });
 });
 

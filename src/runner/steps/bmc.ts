@@ -13,9 +13,9 @@ import {
 import type { IpmiResult } from '../../executors/types.js';
 import type { RedfishResult } from '../../executors/redfish/index.js';
 import { bookkeeping, type RunIpmiStep, type RunRedfishStep } from '../../planner/index.js';
-import { claimStep } from '../claim.js';
+import { claimStep, stoodDown } from '../claim.js';
 import { fail, failureReason, passes, succeed, type StepContext, type StepOptions } from '../moves.js';
-import { done, retry, type Outcome } from '../outcome.js';
+import { retry, type Outcome } from '../outcome.js';
 
 export async function runIpmiStep(
   decision: RunIpmiStep,
@@ -82,7 +82,7 @@ async function runBmcAction(
   const { visit, step } = decision;
   const bmc = decision.transport === 'ipmi' ? decision.ipmi.bmc : decision.redfish.bmc;
   const claimed = await claimStep(ctx, visit, step.name, claim);
-  if (claimed !== 'ours') return done(claimed);
+  if (claimed !== 'ours') return stoodDown(claimed, decision.resumed);
   let result: IpmiResult | RedfishResult;
   try {
     result = await action.run();

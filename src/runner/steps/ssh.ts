@@ -4,7 +4,7 @@
 // unreachable host is retried by the queue before it fails the step.
 import { SshConnectError } from '../../executors/ssh/index.js';
 import { bookkeeping, type Decision, type RunSshStep } from '../../planner/index.js';
-import { claimStep } from '../claim.js';
+import { claimStep, stoodDown } from '../claim.js';
 import type * as comments from '../comments.js';
 import {
   escalate,
@@ -15,7 +15,7 @@ import {
   type StepContext,
   type StepOptions,
 } from '../moves.js';
-import { done, retry, type Outcome } from '../outcome.js';
+import { retry, type Outcome } from '../outcome.js';
 import {
   hostKeyComment,
   hostTrustComment,
@@ -31,7 +31,7 @@ export async function runSshStep(
 ): Promise<Outcome> {
   const { visit, step, target } = decision;
   const claimed = await claimStep(ctx, visit, step.name, claim);
-  if (claimed !== 'ours') return done(claimed);
+  if (claimed !== 'ours') return stoodDown(claimed, decision.resumed);
   const runs: comments.CommandRun[] = [];
   try {
     if (decision.doneWhen) {
