@@ -7,7 +7,7 @@ import { startFaultEnvironment, type FaultEnvironment } from '../support/faults/
 import {
   isWrite,
   startLostAnswerProxy,
-  type LoseAnswer,
+  type PicksRequest,
   type LostAnswerProxy,
 } from '../support/faults/jira-proxy.js';
 
@@ -22,7 +22,7 @@ describe('faults: Jira writes whose answer is lost', () => {
     env = undefined;
   });
 
-  async function run(lose: LoseAnswer, prefix: string) {
+  async function run(lose: PicksRequest, prefix: string) {
     env = await startFaultEnvironment({
       jiraFront: async (sandboxUrl) => (proxy = await startLostAnswerProxy(sandboxUrl, lose)),
     });

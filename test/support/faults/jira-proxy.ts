@@ -15,15 +15,16 @@ export interface LostAnswerProxy {
   stop(): Promise<void>;
 }
 
-/** Whether this request's answer is lost; `nth` counts requests with the same method and path (1, 2, …). */
-export type LoseAnswer = (request: { method: string; path: string; nth: number }) => boolean;
+/** Whether the proxy picks this request (to lose its answer, or to refuse it); `nth` counts requests
+ * with the same method and path (1, 2, …). */
+export type PicksRequest = (request: { method: string; path: string; nth: number }) => boolean;
 
 export const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD';
 
 export async function startLostAnswerProxy(
   target: string,
-  lose: LoseAnswer,
-  refuse: LoseAnswer = () => false,
+  lose: PicksRequest,
+  refuse: PicksRequest = () => false,
 ): Promise<LostAnswerProxy> {
   const upstream = new URL(target);
   const lost: string[] = [];
