@@ -41,6 +41,7 @@ import console from 'node:console';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEPLOYED_NODE_FLAGS,
   describeCalls,
@@ -70,6 +71,8 @@ const TIMEOUT_S = Number(process.env.BENCH_BATCH_TIMEOUT ?? 270);
 // BENCH_JIRA_CONCURRENCY: the service's JIRA_CONCURRENCY (Jira calls in flight; unset: the service's default, 4).
 const JIRA_CONCURRENCY = process.env.BENCH_JIRA_CONCURRENCY;
 const OPERATOR_EVERY_MS = 100;
+// BENCH_FRESH_REDIS=1: the batch meets a Redis the service has never used (see "a Redis in use" below).
+const FRESH_REDIS = process.env.BENCH_FRESH_REDIS === '1';
 
 /** Real durations of the RMA runbook's steps on the fleet (seconds), before scaling. */
 const REAL = {
@@ -88,6 +91,25 @@ const profile = {
 const { startDemoEnvironment } = await dist('sandbox/demo-env.js');
 const { audit } = await dist('sandbox/audit.js');
 const { plainText } = await dist('jira/adf.js');
+const { RedisEpoch } = await dist('runner/claim.js');
+const { Redis } = await import('ioredis');
+
+/**
+ * A Redis in use: a deployment's Redis has served jobs long before a batch of repairs comes back,
+ * so its claim epoch (src/runner/claim.ts) is old. A new or lost epoch makes every claimed job of
+ * the next 2 × RUNBOT_CLAIM_SETTLE settle its claim in Jira (a 5 s wait and a read), since twins of
+ * lost jobs may run: a cost of a first start or a Redis loss, not of a batch. So the epoch is made
+ * here as the service makes it (the product's own RedisEpoch), already past its young window.
+ */
+async function epochInUse(redisUrl) {
+  const redis = new Redis(redisUrl);
+  try {
+    const epoch = new RedisEpoch(redis, { prefix: 'runbot', youngMs: 1 });
+    while ((await epoch.read()).young) await sleep(1);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** The lower bounds, in seconds, from the fleet's durations, the poll interval and C (header). */
 function lowerBound() {
@@ -244,6 +266,12 @@ try {
   const seedSeconds = await seedBatch(env, { tickets: N, sites: SITES });
   console.log(
     `seeded ${N} tickets (RMAs done), their fleet hosts, ${SITES} inventory sites and their managers in ${seedSeconds.toFixed(1)} s`,
+  );
+  if (!FRESH_REDIS) await epochInUse(env.config.REDIS_URL);
+  console.log(
+    FRESH_REDIS
+      ? 'redis: fresh (BENCH_FRESH_REDIS=1): claimed jobs settle their claims for the first 10 s'
+      : 'redis: in use before the batch (its claim epoch is old, as in a running deployment)',
   );
   const callsBefore = env.sandbox.requestCounts();
   const harnessCpuBefore = process.cpuUsage();

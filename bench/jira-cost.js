@@ -110,18 +110,19 @@ const DESIGN_MINIMUM = {
   },
   ssh: {
     calls: 4,
-    serviceDesk: 2,
+    serviceDesk: 1,
     why:
       'GET re-read + PUT running marker + GET issue?expand=transitions (fresh, after the step ran) + POST transition; ' +
-      'in a service project (the sandbox’s) + POST comment and GET comment: the report is its own internal comment, read back once',
+      'in a service project (the sandbox’s) + POST comment: the report is its own internal comment, posted before that GET, ' +
+      'which brings the comments and so is its read-back too',
   },
   wait: {
     calls: 2,
     perRound: 1,
-    serviceDesk: 2,
+    serviceDesk: 1,
     why:
       '1 GET re-read per check round (light: fields and bookkeeping; the first in full), then a full GET with the transitions before the move (after the check, so a person’s move wins) + POST transition; ' +
-      'in a service project + POST comment and GET comment (the report, as for ssh)',
+      'in a service project + POST comment (the report, as for ssh)',
   },
   manual: { calls: 3, why: 'GET re-read + POST comment + PUT instructed (the transition is the person’s)' },
 };

@@ -139,6 +139,7 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     commentProperties,
     reportCalls,
     offeredBy: (ticket) => issues.offeredBy(ticket),
+    serviceDeskHint: (key) => issues.serviceDeskHint(key),
   });
 
   return {

@@ -22,11 +22,24 @@ import { RecentCommentsSchema, type PostedComment } from './service-desk-report.
 const RECENT = 50;
 /** Comments per page when the embedded first page was not all of them (Jira's own limit is 5000). */
 const COMMENT_PAGE = 1000;
+/** Issues whose project kind is remembered: far more than the jobs one process runs at a time. */
+const KINDS_KEPT = 4096;
 
 export function createIssueReads({ call, client, writes, logger }: JiraCore) {
   /** What each ticket's read offered (status, project type, transitions with their ids), by the very
    * Ticket object getTicket returned: a move made at once takes its transition from here (moves.ts). */
   const offers = new WeakMap<Ticket, OfferedMoves>();
+  /** Whether each issue read lately is in a service project, by key, oldest first. A Map keeps its
+   * insertion order, which is all the eviction this needs (no cache package for it). */
+  const serviceDesk = new Map<string, boolean>();
+  function noteKind(key: string, raw: unknown): void {
+    const kind = (raw as { fields?: { project?: { projectTypeKey?: unknown } } } | undefined)?.fields?.project
+      ?.projectTypeKey;
+    if (typeof kind !== 'string') return;
+    serviceDesk.delete(key);
+    serviceDesk.set(key, kind === 'service_desk');
+    if (serviceDesk.size > KINDS_KEPT) serviceDesk.delete(serviceDesk.keys().next().value as string);
+  }
 
   /** The worker's read: fields, comments and the transitions with their screens' fields. */
   async function readIssue(key: string, shape: TicketShape): Promise<Ticket | undefined> {
@@ -46,6 +59,7 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     reportProblems(mapped.ticket.key, mapped.problems);
     const offered = offeredMoves(raw);
     if (offered) offers.set(mapped.ticket, offered);
+    noteKind(key, raw);
     if (mapped.moreComments) {
       // Jira embeds only the first page of comments: the bot's own comment may be on a later one.
       const rest = await commentsFrom(key, mapped.moreComments.startAt);
@@ -63,6 +77,7 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
         properties: [BOOKKEEPING_PROPERTY],
       }),
     );
+    noteKind(key, raw);
     return toTicket(raw, shape, ENDPOINT.getIssue);
   }
 
@@ -131,6 +146,7 @@ export function createIssueReads({ call, client, writes, logger }: JiraCore) {
     toTicket,
     reportProblems,
     offeredBy: (ticket: Ticket) => offers.get(ticket),
+    serviceDeskHint: (key: string) => serviceDesk.get(key),
   };
 }
 

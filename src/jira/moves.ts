@@ -1,7 +1,9 @@
 // Moving a ticket: where it can go now (GET issue?expand=transitions), the move with its comment and
 // bookkeeping in one POST, one re-read after a 400/409 (a person's move wins), and in a service
 // project a report that quotes commands posted first as its own internal comment
-// (service-desk-report.ts).
+// (service-desk-report.ts). When the worker's read already said the project is a service project,
+// the report is posted before that read, and the read brings the comments: it is the report's
+// read-back too, so a step's move there costs three calls instead of four.
 import type { Bookkeeping, Ticket } from '../planner/ticket.js';
 import { BOOKKEEPING_PROPERTY } from '../planner/ticket.js';
 import { quotesCommands, type AdfDocument } from './adf.js';
@@ -11,7 +13,15 @@ import { ENDPOINT } from './endpoints.js';
 import { JiraRequestError, orGone } from './errors.js';
 import { offeredMoves, type OfferedMoves } from './issue-schema.js';
 import type { JiraPort, TransitionOutcome } from './port.js';
-import { postReport, withdrawReport, type ReportCalls } from './service-desk-report.js';
+import {
+  allCommentsIn,
+  keepEarliest,
+  postOnce,
+  postReport,
+  withdrawReport,
+  type PostedComment,
+  type ReportCalls,
+} from './service-desk-report.js';
 
 /** Where a move would go from: the ticket's status, its project's kind, the transition to take. */
 interface MoveTarget {
@@ -37,17 +47,33 @@ export function createMoves(
     reportCalls: ReportCalls;
     /** What the read that returned this Ticket offered (issue-reads.ts), if the adapter made it. */
     offeredBy: (ticket: Ticket) => OfferedMoves | undefined;
+    /** Whether the adapter's latest read of this issue found it in a service project, if it read it. */
+    serviceDeskHint: (key: string) => boolean | undefined;
   },
 ): Pick<JiraPort, 'transitionTo'> {
-  const { internalComments, commentProperties, reportCalls, offeredBy } = settings;
+  const { internalComments, commentProperties, reportCalls, offeredBy, serviceDeskHint } = settings;
 
   /**
    * Where the ticket is, whether its project is a service project, and the transition to `to` if the
    * ticket is still in `from`: one read.
    */
   async function transitionTarget(key: string, move: Move): Promise<MoveTarget> {
+    return targetIn((await readMoves(key, ['status', 'project'])).offered, move);
+  }
+
+  /**
+   * The same read made after the report was posted, with the ticket's comments: the move's read and
+   * the report's read-back in one call (`seen` is undefined when Jira did not embed them all).
+   */
+  async function targetAfterReport(key: string, move: Move) {
+    const { raw, offered } = await readMoves(key, ['status', 'project', 'comment']);
+    const seen: PostedComment[] | undefined = allCommentsIn(raw.fields?.comment);
+    return { target: targetIn(offered, move), seen };
+  }
+
+  async function readMoves(key: string, fields: string[]) {
     const raw = await call(ENDPOINT.getIssue, key, () =>
-      client.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'project'], expand: 'transitions' }),
+      client.issues.getIssue({ issueIdOrKey: key, fields, expand: 'transitions' }),
     );
     writes.remember(raw);
     const offered = offeredMoves(raw);
@@ -60,7 +86,7 @@ export function createMoves(
         attempts: 1,
       });
     }
-    return targetIn(offered, move);
+    return { raw, offered };
   }
 
   /**
@@ -125,24 +151,64 @@ export function createMoves(
     return 'refused';
   }
 
+  /** The move after its report is on the ticket; a refusal to elsewhere takes the report back. */
+  async function moveAfterReport(
+    key: string,
+    move: Move,
+    id: string,
+    options: MoveOptions,
+    ref: string,
+  ): Promise<TransitionOutcome> {
+    const moved = await moveWithRetry(key, move, id, { ...options, comment: undefined });
+    // Refused, and the ticket is elsewhere (not deleted): a person moved it, so take the report back.
+    if (moved.outcome === 'refused' && moved.now && moved.now.status !== move.to) {
+      await withdrawReport(reportCalls, key, ref);
+    }
+    return moved.outcome;
+  }
+
+  /** A service project known from the worker's read: the report first, then the one read after it. */
+  async function reportThenMove(
+    key: string,
+    move: Move,
+    options: MoveOptions,
+    report: AdfDocument,
+    ref: string,
+  ): Promise<TransitionOutcome> {
+    await postOnce(reportCalls, key, report, ref);
+    const read = await orGone(targetAfterReport(key, move));
+    if (!read) return refused(key, move); // deleted, report and all
+    const { target, seen } = read;
+    if (target.id === undefined) {
+      // Moved while the step ran: by a person to elsewhere (take the report back), or by a twin of
+      // this job to where the report says (one copy stays).
+      if (target.status === move.to) await keepEarliest(reportCalls, key, ref, seen);
+      else await withdrawReport(reportCalls, key, ref, seen);
+      return refused(key, move);
+    }
+    await keepEarliest(reportCalls, key, ref, seen);
+    return moveAfterReport(key, move, target.id, options, ref);
+  }
+
   return {
     async transitionTo(key, move, options): Promise<TransitionOutcome> {
-      const target =
-        targetFromRead(key, move, options.freshRead) ?? (await transitionTargetOrGone(key, move));
-      if (target?.id === undefined) return refused(key, move);
       const report = options.comment;
       const ref = report && commentRefIn(report);
-      const ownComment = target.serviceDesk && internalComments && report && quotesCommands(report);
-      if (!ownComment || !ref) return (await moveWithRetry(key, move, target.id, options)).outcome;
-      // A service project, and the report quotes commands or their output: it goes first, as its own
+      // In a service project a report that quotes commands or their output goes first, as its own
       // internal comment (service-desk-report.ts).
-      await postReport(reportCalls, key, report, ref);
-      const moved = await moveWithRetry(key, move, target.id, { ...options, comment: undefined });
-      // Refused, and the ticket is elsewhere (not deleted): a person moved it, so take the report back.
-      if (moved.outcome === 'refused' && moved.now && moved.now.status !== move.to) {
-        await withdrawReport(reportCalls, key, ref);
+      const ownComment =
+        internalComments && report !== undefined && ref !== undefined && quotesCommands(report);
+      const fromRead = targetFromRead(key, move, options.freshRead);
+      if (ownComment && !fromRead && serviceDeskHint(key) === true) {
+        return reportThenMove(key, move, options, report, ref);
       }
-      return moved.outcome;
+      const target = fromRead ?? (await transitionTargetOrGone(key, move));
+      if (target?.id === undefined) return refused(key, move);
+      if (!ownComment || !target.serviceDesk) {
+        return (await moveWithRetry(key, move, target.id, options)).outcome;
+      }
+      await postReport(reportCalls, key, report, ref);
+      return moveAfterReport(key, move, target.id, options, ref);
     },
   };
 }

@@ -6,10 +6,12 @@
 // Posting and moving are then two calls, and the move no longer decides alone who explains it: two
 // jobs of one visit (a wait step's check job and its last check past the deadline, a retry after a
 // lost answer) may both post.
-// So every poster, after its own post, reads the newest comments, keeps the earliest of the bot's own
-// carrying the visit's reference and deletes the later ones. Each poster reads after it posted, so
-// the last one sees every copy: the copies converge on one, whoever deletes first (a 404 is fine).
-// A person's comment quoting the reference is never touched.
+// So every poster, after its own post, reads the ticket's comments, keeps the earliest of the bot's
+// own carrying the visit's reference and deletes the later ones. Each poster reads after it posted,
+// so the last one sees every copy: the copies converge on one, whoever deletes first (a 404 is fine).
+// A person's comment quoting the reference is never touched. The move's own read of where the ticket
+// can go is made after the post and brings the comments along (moves.ts), so that read is the
+// read-back; only when it did not bring them all are the newest read on their own.
 import { z } from 'zod';
 import type { AdfDocument } from './adf.js';
 import { plainText } from './adf.js';
@@ -24,6 +26,14 @@ const PostedCommentSchema = z.looseObject({
   body: z.unknown(),
 });
 export const RecentCommentsSchema = z.looseObject({ comments: z.array(PostedCommentSchema) });
+const EmbeddedCommentsSchema = z.union([
+  z.looseObject({
+    comments: z.array(PostedCommentSchema),
+    total: z.number().int().optional(),
+    startAt: z.number().int().optional(),
+  }),
+  z.array(PostedCommentSchema),
+]);
 export type PostedComment = z.infer<typeof PostedCommentSchema>;
 
 /** The calls it needs, each through the adapter's wrapper (rate-limit gate, counting, retries). */
@@ -41,36 +51,63 @@ export interface ReportCalls {
   pause(failedAttempts: number): Promise<void>;
 }
 
+/**
+ * GET issue's `comment` field as the read-back reads it: every comment of the ticket, or undefined
+ * when the page is not all of them (or not readable), so the newest are read on their own instead.
+ */
+export function allCommentsIn(field: unknown): PostedComment[] | undefined {
+  const parsed = EmbeddedCommentsSchema.safeParse(field);
+  if (!parsed.success) return undefined;
+  const page = parsed.data;
+  if (Array.isArray(page)) return page;
+  const complete = page.total === undefined || (page.startAt ?? 0) + page.comments.length >= page.total;
+  return complete && (page.startAt ?? 0) === 0 ? page.comments : undefined;
+}
+
 /** Posts the report once, however its answers went, then leaves one copy of it on the ticket. */
 export async function postReport(calls: ReportCalls, key: string, body: AdfDocument, ref: string) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await calls.post(key, body);
-      break;
-    } catch (error) {
-      if (!mayHaveLanded(error) || attempt >= calls.attempts) throw error;
-      // A 5xx or no answer at all: Jira may have saved it. Look before posting it again.
-      if ((await ours(calls, key, ref)).length > 0) break;
-      await calls.pause(attempt);
-    }
-  }
+  await postOnce(calls, key, body, ref);
   await keepEarliest(calls, key, ref);
 }
 
-/** The move was refused and the ticket is not where the report says it went: take the report back. */
-export async function withdrawReport(calls: ReportCalls, key: string, ref: string) {
-  for (const comment of await ours(calls, key, ref)) await calls.remove(key, comment.id);
+/** Posts the report once, however its answers went; the caller reads back (keepEarliest). */
+export async function postOnce(calls: ReportCalls, key: string, body: AdfDocument, ref: string) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await calls.post(key, body);
+      return;
+    } catch (error) {
+      if (!mayHaveLanded(error) || attempt >= calls.attempts) throw error;
+      // A 5xx or no answer at all: Jira may have saved it. Look before posting it again.
+      if ((await ours(calls, key, ref)).length > 0) return;
+      await calls.pause(attempt);
+    }
+  }
 }
 
-async function keepEarliest(calls: ReportCalls, key: string, ref: string) {
-  const [, ...later] = (await ours(calls, key, ref)).sort(byAge);
+/**
+ * The move was refused and the ticket is not where the report says it went: take the report back.
+ * `seen`: every comment of the ticket, read after the post; without it, the newest are read.
+ */
+export async function withdrawReport(calls: ReportCalls, key: string, ref: string, seen?: PostedComment[]) {
+  for (const comment of await ours(calls, key, ref, seen)) await calls.remove(key, comment.id);
+}
+
+/** Leaves the earliest of the bot's copies of the report; `seen` as for withdrawReport. */
+export async function keepEarliest(calls: ReportCalls, key: string, ref: string, seen?: PostedComment[]) {
+  const [, ...later] = (await ours(calls, key, ref, seen)).sort(byAge);
   for (const copy of later) await calls.remove(key, copy.id);
 }
 
-/** The bot's own newest comments carrying the reference. */
-async function ours(calls: ReportCalls, key: string, ref: string): Promise<PostedComment[]> {
+/** The bot's own comments carrying the reference, among `seen` or else the newest. */
+async function ours(
+  calls: ReportCalls,
+  key: string,
+  ref: string,
+  seen?: PostedComment[],
+): Promise<PostedComment[]> {
   const me = await calls.me();
-  return (await calls.recent(key)).filter(
+  return (seen ?? (await calls.recent(key))).filter(
     (comment) => comment.author?.accountId === me && plainText(comment.body).includes(ref),
   );
 }

@@ -37,8 +37,8 @@ let sandbox: JiraSandbox;
 let url: string;
 let proxy: LostAnswerProxy | undefined;
 
-async function api(path: string, init: { method?: string; body?: unknown } = {}) {
-  const response = await fetch(`${url}/rest/api/3${path}`, {
+async function api(path: string, init: { method?: string; body?: unknown } = {}, at = url) {
+  const response = await fetch(`${at}/rest/api/3${path}`, {
     method: init.method ?? 'GET',
     headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json' },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
@@ -47,11 +47,15 @@ async function api(path: string, init: { method?: string; body?: unknown } = {})
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-async function createTask(projectKey: string): Promise<string> {
-  const created = await api('/issue', {
-    method: 'POST',
-    body: { fields: { project: { key: projectKey }, issuetype: { name: 'Task' }, summary: 'restore' } },
-  });
+async function createTask(projectKey: string, at = url): Promise<string> {
+  const created = await api(
+    '/issue',
+    {
+      method: 'POST',
+      body: { fields: { project: { key: projectKey }, issuetype: { name: 'Task' }, summary: 'restore' } },
+    },
+    at,
+  );
   return (created as { key: string }).key;
 }
 
@@ -64,6 +68,18 @@ async function commentsOf(key: string) {
     text: c.body.content.map((block) => block.content.map((node) => node.text).join('')).join('\n'),
     jsdPublic: c.jsdPublic,
   }));
+}
+
+/** The calls `jira` makes from now on, by endpoint (only those it made). */
+function callsFrom(jira: ReturnType<typeof adapter>) {
+  const before = Object.fromEntries(jira.calls().map((c) => [c.endpoint, c.count]));
+  return () =>
+    Object.fromEntries(
+      jira
+        .calls()
+        .map((c) => [c.endpoint, c.count - (before[c.endpoint] ?? 0)] as const)
+        .filter(([, count]) => count > 0),
+    );
 }
 
 function adapter(at = url) {
@@ -151,6 +167,115 @@ describe('the report of a move in a service project', () => {
     );
     expect(sandbox.snapshot(key)?.status).toBe('Backlog');
     expect(await commentsOf(key)).toEqual([]);
+  });
+});
+
+// A step's move: the worker read the ticket before the step ran, so the adapter knows the project is a
+// service project before it reads where the ticket can go; that read comes after the post and is the
+// report's read-back too.
+describe('the report of a move after the worker read the ticket', () => {
+  const shape = { inputFields: {} };
+  const COMMENTS = 'GET /rest/api/3/issue/{issueIdOrKey}/comment';
+
+  it('costs three calls: the post, one read that is also the read-back, the move', async () => {
+    const [warm, key] = [await createTask('DESK'), await createTask('DESK')];
+    const jira = adapter();
+    // The first report also asks who the bot is (GET myself, once per process).
+    await jira.getTicket(warm, shape);
+    await jira.transitionTo(warm, move, { comment: report(warm) });
+    await jira.getTicket(key, shape);
+    const calls = callsFrom(jira);
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    expect(calls()).toEqual({
+      'POST /rest/api/3/issue/{issueIdOrKey}/comment': 1,
+      'GET /rest/api/3/issue/{issueIdOrKey}': 1,
+      'POST /rest/api/3/issue/{issueIdOrKey}/transitions': 1,
+    });
+    expect(sandbox.snapshot(key)?.status).toBe('Sync');
+    expect(await commentsOf(key)).toEqual([
+      { text: expect.stringContaining('Memtest passed') as string, jsdPublic: false },
+    ]);
+  });
+
+  it('lands once when two jobs of one visit move the ticket at the same time', async () => {
+    const key = await createTask('DESK');
+    const twins = [adapter(), adapter()];
+    await Promise.all(twins.map((jira) => jira.getTicket(key, shape)));
+    const outcomes = await Promise.all(
+      twins.map((jira) => jira.transitionTo(key, move, { comment: report(key) })),
+    );
+    expect(outcomes.sort()).toEqual(['refused', 'transitioned']);
+    expect(sandbox.snapshot(key)?.status).toBe('Sync');
+    expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it('lands once when a twin moved the ticket before this job posted', async () => {
+    const key = await createTask('DESK');
+    const [first, late] = [adapter(), adapter()];
+    await late.getTicket(key, shape);
+    await expect(first.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    await expect(late.transitionTo(key, move, { comment: report(key) })).resolves.toBe('refused');
+    expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it('is taken back when a person moved the ticket elsewhere while the step ran', async () => {
+    const key = await createTask('DESK');
+    const jira = adapter();
+    await jira.getTicket(key, shape);
+    sandbox.moveAsHuman(key, 'Backlog');
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('refused');
+    expect(sandbox.snapshot(key)?.status).toBe('Backlog');
+    expect(await commentsOf(key)).toEqual([]);
+  });
+
+  it('is not posted twice when the answer to the post is lost', async () => {
+    const key = await createTask('DESK');
+    proxy = await startLostAnswerProxy(
+      url,
+      ({ method, path, nth }) => method === 'POST' && path.endsWith('/comment') && nth === 1,
+    );
+    const jira = adapter(proxy.url);
+    await jira.getTicket(key, shape);
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    expect(proxy.lost).toHaveLength(1);
+    expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it('reads the newest comments on their own when Jira did not embed them all', async () => {
+    // Two comments per page: the issue embeds the oldest two of the five there after the post.
+    const small = new JiraSandbox({
+      projects: [project('DESK', 'service_desk')],
+      credentials: { email: EMAIL, apiToken: TOKEN },
+      commentPageMax: 2,
+    });
+    const at = await small.start(0);
+    try {
+      const key = await createTask('DESK', at);
+      for (let n = 0; n < 3; n += 1) await adapter(at).addComment(key, doc([paragraph(`note ${n}`)]));
+      // A twin's copy is already there, past the embedded page: the read-back must find it.
+      await adapter(at).addComment(key, report(key));
+      const jira = adapter(at);
+      await jira.getTicket(key, shape);
+      const calls = callsFrom(jira);
+      await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+      expect(calls()[COMMENTS]).toBe(1);
+      // Every comment, paged (the read a worker makes).
+      const comments = (await adapter(at).getTicket(key, shape))?.comments ?? [];
+      expect(comments).toHaveLength(4); // three notes and one report
+      expect(comments.filter((c) => c.text.includes('Memtest passed'))).toHaveLength(1);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('rides in the transition in a software project, as without the read', async () => {
+    const key = await createTask('SOFT');
+    const jira = adapter();
+    await jira.getTicket(key, shape);
+    await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
+    const calls = Object.fromEntries(jira.calls().map((c) => [c.endpoint, c.count]));
+    expect(calls['POST /rest/api/3/issue/{issueIdOrKey}/comment']).toBeUndefined();
+    expect(await commentsOf(key)).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { doc, paragraph } from '../../src/jira/adf.js';
 import { JiraRequestError } from '../../src/jira/errors.js';
 import {
+  allCommentsIn,
+  keepEarliest,
+  postOnce,
   postReport,
   withdrawReport,
   type PostedComment,
@@ -42,7 +45,7 @@ function ticket(existing: PostedComment[], answers: ('ok' | 'lost' | 'refused' |
       if (answer === 'refused') return Promise.reject(failure(400));
       return Promise.resolve();
     },
-    recent: () => Promise.resolve([...comments].reverse()),
+    recent: () => (log.push('recent'), Promise.resolve([...comments].reverse())),
     remove(_key, id) {
       log.push(`delete ${id}`);
       const at = comments.findIndex((c) => c.id === id);
@@ -58,21 +61,21 @@ describe('postReport', () => {
     const t = ticket([], ['ok']);
     await postReport(t.calls, 'OPS-1', body, REF);
     expect(t.comments.map((c) => c.id)).toEqual(['100']);
-    expect(t.log).toEqual(['post ok']);
+    expect(t.log).toEqual(['post ok', 'recent']);
   });
 
   it('finds its comment after a lost answer instead of posting it again', async () => {
     const t = ticket([], ['lost']);
     await postReport(t.calls, 'OPS-1', body, REF);
     expect(t.comments).toHaveLength(1);
-    expect(t.log).toEqual(['post lost']);
+    expect(t.log).toEqual(['post lost', 'recent', 'recent']);
   });
 
   it('posts again when a 5xx left nothing on the ticket', async () => {
     const t = ticket([], ['unsaved', 'ok']);
     await postReport(t.calls, 'OPS-1', body, REF);
     expect(t.comments).toHaveLength(1);
-    expect(t.log).toEqual(['post unsaved', 'pause 1', 'post ok']);
+    expect(t.log).toEqual(['post unsaved', 'recent', 'pause 1', 'post ok', 'recent']);
   });
 
   it('gives up after its attempts (three here) left nothing, with the last error', async () => {
@@ -94,7 +97,7 @@ describe('postReport', () => {
     );
     await postReport(t.calls, 'OPS-1', body, REF);
     expect(t.comments.map((c) => c.id)).toEqual(['1', '2', '3']);
-    expect(t.log).toEqual(['post ok', 'delete 103']);
+    expect(t.log).toEqual(['post ok', 'recent', 'delete 103']);
   });
 
   it('keeps one of its own copies even when a person quoted the reference first', async () => {
@@ -105,6 +108,40 @@ describe('postReport', () => {
     await postReport(t.calls, 'OPS-1', body, REF);
     await postReport(t.calls, 'OPS-1', body, REF);
     expect(t.comments.map((c) => c.author?.accountId)).toEqual(['alice', 'alice', BOT]);
+  });
+});
+
+describe('postOnce, then keepEarliest over comments the caller read', () => {
+  it('reads nothing more when the caller read every comment after the post', async () => {
+    const t = ticket([comment(2, BOT)], ['ok']);
+    await postOnce(t.calls, 'OPS-1', body, REF);
+    await keepEarliest(t.calls, 'OPS-1', REF, [...t.comments]);
+    expect(t.comments.map((c) => c.id)).toEqual(['2']);
+    expect(t.log).toEqual(['post ok', 'delete 101']);
+  });
+
+  it('reads the newest itself when the caller could not read them all', async () => {
+    const t = ticket([comment(2, BOT)], ['ok']);
+    await postOnce(t.calls, 'OPS-1', body, REF);
+    await keepEarliest(t.calls, 'OPS-1', REF, undefined);
+    expect(t.log).toEqual(['post ok', 'recent', 'delete 101']);
+  });
+});
+
+describe('allCommentsIn (GET issue embeds a page of comments)', () => {
+  const page = (comments: PostedComment[], extra: object) => ({ comments, ...extra });
+
+  it('is every comment when the page holds them all', () => {
+    const all = [comment(1, BOT), comment(2, 'alice')];
+    expect(allCommentsIn(page(all, { startAt: 0, total: 2 }))).toEqual(all);
+    expect(allCommentsIn(all)).toEqual(all);
+  });
+
+  it('is undefined when Jira has more than it embedded, or the field is not a page', () => {
+    expect(allCommentsIn(page([comment(1, BOT)], { startAt: 0, total: 3 }))).toBeUndefined();
+    expect(allCommentsIn(page([comment(3, BOT)], { startAt: 2, total: 3 }))).toBeUndefined();
+    expect(allCommentsIn(undefined)).toBeUndefined();
+    expect(allCommentsIn({ comments: [{ body: 'no id' }] })).toBeUndefined();
   });
 });
 
