@@ -242,11 +242,24 @@ export function stepObserver(metrics: Metrics, definitions: Definitions) {
 }
 
 /**
- * When a waiting job began to wait: when a wait step's check job was due back for its round, else
- * when it was added (a job deferred by a window, a cap or a running mark counts from its first add).
+ * When a waiting job last became due, the latest moment its fields tell (a job put back delayed
+ * keeps the timestamp of its first add, possibly hours old):
+ * - `timestamp`: its add, for a job not run yet;
+ * - `dueAt`: a wait step's check job put back for its next round, when that round was due;
+ * - `deferredUntil`: a job deferred for long (a window, a freeze, a running mark), when it ended;
+ * - `processedOn`, its last attempt's start, earlier than the due moment by at most: a short
+ *   deferral's seconds (the pause, a cap, a breaker); for a job retried after a failed attempt, that
+ *   attempt's run and its backoff (2 s, then 4 s: queue.ts), the backoff's end being when it is due
+ *   again (BullMQ moves it to delayed itself, so no field of ours can note that end without a write
+ *   in the failure path); for a job taken back from a stalled worker, the stall's detection.
+ * A job made due early (promoted) may name a moment still to come: it counts as not having waited.
  */
-function waitingSince(job: { timestamp: number; data?: { dueAt?: number } }): number {
-  return job.data?.dueAt ?? job.timestamp;
+function waitingSince(job: {
+  timestamp: number;
+  processedOn?: number;
+  data?: { dueAt?: number; deferredUntil?: number };
+}): number {
+  return Math.max(job.timestamp, job.processedOn ?? 0, job.data?.dueAt ?? 0, job.data?.deferredUntil ?? 0);
 }
 
 /** Seconds the oldest job waiting in any of these queues has waited; 0 when none waits. */

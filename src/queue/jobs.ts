@@ -23,6 +23,10 @@ export const StepJobSchema = z.object({
   /** Set when a wait step's check job was put back for its next round: when that round is due, in
    * ms since the epoch. Its wait counts from then, and its checks read light (not part of the id). */
   dueAt: z.number().int().optional(),
+  /** Set when the job was deferred for longer than a few seconds (a window, a freeze, a running
+   * mark): when that deferral ends, in ms since the epoch. Its wait counts from then; unlike `dueAt`
+   * it is not a round, so a check job deferred before its first check still reads in full. */
+  deferredUntil: z.number().int().optional(),
 });
 export type StepJob = z.infer<typeof StepJobSchema>;
 

@@ -1,9 +1,9 @@
 // The one place an Outcome becomes queue calls, metrics and logs, like controller-runtime's
 // reconcile handler: done and stale complete the job; again (a wait step's next round, noting when it
-// is due) and deferred put it back delayed (BullMQ's moveToDelayed + DelayedError, no attempt used
-// up); retry fails this attempt so BullMQ retries with backoff; terminal fails the job for good
-// (UnrecoverableError). A thrown error (a bug, Jira or Redis down) is counted and left to BullMQ's
-// retries.
+// is due) and deferred (a long deferral noting when it ends) put it back delayed (BullMQ's
+// moveToDelayed + DelayedError, no attempt used up); retry fails this attempt so BullMQ retries with
+// backoff; terminal fails the job for good (UnrecoverableError). A thrown error (a bug, Jira or Redis
+// down) is counted and left to BullMQ's retries.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '../logger.js';
 import { jobLogFields, type StepJob } from '../queue/index.js';
@@ -72,7 +72,7 @@ async function handleOutcome(
       }
       const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
       // Jitter, so that deferred jobs of one site do not all come back in the same instant.
-      await job.moveToDelayed(Date.now() + delay + Math.floor(Math.random() * delay * 0.5), token);
+      await deferUntil(job, token, Date.now() + delay + Math.floor(Math.random() * delay * 0.5), delay);
       throw new DelayedError();
     }
     case 'retry':
@@ -92,6 +92,27 @@ async function handleOutcome(
  */
 async function nextRound(job: Job<StepJob, string>, token: string | undefined, at: number): Promise<void> {
   await job.updateData({ ...job.data, dueAt: at });
+  await job.moveToDelayed(at, token);
+}
+
+/** A deferral up to this long is not noted in the job (see deferUntil). */
+const NOTED_DEFERRAL_MS = 30_000;
+
+/**
+ * Back to the queue's delayed set until `at`, the deferral's end. A long deferral (a window, a
+ * freeze, a running mark: up to 5 min plus jitter) notes `at` in the job (`deferredUntil`): once due,
+ * its wait is counted from then (runbot_queue_oldest_job_age_seconds), not from its first add hours
+ * ago. Not as `dueAt`: that would make a check job deferred before its first check read light.
+ * Noting costs a round trip before the move: BullMQ's public Job.moveToDelayed(timestamp, token)
+ * takes no job fields (its Lua script updates some atomically, but only BullMQ's retries reach that
+ * through the protected backend), and nothing in the job keeps the due time once it is promoted
+ * (promotion sets the hash's `delay` back to 0). A short deferral (the pause, a cap, a breaker: the
+ * frequent ones, every few seconds) skips it: BullMQ's `processedOn`, this attempt's start, is then
+ * within the delay and its jitter (45 s at most) plus the attempt's reads of the due time, near
+ * enough for the gauge.
+ */
+async function deferUntil(job: Job<StepJob, string>, token: string | undefined, at: number, delay: number) {
+  if (delay > NOTED_DEFERRAL_MS) await job.updateData({ ...job.data, deferredUntil: at });
   await job.moveToDelayed(at, token);
 }
 

@@ -656,10 +656,18 @@ describe('handler: what each outcome does to the BullMQ job', () => {
     expect(at - Date.now()).toBeGreaterThan(50_000);
     expect(at - Date.now()).toBeLessThanOrEqual(90_000);
     expect(token).toBe('token');
-    // Not a round: a check job deferred before its first check still makes that check in full.
-    expect(updateData).not.toHaveBeenCalled();
+    // A long deferral notes when it ends (its wait counts from then, metrics.ts), and not as `dueAt`:
+    // not a round, a check job deferred before its first check still makes that check in full.
+    expect(updateData).toHaveBeenCalledWith({ ...syncJob, deferredUntil: at });
     expect(onOutcome).not.toHaveBeenCalled();
     expect(onError).not.toHaveBeenCalled();
+  });
+
+  it('notes nothing in a job deferred for seconds (its attempt start is near enough)', async () => {
+    const { result, moveToDelayed, updateData } = handled({ kind: 'deferred', reason: 'paused' });
+    await expect(result).rejects.toBeInstanceOf(DelayedError);
+    expect(moveToDelayed).toHaveBeenCalledTimes(1);
+    expect(updateData).not.toHaveBeenCalled();
   });
 
   it('fails the attempt of a retry, so BullMQ retries with backoff, and counts it', async () => {
