@@ -26,7 +26,7 @@ export async function statusCommand(
     const breakers = await readBreakers(config);
     const world = { definitions, now: () => now, timeScale: config.RUNBOT_TIME_SCALE };
     for (const line of await statusLines(definitions, jira, now, (context, ticket) =>
-      heldReason(context, ticket, world, breakers.open ?? {}),
+      planned(context, ticket, world, breakers.open ?? {}),
     ))
       print(line);
     for (const line of breakerLines(breakers)) print(line);
@@ -43,7 +43,7 @@ async function statusLines(
   definitions: Definitions,
   jira: JiraAdapter,
   now: Date,
-  heldOf: (context: WorkflowContext, ticket: Ticket) => string | undefined,
+  viewOf: (context: WorkflowContext, ticket: Ticket) => Pick<TicketView, 'held' | 'runningNote'>,
 ): Promise<string[]> {
   const lines: string[] = [];
   for (const context of workflowContexts(definitions).values()) {
@@ -59,10 +59,7 @@ async function statusLines(
     let token: string | undefined;
     do {
       const page = await jira.searchPage(`${jql} ORDER BY key ASC`, shape, token);
-      for (const ticket of page.tickets) {
-        const held = heldOf(context, ticket);
-        tickets.push(held === undefined ? ticket : { ...ticket, held });
-      }
+      for (const ticket of page.tickets) tickets.push({ ...ticket, ...viewOf(context, ticket) });
       token = page.nextPageToken;
     } while (token);
     const table = statusTable(workflow, definitions, tickets, now);
@@ -72,16 +69,34 @@ async function statusLines(
   return lines;
 }
 
-/** Why the planner holds this ticket's step back now, if it does. */
-function heldReason(
+/**
+ * What the planner says of this ticket now: why it holds its step back, if it does, and of a step
+ * with a running mark, how long the mark holds (a step past it has no worker: it is resumed through
+ * its `done_when`, or it goes to a person).
+ */
+function planned(
   context: WorkflowContext,
   ticket: Ticket,
   world: { definitions: Definitions; now: () => Date; timeScale: number },
   open: OpenBreakers,
-): string | undefined {
+): Pick<TicketView, 'held' | 'runningNote'> {
   const decision = planTicket(planInputFor(context, ticket, world, { openBreakers: open }));
-  if (decision.kind === 'noteHold') return decision.hold.reason;
-  return decision.kind === 'nothing' ? decision.hold?.reason : undefined;
+  if (decision.kind === 'noteHold') return { held: decision.hold.reason };
+  if (decision.kind === 'nothing') {
+    return {
+      ...(decision.hold ? { held: decision.hold.reason } : {}),
+      ...(decision.running ? { runningNote: `until ${utc(decision.running.until)} at most` } : {}),
+    };
+  }
+  if (decision.kind === 'runStep' && decision.resumed)
+    return { runningNote: 'its worker went quiet: resumed through done_when next' };
+  if (decision.kind === 'escalate') return { runningNote: `to ${decision.to} next: ${decision.title}` };
+  return {};
+}
+
+/** `2026-12-01 14:05 UTC`: a moment as people read it in the table. */
+function utc(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /** The open breakers from Redis; when Redis does not answer, status still shows what Jira says. */

@@ -11,6 +11,8 @@ export interface TicketView {
   bookkeeping: Bookkeeping | undefined;
   /** Why its step waits though the ticket is ready: a breaker, a freeze, a maintenance window. */
   held?: string;
+  /** What the plan says of its running step: how long its mark holds, or that its worker went quiet. */
+  runningNote?: string;
 }
 
 export interface StatusTable {
@@ -65,9 +67,10 @@ export function statusTable(
     if (ticket.status === workflow.failure) waitingForPeople.push(`${ticket.key} in ${ticket.status}`);
     else if (ticket.status === workflow.approval?.status)
       waitingForPeople.push(`${ticket.key} ${book?.awaiting?.step ?? ''} (approval)`);
-    else if (book?.running)
-      running.push(`${ticket.key} ${book.running.step}${seconds(book.running.since, now)}`);
-    else if (step?.kind === 'wait' && book?.startedAt)
+    else if (book?.running) {
+      const note = ticket.runningNote ? `, ${ticket.runningNote}` : '';
+      running.push(`${ticket.key} ${book.running.step}${seconds(book.running.since, now)}${note}`);
+    } else if (step?.kind === 'wait' && book?.startedAt)
       running.push(`${ticket.key} ${stepName ?? ''}${seconds(book.startedAt, now)}`);
     else if (step?.kind === 'manual' && book?.instructed)
       waitingForPeople.push(`${ticket.key} ${stepName ?? ''} (Action Required)`);
