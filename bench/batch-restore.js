@@ -101,11 +101,15 @@ const { Redis } = await import('ioredis');
  * lost jobs may run: a cost of a first start or a Redis loss, not of a batch. So the epoch is made
  * here as the service makes it (the product's own RedisEpoch), already past its young window.
  */
-async function epochInUse(redisUrl) {
+async function epochInUse(redisUrl, prefix) {
   const redis = new Redis(redisUrl);
   try {
-    const epoch = new RedisEpoch(redis, { prefix: 'runbot', youngMs: 1 });
-    while ((await epoch.read()).young) await sleep(1);
+    const epoch = new RedisEpoch(redis, { prefix, youngMs: 1 });
+    // Young for 1 ms; a read that keeps saying young is a Redis that does not answer.
+    for (let tries = 0; (await epoch.read()).young; tries += 1) {
+      if (tries >= 1000) throw new Error(`redis at ${redisUrl}: the claim epoch stays young`);
+      await sleep(1);
+    }
   } finally {
     redis.disconnect();
   }
@@ -267,7 +271,7 @@ try {
   console.log(
     `seeded ${N} tickets (RMAs done), their fleet hosts, ${SITES} inventory sites and their managers in ${seedSeconds.toFixed(1)} s`,
   );
-  if (!FRESH_REDIS) await epochInUse(env.config.REDIS_URL);
+  if (!FRESH_REDIS) await epochInUse(env.config.REDIS_URL, env.config.RUNBOT_QUEUE_PREFIX ?? 'runbot');
   console.log(
     FRESH_REDIS
       ? 'redis: fresh (BENCH_FRESH_REDIS=1): claimed jobs settle their claims for the first 10 s'

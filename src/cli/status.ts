@@ -94,9 +94,12 @@ function planned(
   return {};
 }
 
-/** `2026-12-01 14:05 UTC`: a moment as people read it in the table. */
+/** `2026-12-01 14:05 UTC`: a moment as people read it in the table, rounded up to the minute (so
+ * "until … at most" stays true). */
 function utc(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  const minute = 60_000;
+  const up = new Date(Math.ceil(Date.parse(iso) / minute) * minute).toISOString();
+  return `${up.slice(0, 10)} ${up.slice(11, 16)} UTC`;
 }
 
 /** The open breakers from Redis; when Redis does not answer, status still shows what Jira says. */

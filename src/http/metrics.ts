@@ -251,8 +251,12 @@ export function stepObserver(metrics: Metrics, definitions: Definitions) {
  *   deferral's seconds (the pause, a cap, a breaker); for a job retried after a failed attempt, that
  *   attempt's run and its backoff (2 s, then 4 s: queue.ts), the backoff's end being when it is due
  *   again (BullMQ moves it to delayed itself, so no field of ours can note that end without a write
- *   in the failure path); for a job taken back from a stalled worker, the stall's detection.
- * A job made due early (promoted) may name a moment still to come: it counts as not having waited.
+ *   in the failure path); for a job taken back from a stalled worker, the attempt's run until the
+ *   stall was detected (BullMQ keeps `processedOn` from that attempt's start). So a long attempt that
+ *   failed or stalled counts its run as waiting: an over-count, on the safe side of the alert.
+ * A job made due early (promoted) may name a moment still to come: it counts as not having waited;
+ * so does, for up to its deferral, a job whose `deferredUntil` was noted but whose move to delayed
+ * failed (its lock lost: another worker has it).
  */
 function waitingSince(job: {
   timestamp: number;

@@ -5,7 +5,7 @@
 // the report is posted before that read, and the read brings the comments: it is the report's
 // read-back too, so a step's move there costs three calls instead of four.
 import type { Bookkeeping, Ticket } from '../planner/ticket.js';
-import { BOOKKEEPING_PROPERTY } from '../planner/ticket.js';
+import { BOOKKEEPING_PROPERTY, BookkeepingSchema } from '../planner/ticket.js';
 import { quotesCommands, type AdfDocument } from './adf.js';
 import type { JiraCore } from './client.js';
 import { commentRefIn } from './comment-ref.js';
@@ -62,18 +62,29 @@ export function createMoves(
   }
 
   /**
-   * The same read made after the report was posted, with the ticket's comments: the move's read and
-   * the report's read-back in one call (`seen` is undefined when Jira did not embed them all).
+   * The same read made after the report was posted, with the ticket's comments and the bot's
+   * bookkeeping: the move's read and the report's read-back in one call (`seen` is undefined when
+   * Jira did not embed them all; `movedFrom`, the visit the bot's own last move left).
    */
   async function targetAfterReport(key: string, move: Move) {
-    const { raw, offered } = await readMoves(key, ['status', 'project', 'comment']);
+    const { raw, offered } = await readMoves(key, ['status', 'project', 'comment'], [BOOKKEEPING_PROPERTY]);
     const seen: PostedComment[] | undefined = allCommentsIn(raw.fields?.comment);
-    return { target: targetIn(offered, move), seen };
+    const stored = BookkeepingSchema.safeParse(raw.properties?.[BOOKKEEPING_PROPERTY]);
+    return {
+      target: targetIn(offered, move),
+      seen,
+      movedFrom: stored.success ? stored.data.from : undefined,
+    };
   }
 
-  async function readMoves(key: string, fields: string[]) {
+  async function readMoves(key: string, fields: string[], properties?: string[]) {
     const raw = await call(ENDPOINT.getIssue, key, () =>
-      client.issues.getIssue({ issueIdOrKey: key, fields, expand: 'transitions' }),
+      client.issues.getIssue({
+        issueIdOrKey: key,
+        fields,
+        expand: 'transitions',
+        ...(properties ? { properties } : {}),
+      }),
     );
     writes.remember(raw);
     const offered = offeredMoves(raw);
@@ -175,14 +186,26 @@ export function createMoves(
     report: AdfDocument,
     ref: string,
   ): Promise<TransitionOutcome> {
-    await postOnce(reportCalls, key, report, ref);
+    try {
+      await postOnce(reportCalls, key, report, ref);
+    } catch (error) {
+      // Refused (a 4xx): Jira saved nothing. A ticket deleted, or moved to where comments are
+      // closed, while the step ran is a person's doing: no report, as when the read comes first.
+      if (!(error instanceof JiraRequestError) || error.status === undefined || error.status >= 500)
+        throw error;
+      const now = await transitionTargetOrGone(key, move);
+      if (now?.id === undefined) return refused(key, move);
+      throw error;
+    }
     const read = await orGone(targetAfterReport(key, move));
     if (!read) return refused(key, move); // deleted, report and all
-    const { target, seen } = read;
+    const { target, seen, movedFrom } = read;
     if (target.id === undefined) {
-      // Moved while the step ran: by a person to elsewhere (take the report back), or by a twin of
-      // this job to where the report says (one copy stays).
-      if (target.status === move.to) await keepEarliest(reportCalls, key, ref, seen);
+      // It left `from` since the worker read it. The bot's own move out of this visit (a twin of
+      // this job, the visit's other check) records the visit it left: that move's report stays, one
+      // copy. Otherwise a person moved it, whatever status it is in now: the report goes.
+      const visitLeft = options.bookkeeping?.from;
+      if (visitLeft !== undefined && movedFrom === visitLeft) await keepEarliest(reportCalls, key, ref, seen);
       else await withdrawReport(reportCalls, key, ref, seen);
       return refused(key, move);
     }

@@ -59,9 +59,10 @@ export function allCommentsIn(field: unknown): PostedComment[] | undefined {
   const parsed = EmbeddedCommentsSchema.safeParse(field);
   if (!parsed.success) return undefined;
   const page = parsed.data;
-  if (Array.isArray(page)) return page;
-  const complete = page.total === undefined || (page.startAt ?? 0) + page.comments.length >= page.total;
-  return complete && (page.startAt ?? 0) === 0 ? page.comments : undefined;
+  // A bare list (the spec's example) or a page without its total cannot say it holds them all, and
+  // a page Jira cut holds the oldest: the copies just posted would be the ones missing.
+  if (Array.isArray(page) || page.total === undefined) return undefined;
+  return (page.startAt ?? 0) === 0 && page.comments.length >= page.total ? page.comments : undefined;
 }
 
 /** Posts the report once, however its answers went, then leaves one copy of it on the ticket. */

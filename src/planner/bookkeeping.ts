@@ -9,6 +9,11 @@ export function entered(previous: Bookkeeping | undefined, status: string, now: 
   return { status, visit: (previous?.visit ?? 0) + 1, enteredAt: now.toISOString() };
 }
 
+/** The bot moves the ticket to `status`: a new visit, and which visit the move left. */
+export function movedOn(previous: Bookkeeping | undefined, status: string, now: Date): Bookkeeping {
+  return { ...entered(previous, status, now), ...(previous ? { from: previous.visit } : {}) };
+}
+
 /** The running mark, written before a step runs: the next plan knows the step began (at-most-once),
  * and after a Redis loss the claimant whose `claim` token stays runs it. */
 export function running(visit: StepVisit, step: string, now: Date, claim: string): Bookkeeping {

@@ -9,6 +9,9 @@ export const BookkeepingSchema = z.object({
   visit: z.number().int().nonnegative(),
   /** When the visit began or was first seen by the bot (ISO 8601, UTC). */
   enteredAt: z.string(),
+  /** The visit the bot's own move left to begin this one; absent when a person's move began it. A
+   * report posted late for that visit stays on the ticket only if the bot moved it on (moves.ts). */
+  from: z.number().int().nonnegative().optional(),
   /** A step of this visit was started (wait steps: the start of the long operation). */
   startedAt: z.string().optional(),
   /** The step of this visit the bot began executing and when, written before it runs (at-most-once guard). */

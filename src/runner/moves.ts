@@ -62,7 +62,7 @@ export async function moveTo(
     { from: visit.status, to },
     {
       comment,
-      bookkeeping: { ...bookkeeping.entered(visit.bookkeeping, to, ctx.now()), ...record },
+      bookkeeping: { ...bookkeeping.movedOn(visit.bookkeeping, to, ctx.now()), ...record },
       ...(fields ? { fields } : {}),
       ...(ctx.freshRead ? { freshRead: ctx.freshRead } : {}),
     },

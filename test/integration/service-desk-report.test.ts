@@ -177,6 +177,16 @@ describe('the report of a move after the worker read the ticket', () => {
   const shape = { inputFields: {} };
   const COMMENTS = 'GET /rest/api/3/issue/{issueIdOrKey}/comment';
 
+  // The move carries the bookkeeping of the visit it begins, with the visit it left (`from`): a late
+  // poster of that visit tells the bot's own move from a person's by it.
+  const movedOn = (to: string) => ({ status: to, visit: 3, enteredAt: new Date().toISOString(), from: 2 });
+  const failedReport = (key: string) =>
+    doc([
+      paragraph('Memtest failed on ', code('memtester 1G 1'), ', moving to Backlog.'),
+      codeBlock('FAILURE', 'text'),
+      paragraph(commentRef(key, 2, 'memtest')),
+    ]);
+
   it('costs three calls: the post, one read that is also the read-back, the move', async () => {
     const [warm, key] = [await createTask('DESK'), await createTask('DESK')];
     const jira = adapter();
@@ -213,8 +223,9 @@ describe('the report of a move after the worker read the ticket', () => {
     const key = await createTask('DESK');
     const [first, late] = [adapter(), adapter()];
     await late.getTicket(key, shape);
-    await expect(first.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
-    await expect(late.transitionTo(key, move, { comment: report(key) })).resolves.toBe('refused');
+    const moving = { comment: report(key), bookkeeping: movedOn('Sync') };
+    await expect(first.transitionTo(key, move, moving)).resolves.toBe('transitioned');
+    await expect(late.transitionTo(key, move, moving)).resolves.toBe('refused');
     expect(await commentsOf(key)).toHaveLength(1);
   });
 
@@ -239,6 +250,48 @@ describe('the report of a move after the worker read the ticket', () => {
     await expect(jira.transitionTo(key, move, { comment: report(key) })).resolves.toBe('transitioned');
     expect(proxy.lost).toHaveLength(1);
     expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it("keeps the visit's report when the bot's own move of the visit came first (its other check)", async () => {
+    const key = await createTask('DESK');
+    const [first, late] = [adapter(), adapter()];
+    await first.getTicket(key, shape);
+    await late.getTicket(key, shape);
+    await expect(
+      first.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') }),
+    ).resolves.toBe('transitioned');
+    await expect(
+      late.transitionTo(
+        key,
+        { from: 'Memtest', to: 'Backlog' },
+        { comment: failedReport(key), bookkeeping: movedOn('Backlog') },
+      ),
+    ).resolves.toBe('refused');
+    expect(sandbox.snapshot(key)?.status).toBe('Sync');
+    expect((await commentsOf(key)).map((c) => c.text)).toEqual([expect.stringContaining('Memtest passed')]);
+  });
+
+  it("keeps it when a person moved the ticket on after the bot's move", async () => {
+    const key = await createTask('DESK');
+    const [first, late] = [adapter(), adapter()];
+    await late.getTicket(key, shape);
+    await first.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') });
+    sandbox.moveAsHuman(key, 'Backlog');
+    await expect(
+      late.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') }),
+    ).resolves.toBe('refused');
+    expect(await commentsOf(key)).toHaveLength(1);
+  });
+
+  it("takes it back when a person moved the ticket to the step's own target while it ran", async () => {
+    const key = await createTask('DESK');
+    const jira = adapter();
+    await jira.getTicket(key, shape);
+    sandbox.moveAsHuman(key, 'Sync');
+    await expect(
+      jira.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') }),
+    ).resolves.toBe('refused');
+    expect(await commentsOf(key)).toEqual([]);
   });
 
   it('reads the newest comments on their own when Jira did not embed them all', async () => {

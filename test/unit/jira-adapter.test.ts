@@ -4,7 +4,8 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JiraRequestError, createJiraAdapter } from '../../src/jira/adapter.js';
 import type { JiraAdapterOptions } from '../../src/jira/adapter.js';
-import { doc, paragraph } from '../../src/jira/adf.js';
+import { codeBlock, doc, paragraph } from '../../src/jira/adf.js';
+import { commentRef } from '../../src/jira/comment-ref.js';
 import type { TicketShape } from '../../src/jira/port.js';
 import { createLogger } from '../../src/logger.js';
 import { useHttpMock } from '../support/http-mock.js';
@@ -955,6 +956,54 @@ describe('jira adapter: call counts', () => {
       'GET /rest/api/3/issue/{issueIdOrKey} ok': 1,
       'POST /rest/api/3/issue/{issueIdOrKey}/transitions ok': 1,
       'GET /rest/api/3/issue/{issueIdOrKey} 4xx': 1,
+    });
+  });
+});
+
+// In a service project the worker's read tells the adapter the project's kind, so a step's report is
+// posted before the move's read: a ticket a person deleted, or moved to where comments are closed,
+// while the step ran refuses the post (4xx). That is the person's doing, as when the read comes
+// first: the move is refused quietly, nothing is posted, nothing thrown.
+describe('jira adapter: a report refused because the ticket changed while the step ran', () => {
+  const report = doc([
+    paragraph('Memtest passed, moving to Sync.'),
+    codeBlock('Done.', 'text'),
+    paragraph(commentRef('OPS-1', 2, 'memtest')),
+  ]);
+  const serviceDesk = () => {
+    const bean = issueBean('OPS-1');
+    return issueBean('OPS-1', { project: { ...bean.fields.project, projectTypeKey: 'service_desk' } });
+  };
+  const workerRead = () => jira().get('/rest/api/3/issue/OPS-1').query(true).reply(200, serviceDesk());
+  const post = (status: number) =>
+    jira()
+      .post('/rest/api/3/issue/OPS-1/comment')
+      .reply(status, { errorMessages: ['Issue does not exist or you do not have permission to see it.'] });
+
+  it('deleted (404): refused, nothing posted, no retry', async () => {
+    workerRead();
+    post(404);
+    readTransitions().reply(404, { errorMessages: ['Issue does not exist'] });
+    const jiraPort = adapter();
+    await jiraPort.getTicket('OPS-1', shape);
+    await expect(jiraPort.transitionTo('OPS-1', move, { comment: report })).resolves.toBe('refused');
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('moved to a status without comments (403): refused; still in `from`, the 403 is the error', async () => {
+    workerRead();
+    post(403);
+    readTransitions().reply(200, withTransitions('Closed'));
+    const jiraPort = adapter();
+    await jiraPort.getTicket('OPS-1', shape);
+    await expect(jiraPort.transitionTo('OPS-1', move, { comment: report })).resolves.toBe('refused');
+    workerRead();
+    post(403);
+    readTransitions().reply(200, withTransitions('Memtest', ['31', 'Sync']));
+    await jiraPort.getTicket('OPS-1', shape);
+    await expect(jiraPort.transitionTo('OPS-1', move, { comment: report })).rejects.toMatchObject({
+      status: 403,
     });
   });
 });

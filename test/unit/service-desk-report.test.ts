@@ -134,10 +134,11 @@ describe('allCommentsIn (GET issue embeds a page of comments)', () => {
   it('is every comment when the page holds them all', () => {
     const all = [comment(1, BOT), comment(2, 'alice')];
     expect(allCommentsIn(page(all, { startAt: 0, total: 2 }))).toEqual(all);
-    expect(allCommentsIn(all)).toEqual(all);
   });
 
-  it('is undefined when Jira has more than it embedded, or the field is not a page', () => {
+  it('is undefined when the page does not say it holds them all: more than embedded, no total, a bare list', () => {
+    expect(allCommentsIn(page([comment(1, BOT)], { startAt: 0 }))).toBeUndefined();
+    expect(allCommentsIn([comment(1, BOT)])).toBeUndefined();
     expect(allCommentsIn(page([comment(1, BOT)], { startAt: 0, total: 3 }))).toBeUndefined();
     expect(allCommentsIn(page([comment(3, BOT)], { startAt: 2, total: 3 }))).toBeUndefined();
     expect(allCommentsIn(undefined)).toBeUndefined();
