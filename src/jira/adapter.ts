@@ -176,7 +176,9 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
 
     transitionTo: moves.transitionTo,
 
-    addComment,
+    async addComment(key: string, body: AdfDocument, options?: { once?: boolean }): Promise<void> {
+      await addComment(key, body, options);
+    },
 
     async setBookkeeping(key: string, value: Bookkeeping): Promise<void> {
       await call(ENDPOINT.setProperty, key, () =>
@@ -227,12 +229,18 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
     ...reads,
   };
 
-  async function addComment(key: string, body: AdfDocument, { once = false } = {}): Promise<void> {
+  /** Posts a comment; the created comment's id, when Jira's answer carried one. */
+  async function addComment(
+    key: string,
+    body: AdfDocument,
+    { once = false } = {},
+  ): Promise<string | undefined> {
     // Always ADF: jira.js sends a string body to v2 as wiki markup.
     // Not repeated after a 5xx or a lost answer: the comment may have landed. The job fails, its
     // retry re-reads the ticket and finds the comment by its reference instead of posting it again.
+    let created: { id?: unknown } | undefined;
     try {
-      await call(
+      created = await call(
         ENDPOINT.addComment,
         key,
         () => client.issueComments.addComment({ issueIdOrKey: key, body: { ...body }, ...commentProperties }),
@@ -254,5 +262,6 @@ export function createJiraAdapter(options: JiraAdapterOptions): JiraAdapter {
       });
     }
     writes.wrote(key);
+    return typeof created?.id === 'string' ? created.id : undefined;
   }
 }

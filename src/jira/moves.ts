@@ -18,6 +18,7 @@ import {
   keepEarliest,
   postOnce,
   postReport,
+  settleLateReport,
   withdrawReport,
   type PostedComment,
   type ReportCalls,
@@ -186,8 +187,9 @@ export function createMoves(
     report: AdfDocument,
     ref: string,
   ): Promise<TransitionOutcome> {
+    let mine: string | undefined;
     try {
-      await postOnce(reportCalls, key, report, ref);
+      mine = await postOnce(reportCalls, key, report, ref);
     } catch (error) {
       // Refused (a 4xx): Jira saved nothing. A ticket deleted, or moved to where comments are
       // closed, while the step ran is a person's doing: no report, as when the read comes first.
@@ -201,12 +203,11 @@ export function createMoves(
     if (!read) return refused(key, move); // deleted, report and all
     const { target, seen, movedFrom } = read;
     if (target.id === undefined) {
-      // It left `from` since the worker read it. The bot's own move out of this visit (a twin of
-      // this job, the visit's other check) records the visit it left: that move's report stays, one
-      // copy. Otherwise a person moved it, whatever status it is in now: the report goes.
+      // It left `from` since the worker read it: by the bot's own move out of this visit (a twin of
+      // this job, the visit's other check), which records the visit it left, or by a person.
       const visitLeft = options.bookkeeping?.from;
-      if (visitLeft !== undefined && movedFrom === visitLeft) await keepEarliest(reportCalls, key, ref, seen);
-      else await withdrawReport(reportCalls, key, ref, seen);
+      const botMoved = visitLeft !== undefined && movedFrom === visitLeft;
+      await settleLateReport(reportCalls, key, ref, { mine, botMoved, seen });
       return refused(key, move);
     }
     await keepEarliest(reportCalls, key, ref, seen);

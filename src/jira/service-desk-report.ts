@@ -40,8 +40,9 @@ export type PostedComment = z.infer<typeof PostedCommentSchema>;
 export interface ReportCalls {
   /** The bot's own account id (GET /myself, once per process). */
   me(): Promise<string>;
-  /** One POST of an internal comment: a 429 is waited out, an answer that may have landed is not repeated. */
-  post(key: string, body: AdfDocument): Promise<void>;
+  /** One POST of an internal comment: a 429 is waited out, an answer that may have landed is not
+   * repeated. The created comment's id, when the answer carried one. */
+  post(key: string, body: AdfDocument): Promise<string | undefined>;
   /** The newest comments first (one page: the copies of a report are among the newest). */
   recent(key: string): Promise<PostedComment[]>;
   /** Deletes one comment; already gone is fine. */
@@ -71,19 +72,50 @@ export async function postReport(calls: ReportCalls, key: string, body: AdfDocum
   await keepEarliest(calls, key, ref);
 }
 
-/** Posts the report once, however its answers went; the caller reads back (keepEarliest). */
-export async function postOnce(calls: ReportCalls, key: string, body: AdfDocument, ref: string) {
+/**
+ * Posts the report once, however its answers went; the caller reads back (keepEarliest). The id of
+ * the copy this call posted, when Jira's answer said it (not after a lost answer).
+ */
+export async function postOnce(
+  calls: ReportCalls,
+  key: string,
+  body: AdfDocument,
+  ref: string,
+): Promise<string | undefined> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await calls.post(key, body);
-      return;
+      return await calls.post(key, body);
     } catch (error) {
       if (!mayHaveLanded(error) || attempt >= calls.attempts) throw error;
       // A 5xx or no answer at all: Jira may have saved it. Look before posting it again.
-      if ((await ours(calls, key, ref)).length > 0) return;
+      if ((await ours(calls, key, ref)).length > 0) return undefined;
       await calls.pause(attempt);
     }
   }
+}
+
+/**
+ * A report posted for a visit the ticket has left since the poster read it (`mine`: the copy this
+ * poster made, if its id is known). Another copy besides this poster's is the visit's report already
+ * (whoever moved the visit on kept it, or another late poster will take its own back): only this
+ * poster's copy goes. This poster's copy alone stays only if the bot itself moved the visit on
+ * (`botMoved`: a twin, the visit's other check, whose copy was later than this one); else a person
+ * moved it, and the report goes. `seen` as for withdrawReport.
+ */
+export async function settleLateReport(
+  calls: ReportCalls,
+  key: string,
+  ref: string,
+  late: { mine: string | undefined; botMoved: boolean; seen?: PostedComment[] | undefined },
+) {
+  const copies = await ours(calls, key, ref, late.seen);
+  const others = copies.filter((comment) => comment.id !== late.mine);
+  if (late.mine !== undefined && others.length > 0) {
+    if (others.length < copies.length) await calls.remove(key, late.mine);
+    return;
+  }
+  if (late.botMoved) await keepEarliest(calls, key, ref, copies);
+  else for (const comment of copies) await calls.remove(key, comment.id);
 }
 
 /**

@@ -283,6 +283,20 @@ describe('the report of a move after the worker read the ticket', () => {
     expect(await commentsOf(key)).toHaveLength(1);
   });
 
+  it("keeps it when the bot moved the ticket on twice before a late poster read back (or an older bot's move wrote no from)", async () => {
+    const key = await createTask('DESK');
+    const [first, late] = [adapter(), adapter()];
+    await late.getTicket(key, shape);
+    await first.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') });
+    // The next visit's own move: the property no longer names visit 2.
+    const next = { status: 'Backlog', visit: 4, enteredAt: new Date().toISOString(), from: 3 };
+    await first.transitionTo(key, { from: 'Sync', to: 'Backlog' }, { bookkeeping: next });
+    await expect(
+      late.transitionTo(key, move, { comment: report(key), bookkeeping: movedOn('Sync') }),
+    ).resolves.toBe('refused');
+    expect((await commentsOf(key)).map((c) => c.text)).toEqual([expect.stringContaining('Memtest passed')]);
+  });
+
   it("takes it back when a person moved the ticket to the step's own target while it ran", async () => {
     const key = await createTask('DESK');
     const jira = adapter();

@@ -8,6 +8,7 @@ import {
   keepEarliest,
   postOnce,
   postReport,
+  settleLateReport,
   withdrawReport,
   type PostedComment,
   type ReportCalls,
@@ -43,7 +44,7 @@ function ticket(existing: PostedComment[], answers: ('ok' | 'lost' | 'refused' |
       if (answer === 'lost') return Promise.reject(failure(504));
       if (answer === 'unsaved') return Promise.reject(failure(502));
       if (answer === 'refused') return Promise.reject(failure(400));
-      return Promise.resolve();
+      return Promise.resolve(comments.at(-1)?.id);
     },
     recent: () => (log.push('recent'), Promise.resolve([...comments].reverse())),
     remove(_key, id) {
@@ -125,6 +126,51 @@ describe('postOnce, then keepEarliest over comments the caller read', () => {
     await postOnce(t.calls, 'OPS-1', body, REF);
     await keepEarliest(t.calls, 'OPS-1', REF, undefined);
     expect(t.log).toEqual(['post ok', 'recent', 'delete 101']);
+  });
+});
+
+// The ticket left the step's status before this poster read it back.
+describe('settleLateReport', () => {
+  it("takes back only its own copy when another is the visit's report already", async () => {
+    const t = ticket([comment(1, 'alice', `see ${REF}`), comment(2, BOT)], ['ok']);
+    const mine = await postOnce(t.calls, 'OPS-1', body, REF);
+    expect(mine).toBe('102');
+    // Earlier or later than the other copy, and whoever moved the ticket: the other stays.
+    await settleLateReport(t.calls, 'OPS-1', REF, { mine, botMoved: false, seen: [...t.comments] });
+    expect(t.comments.map((c) => c.id)).toEqual(['1', '2']);
+  });
+
+  it('does nothing when its copy is already gone and another stays', async () => {
+    const t = ticket([comment(2, BOT)], []);
+    await settleLateReport(t.calls, 'OPS-1', REF, { mine: '9', botMoved: false, seen: [...t.comments] });
+    expect(t.comments.map((c) => c.id)).toEqual(['2']);
+    expect(t.log).toEqual([]);
+  });
+
+  it('keeps its copy when it is the only one and the bot moved the visit on (the mover kept it)', async () => {
+    const t = ticket([], ['ok']);
+    const mine = await postOnce(t.calls, 'OPS-1', body, REF);
+    await settleLateReport(t.calls, 'OPS-1', REF, { mine, botMoved: true, seen: [...t.comments] });
+    expect(t.comments).toHaveLength(1);
+  });
+
+  it("takes every copy back when a person moved the ticket, a person's quote stays", async () => {
+    const t = ticket([comment(1, 'alice', `see ${REF}`)], ['ok']);
+    const mine = await postOnce(t.calls, 'OPS-1', body, REF);
+    await settleLateReport(t.calls, 'OPS-1', REF, { mine, botMoved: false, seen: [...t.comments] });
+    expect(t.comments.map((c) => c.id)).toEqual(['1']);
+  });
+
+  it('after a lost answer (its id unknown) decides by who moved the ticket', async () => {
+    const moved = ticket([comment(2, BOT)], ['lost']);
+    const unknown = await postOnce(moved.calls, 'OPS-1', body, REF);
+    expect(unknown).toBeUndefined();
+    await settleLateReport(moved.calls, 'OPS-1', REF, { mine: unknown, botMoved: true });
+    expect(moved.comments.map((c) => c.id)).toEqual(['2']);
+    const person = ticket([comment(2, BOT)], ['lost']);
+    await postOnce(person.calls, 'OPS-1', body, REF);
+    await settleLateReport(person.calls, 'OPS-1', REF, { mine: undefined, botMoved: false });
+    expect(person.comments).toEqual([]);
   });
 });
 
