@@ -100,7 +100,7 @@ export async function postOnce(
  * (whoever moved the visit on kept it, or another late poster will take its own back): only this
  * poster's copy goes. This poster's copy alone stays only if the bot itself moved the visit on
  * (`botMoved`: a twin, the visit's other check, whose copy was later than this one); else a person
- * moved it, and the report goes. `seen` as for withdrawReport.
+ * moved it, and the report goes. `seen` as for keepEarliest.
  */
 export async function settleLateReport(
   calls: ReportCalls,
@@ -118,15 +118,15 @@ export async function settleLateReport(
   else for (const comment of copies) await calls.remove(key, comment.id);
 }
 
-/**
- * The move was refused and the ticket is not where the report says it went: take the report back.
- * `seen`: every comment of the ticket, read after the post; without it, the newest are read.
- */
-export async function withdrawReport(calls: ReportCalls, key: string, ref: string, seen?: PostedComment[]) {
-  for (const comment of await ours(calls, key, ref, seen)) await calls.remove(key, comment.id);
+/** The move was refused and the ticket is not where the report says it went: take the report back. */
+export async function withdrawReport(calls: ReportCalls, key: string, ref: string) {
+  for (const comment of await ours(calls, key, ref)) await calls.remove(key, comment.id);
 }
 
-/** Leaves the earliest of the bot's copies of the report; `seen` as for withdrawReport. */
+/**
+ * Leaves the earliest of the bot's copies of the report. `seen`: every comment of the ticket, read
+ * after the post; without it, the newest are read.
+ */
 export async function keepEarliest(calls: ReportCalls, key: string, ref: string, seen?: PostedComment[]) {
   const [, ...later] = (await ours(calls, key, ref, seen)).sort(byAge);
   for (const copy of later) await calls.remove(key, copy.id);
