@@ -28,7 +28,7 @@ export function createMetrics() {
     }),
     stepsSucceeded: new Counter({
       name: 'runbot_steps_succeeded_total',
-      help: 'Step jobs that did what they were for (moved the ticket on, posted instructions, checked a running step)',
+      help: 'Step jobs that did what they were for (moved the ticket on, posted instructions)',
       labelNames: stepLabels,
       registers,
     }),

@@ -55,7 +55,8 @@ async function checkAuth(jira: SiteReads): Promise<DoctorRow> {
       return problem(
         check,
         'Jira answered 401: the credentials were refused',
-        'check JIRA_EMAIL and JIRA_API_TOKEN (the token may be expired or revoked); no other check ran',
+        // The auth mode's own variables (basic, bearer or OAuth), as the adapter's errors name them.
+        `${error.hint} No other check ran.`,
       );
     }
     return problem(

@@ -12,6 +12,8 @@ export class JiraRequestError extends Error {
   readonly messages: string[];
   readonly issueKey: string | undefined;
   readonly attempts: number;
+  /** What a person can do about it (on a 401, the variables of the auth mode in use). */
+  readonly hint: string;
 
   constructor(fields: {
     endpoint: string;
@@ -35,6 +37,7 @@ export class JiraRequestError extends Error {
     this.messages = fields.messages;
     this.issueKey = fields.issueKey;
     this.attempts = fields.attempts;
+    this.hint = hint;
   }
 }
 

@@ -174,7 +174,9 @@ describe('runbot doctor: a broken site', () => {
     expect(rows.map((row) => [row.check, row.result, row.found])).toEqual([
       ['auth (GET /myself)', 'problem', 'Jira answered 401: the credentials were refused'],
     ]);
-    expect(rows[0]?.fix).toContain('check JIRA_EMAIL and JIRA_API_TOKEN');
+    expect(rows[0]?.fix).toBe(
+      'Check JIRA_EMAIL and JIRA_API_TOKEN; the token may be expired or revoked. No other check ran.',
+    );
   });
 
   it('names a status Jira spells differently, a typo in transitions:, and a link name in another case', async () => {

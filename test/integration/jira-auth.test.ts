@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { jiraCheck } from '../../src/http/readiness.js';
 import { createJiraCredentials, type JiraAuthSettings } from '../../src/jira/auth.js';
+import { runDoctor } from '../../src/jira/doctor.js';
 import { createJiraAdapter, JiraRequestError } from '../../src/jira/index.js';
 import { createLogger } from '../../src/logger.js';
 import { JiraSandbox } from '../../src/sandbox/jira/index.js';
@@ -137,6 +138,15 @@ describe('jira auth: scoped or service-account token as Bearer through /ex/jira/
       'Check JIRA_API_TOKEN (a scoped or service-account token) and JIRA_CLOUD_ID',
     );
     expect((error as Error).message).not.toContain('ATSTT3x-revoked-token');
+  });
+
+  it("runbot doctor's refused credentials name the bearer mode's variables too", async () => {
+    const rows = await runDoctor(adapter(gateway, { mode: 'bearer', token: 'ATSTT3x-revoked-token' }), []);
+    expect(rows.map((row) => [row.check, row.result])).toEqual([['auth (GET /myself)', 'problem']]);
+    expect(rows[0]?.fix).toContain(
+      'Check JIRA_API_TOKEN (a scoped or service-account token) and JIRA_CLOUD_ID',
+    );
+    expect(rows[0]?.fix).not.toContain('JIRA_EMAIL');
   });
 });
 
