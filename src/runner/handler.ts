@@ -71,8 +71,7 @@ async function handleOutcome(
         hooks.logger.debug({ ...fields(), reason: outcome.reason }, 'job deferred');
       }
       const delay = outcome.delayMs ?? hooks.deferMs ?? 2_000;
-      // Jitter, so that deferred jobs of one site do not all come back in the same instant.
-      await deferUntil(job, token, Date.now() + delay + Math.floor(Math.random() * delay * 0.5), delay);
+      await deferUntil(job, token, Date.now() + delay + jitterMs(delay), delay);
       throw new DelayedError();
     }
     case 'retry':
@@ -95,12 +94,24 @@ async function nextRound(job: Job<StepJob, string>, token: string | undefined, a
   await job.moveToDelayed(at, token);
 }
 
+/** The most a deferral's jitter adds: a window's opening is known to the second. */
+const MAX_JITTER_MS = 5_000;
+
+/**
+ * Jitter, so that deferred jobs of one site do not all come back in the same instant: up to half
+ * the delay, at most MAX_JITTER_MS (a job held until a window opens starts within 5 s of it, not
+ * up to half of its 5-minute look-again later).
+ */
+function jitterMs(delay: number): number {
+  return Math.floor(Math.random() * Math.min(delay * 0.5, MAX_JITTER_MS));
+}
+
 /** A deferral up to this long is not noted in the job (see deferUntil). */
 const NOTED_DEFERRAL_MS = 30_000;
 
 /**
  * Back to the queue's delayed set until `at`, the deferral's end. A long deferral (a window, a
- * freeze, a running mark: up to 5 min plus jitter) notes `at` in the job (`deferredUntil`): once due,
+ * freeze, a running mark: up to 5 min plus 5 s of jitter) notes `at` in the job (`deferredUntil`): once due,
  * its wait is counted from then (runbot_queue_oldest_job_age_seconds), not from its first add hours
  * ago. Not as `dueAt`: that would make a check job deferred before its first check read light.
  * Noting costs a round trip before the move: BullMQ's public Job.moveToDelayed(timestamp, token)
@@ -108,7 +119,7 @@ const NOTED_DEFERRAL_MS = 30_000;
  * through the protected backend), and nothing in the job keeps the due time once it is promoted
  * (promotion sets the hash's `delay` back to 0). A short deferral (the pause, a cap, a breaker: the
  * frequent ones, every few seconds) skips it: BullMQ's `processedOn`, this attempt's start, is then
- * within the delay and its jitter (45 s at most) plus the attempt's reads of the due time, near
+ * within the delay and its jitter (35 s at most) plus the attempt's reads of the due time, near
  * enough for the gauge.
  */
 async function deferUntil(job: Job<StepJob, string>, token: string | undefined, at: number, delay: number) {
