@@ -136,7 +136,7 @@ export async function startService(
       dryRun: config.RUNBOT_DRY_RUN,
       logger,
       timeScale: config.RUNBOT_TIME_SCALE,
-      paused: () => pause.reason(),
+      paused: pause.watched(logger),
       onStart: (job, decision) => observe.onStart(job, decision),
     });
     const settings = { ...queueSettings, concurrency: config.RUNBOT_CONCURRENCY, sites };
