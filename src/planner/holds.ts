@@ -2,8 +2,8 @@
 // step, a freeze, or a closed maintenance window of its site. Pure: the open breakers come in as data
 // (the worker and the poller read them from Redis), and the time as `now`.
 //
-// Held: a new start of a step that acts on machines (runStep: SSH commands or an IPMI action, also a
-// resumed one), and, for windows and freezes only, an Action Required comment (a person would act on
+// Held: a new start of a step that acts on machines (runStep: SSH commands, an IPMI or Redfish action,
+// also a resumed one), and, for windows and freezes only, an Action Required comment (a person would act on
 // the site's machines). Not held: checks of a wait step already running, gate moves and escalations
 // (they touch Jira only), and a step already running (it finishes).
 import type { Inventory } from '../definitions/index.js';

@@ -113,7 +113,8 @@ export function armedBreakers(definitions: Pick<Definitions, 'inventory' | 'runb
   for (const site of Object.keys(definitions.inventory.sites)) {
     for (const { runbook } of definitions.runbooks.values()) {
       for (const [step, definition] of Object.entries(runbook.steps)) {
-        if (definition.kind !== 'ssh' && definition.kind !== 'ipmi') continue;
+        if (definition.kind !== 'ssh' && definition.kind !== 'ipmi' && definition.kind !== 'redfish')
+          continue;
         if (breakerLimits(definitions.inventory, site, step)) armed.add(breakerKey(site, step));
       }
     }

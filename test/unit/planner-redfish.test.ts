@@ -2,11 +2,14 @@
 // where the site gives the bot Redfish access, the manual fallback where it does not, and the
 // at-most-once guard for the actions that are not safe to repeat on a guess.
 import { describe, expect, it } from 'vitest';
+import { InventorySchema } from '../../src/definitions/index.js';
+import { armedBreakers } from '../../src/runner/holds.js';
 import {
   bmcInventory,
   bmcPlanner,
   bmcRunbook,
   bmcWorkflow,
+  loadedBmcRunbook,
   NO_BMC_HOST,
   running,
 } from '../support/bmc-planning.js';
@@ -142,5 +145,20 @@ describe('planner: redfish steps where the site has no Redfish access (manual fa
       to: 'Actionable',
       title: 'No Redfish access for container-107-05.sm1.internal',
     });
+  });
+});
+
+describe('the breakers /metrics shows for Redfish steps', () => {
+  it('arms a breaker for every site and Redfish step, as for SSH and IPMI ones', () => {
+    const runbook = bmcRunbook({
+      'power-cycle': { kind: 'redfish', target: '{{ host }}', action: 'power-cycle', timeout: '30s' },
+      sync: { kind: 'ssh', target: '{{ host }}', commands: ['true'], timeout: '1m' },
+      ask: { kind: 'manual', target: '{{ host }}', title: 'Ask', instructions: [{ text: 'Ask a person.' }] },
+    });
+    const inventory = InventorySchema.parse({
+      sites: { dev2: { hosts: 'x', manager: 'm', ssh: { user: 'r' }, breaker: { failures: 1, window: 1 } } },
+    });
+    const runbooks = new Map([['bmc', loadedBmcRunbook(runbook)]]);
+    expect(armedBreakers({ inventory, runbooks }).sort()).toEqual(['dev2/power-cycle', 'dev2/sync']);
   });
 });
