@@ -77,7 +77,7 @@ export function createMetrics() {
     }),
     pollLag: new Gauge({
       name: 'runbot_poll_lag_seconds',
-      help: 'Seconds since the last poll cycle completed (how stale the view of Jira may be)',
+      help: 'Seconds since the last poll cycle completed, or since polling began when none has (how stale the view of Jira may be)',
       registers,
       collect() {
         if (lastCycleEnd !== undefined) this.set((Date.now() - lastCycleEnd) / 1000);
@@ -134,6 +134,11 @@ export function createMetrics() {
 
   return {
     ...metrics,
+    /** This process polls from now: until a cycle succeeds, the lag counts from here (so a poller
+     * that never reaches Jira shows a growing lag, not 0). */
+    pollerStarted() {
+      lastCycleEnd ??= Date.now();
+    },
     /** A poll cycle ended after `seconds`; `byStatus` is undefined when it failed. */
     pollCycleEnded(seconds: number, byStatus: Record<string, number> | undefined) {
       metrics.pollCycles.inc({ outcome: byStatus ? 'ok' : 'failed' });

@@ -164,6 +164,7 @@ export async function startService(
 
   let poller: ReturnType<typeof runPoller> | undefined;
   if (roles.poll) {
+    metrics.pollerStarted();
     poller = runPoller({
       jira,
       definitions,
