@@ -16,11 +16,11 @@ import type { JiraPort, TransitionOutcome } from './port.js';
 import {
   allCommentsIn,
   keepEarliest,
+  mayHaveLanded,
   postOnce,
   postReport,
   settleLateReport,
   withdrawReport,
-  type PostedComment,
   type ReportCalls,
 } from './service-desk-report.js';
 
@@ -69,7 +69,7 @@ export function createMoves(
    */
   async function targetAfterReport(key: string, move: Move) {
     const { raw, offered } = await readMoves(key, ['status', 'project', 'comment'], [BOOKKEEPING_PROPERTY]);
-    const seen: PostedComment[] | undefined = allCommentsIn(raw.fields?.comment);
+    const seen = allCommentsIn(raw.fields?.comment);
     const stored = BookkeepingSchema.safeParse(raw.properties?.[BOOKKEEPING_PROPERTY]);
     return {
       target: targetIn(offered, move),
@@ -193,8 +193,7 @@ export function createMoves(
     } catch (error) {
       // Refused (a 4xx): Jira saved nothing. A ticket deleted, or moved to where comments are
       // closed, while the step ran is a person's doing: no report, as when the read comes first.
-      if (!(error instanceof JiraRequestError) || error.status === undefined || error.status >= 500)
-        throw error;
+      if (!(error instanceof JiraRequestError) || mayHaveLanded(error)) throw error;
       const now = await transitionTargetOrGone(key, move);
       if (now?.id === undefined) return refused(key, move);
       throw error;

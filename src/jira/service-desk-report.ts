@@ -26,14 +26,13 @@ const PostedCommentSchema = z.looseObject({
   body: z.unknown(),
 });
 export const RecentCommentsSchema = z.looseObject({ comments: z.array(PostedCommentSchema) });
-const EmbeddedCommentsSchema = z.union([
-  z.looseObject({
-    comments: z.array(PostedCommentSchema),
-    total: z.number().int().optional(),
-    startAt: z.number().int().optional(),
-  }),
-  z.array(PostedCommentSchema),
-]);
+// GET issue's `comment` field as a page; a bare list (the spec's example) does not parse, as it cannot
+// say it holds every comment.
+const EmbeddedCommentsSchema = z.looseObject({
+  comments: z.array(PostedCommentSchema),
+  total: z.number().int().optional(),
+  startAt: z.number().int().optional(),
+});
 export type PostedComment = z.infer<typeof PostedCommentSchema>;
 
 /** The calls it needs, each through the adapter's wrapper (rate-limit gate, counting, retries). */
@@ -60,9 +59,9 @@ export function allCommentsIn(field: unknown): PostedComment[] | undefined {
   const parsed = EmbeddedCommentsSchema.safeParse(field);
   if (!parsed.success) return undefined;
   const page = parsed.data;
-  // A bare list (the spec's example) or a page without its total cannot say it holds them all, and
-  // a page Jira cut holds the oldest: the copies just posted would be the ones missing.
-  if (Array.isArray(page) || page.total === undefined) return undefined;
+  // A page without its total cannot say it holds them all, and a page Jira cut holds the oldest:
+  // the copies just posted would be the ones missing.
+  if (page.total === undefined) return undefined;
   return (page.startAt ?? 0) === 0 && page.comments.length >= page.total ? page.comments : undefined;
 }
 
@@ -151,6 +150,7 @@ function byAge(a: PostedComment, b: PostedComment): number {
   return Number.isNaN(created) || created === 0 ? Number(a.id) - Number(b.id) : created;
 }
 
-function mayHaveLanded(error: unknown): boolean {
+/** A 5xx or no answer: Jira may have saved what was sent. Anything else it refused (or never got). */
+export function mayHaveLanded(error: unknown): boolean {
   return error instanceof JiraRequestError && (error.status === undefined || error.status >= 500);
 }

@@ -111,9 +111,9 @@ const NOTED_DEFERRAL_MS = 30_000;
 
 /**
  * Back to the queue's delayed set until `at`, the deferral's end. A long deferral (a window, a
- * freeze, a running mark: up to 5 min plus 5 s of jitter) notes `at` in the job (`deferredUntil`): once due,
- * its wait is counted from then (runbot_queue_oldest_job_age_seconds), not from its first add hours
- * ago. Not as `dueAt`: that would make a check job deferred before its first check read light.
+ * freeze, a running mark: up to 5 min plus 5 s of jitter) notes `at` in the job (`deferredUntil`):
+ * once due, its wait is counted from then (runbot_queue_oldest_job_age_seconds), not from its first
+ * add hours ago. Not as `dueAt`: that would make a check job deferred before its first check read light.
  * Noting costs a round trip before the move: BullMQ's public Job.moveToDelayed(timestamp, token)
  * takes no job fields (its Lua script updates some atomically, but only BullMQ's retries reach that
  * through the protected backend), and nothing in the job keeps the due time once it is promoted
